@@ -5,12 +5,8 @@
 #include "tvkit/error.h"
 #include "tvkit/wire.h"
 #include "tvkit/net.h"
-#if __has_include("tvkit/conn.h")
 #include "tvkit/conn.h"
-#endif
-#if __has_include("tvkit/ohlcv.h")
 #include "tvkit/ohlcv.h"
-#endif
 
 #define TVKIT_VERSION "0.1.0"
 
