@@ -1,0 +1,232 @@
+/* tvk_buf: a growable, optionally bounded byte buffer, and the ASCII-only JSON writers. */
+#include <locale.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tvkit/wire.h"
+
+void tvk_buf_init(tvk_buf *b)
+{
+    b->data = NULL;
+    b->len = 0;
+    b->cap = 0;
+    b->limit = 0;
+}
+
+void tvk_buf_free(tvk_buf *b)
+{
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+void tvk_buf_reset(tvk_buf *b)
+{
+    b->len = 0;
+    if (b->data) b->data[0] = '\0';
+}
+
+int tvk_buf_reserve(tvk_buf *b, size_t extra)
+{
+    /* +1 keeps room for the terminating NUL the header promises. */
+    if (extra > SIZE_MAX - b->len - 1) return TVK_ENOMEM;
+    size_t need = b->len + extra + 1;
+    if (b->limit && need - 1 > b->limit) return TVK_ENOMEM;
+    if (need <= b->cap) return 0;
+    size_t cap = b->cap ? b->cap : 64;
+    while (cap < need)
+        cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+    if (b->limit && cap > b->limit + 1) cap = b->limit + 1;
+    char *p = realloc(b->data, cap);
+    if (!p) return TVK_ENOMEM;
+    b->data = p;
+    b->cap = cap;
+    return 0;
+}
+
+int tvk_buf_append(tvk_buf *b, const void *p, size_t n)
+{
+    int rc = tvk_buf_reserve(b, n);
+    if (rc) return rc;
+    if (n) memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return 0;
+}
+
+int tvk_buf_puts(tvk_buf *b, const char *s)
+{
+    return tvk_buf_append(b, s, strlen(s));
+}
+
+int tvk_buf_printf(tvk_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char small[256];
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    va_end(ap);
+    if (n < 0) return TVK_EINVAL;
+    if ((size_t)n < sizeof small) return tvk_buf_append(b, small, (size_t)n);
+    int rc = tvk_buf_reserve(b, (size_t)n);
+    if (rc) return rc;
+    va_start(ap, fmt);
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+    return 0;
+}
+
+/* Decodes one UTF-8 sequence strictly (no overlongs, no surrogates, <= U+10FFFF).
+ * Returns its length, or 0 when invalid. */
+static size_t utf8_decode(const unsigned char *s, size_t n, unsigned *cp)
+{
+    unsigned c = s[0];
+    size_t len;
+    unsigned min;
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    } else if (c >= 0xC2 && c <= 0xDF) {
+        len = 2, min = 0x80, c &= 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3, min = 0x800, c &= 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4, min = 0x10000, c &= 0x07;
+    } else {
+        return 0;
+    }
+    if (n < len) return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80) return 0;
+        c = (c << 6) | (s[i] & 0x3F);
+    }
+    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) return 0;
+    *cp = c;
+    return len;
+}
+
+static const char hexdig[] = "0123456789abcdef";
+
+static void put_u4(char *o, unsigned u)
+{
+    o[0] = '\\';
+    o[1] = 'u';
+    o[2] = hexdig[(u >> 12) & 15];
+    o[3] = hexdig[(u >> 8) & 15];
+    o[4] = hexdig[(u >> 4) & 15];
+    o[5] = hexdig[u & 15];
+}
+
+int tvk_buf_json_str(tvk_buf *b, const char *s, size_t n)
+{
+    /* Worst case: 4 input bytes -> 12 output bytes, 1 byte -> 6 (\u00XX). */
+    if (n > (SIZE_MAX - 2) / 6) return TVK_ENOMEM;
+    int rc = tvk_buf_reserve(b, n * 6 + 2);
+    if (rc) return rc;
+    size_t start = b->len;
+    char *o = b->data + b->len;
+    const unsigned char *u = (const unsigned char *)s;
+    *o++ = '"';
+    size_t i = 0;
+    while (i < n) {
+        unsigned c = u[i];
+        /* Same escaping as Python's json.dumps(ensure_ascii=True): only ' '..'~' pass raw. */
+        if (c >= 0x20 && c < 0x7F && c != '"' && c != '\\') {
+            *o++ = (char)c;
+            i++;
+            continue;
+        }
+        if (c < 0x80) {
+            const char *e = NULL;
+            switch (c) {
+            case '"':
+                e = "\\\"";
+                break;
+            case '\\':
+                e = "\\\\";
+                break;
+            case '\n':
+                e = "\\n";
+                break;
+            case '\r':
+                e = "\\r";
+                break;
+            case '\t':
+                e = "\\t";
+                break;
+            case '\b':
+                e = "\\b";
+                break;
+            case '\f':
+                e = "\\f";
+                break;
+            }
+            if (e) {
+                *o++ = e[0];
+                *o++ = e[1];
+            } else {
+                put_u4(o, c);
+                o += 6;
+            }
+            i++;
+            continue;
+        }
+        unsigned cp;
+        size_t l = utf8_decode(u + i, n - i, &cp);
+        if (!l) {
+            b->len = start;
+            b->data[start] = '\0';
+            return TVK_EINVAL;
+        }
+        i += l;
+        if (cp < 0x10000) {
+            put_u4(o, cp);
+            o += 6;
+        } else {
+            cp -= 0x10000;
+            put_u4(o, 0xD800 + (cp >> 10));
+            put_u4(o + 6, 0xDC00 + (cp & 0x3FF));
+            o += 12;
+        }
+    }
+    *o++ = '"';
+    b->len = (size_t)(o - b->data);
+    b->data[b->len] = '\0';
+    return 0;
+}
+
+int tvk_buf_json_int(tvk_buf *b, int64_t v)
+{
+    char tmp[24];
+    int n = snprintf(tmp, sizeof tmp, "%lld", (long long)v);
+    return tvk_buf_append(b, tmp, (size_t)n);
+}
+
+int tvk_buf_json_double(tvk_buf *b, double v)
+{
+    if (!isfinite(v)) return tvk_buf_puts(b, "null");
+    /* Integral values in the exact-integer range print as integers plus ".0" would change
+     * the JSON type for readers that care; plain integers are what the server sends. */
+    if (v == 0 && signbit(v)) return tvk_buf_puts(b, "-0.0");
+    if (fabs(v) < 9007199254740992.0 && v == (double)(int64_t)v)
+        return tvk_buf_json_int(b, (int64_t)v);
+    /* printf's decimal point follows LC_NUMERIC; switch this thread to the C locale for the
+     * call (uselocale is per-thread, so no other thread sees the change). */
+    locale_t c = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+    if (c == (locale_t)0) return TVK_ENOMEM;
+    locale_t old = uselocale(c);
+    char tmp[40];
+    int n = 0;
+    for (int prec = 15; prec <= 17; prec++) {
+        n = snprintf(tmp, sizeof tmp, "%.*g", prec, v);
+        double back;
+        if (tvk_parse_double(tmp, (size_t)n, &back) == 0 && back == v) break;
+    }
+    uselocale(old);
+    freelocale(c);
+    return tvk_buf_append(b, tmp, (size_t)n);
+}

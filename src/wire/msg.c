@@ -1,0 +1,141 @@
+/* Packets to messages: tokenize a JSON payload with the reader's token store and classify it
+ * by its "m" (or as the hello object). */
+#include <string.h>
+
+#include "internal.h"
+
+static const char *const type_names[TVK_MSG__COUNT] = {
+    [TVK_MSG_OTHER] = "other",
+    [TVK_MSG_HELLO] = "hello",
+    [TVK_MSG_HEARTBEAT] = "heartbeat",
+    [TVK_MSG_QSD] = "qsd",
+    [TVK_MSG_QUOTE_COMPLETED] = "quote_completed",
+    [TVK_MSG_DU] = "du",
+    [TVK_MSG_TIMESCALE_UPDATE] = "timescale_update",
+    [TVK_MSG_SERIES_LOADING] = "series_loading",
+    [TVK_MSG_SERIES_COMPLETED] = "series_completed",
+    [TVK_MSG_SERIES_TIMEFRAME] = "series_timeframe",
+    [TVK_MSG_SERIES_ERROR] = "series_error",
+    [TVK_MSG_SYMBOL_RESOLVED] = "symbol_resolved",
+    [TVK_MSG_SYMBOL_ERROR] = "symbol_error",
+    [TVK_MSG_STUDY_LOADING] = "study_loading",
+    [TVK_MSG_STUDY_COMPLETED] = "study_completed",
+    [TVK_MSG_STUDY_ERROR] = "study_error",
+    [TVK_MSG_STUDY_DELETED] = "study_deleted",
+    [TVK_MSG_TICKMARK_UPDATE] = "tickmark_update",
+    [TVK_MSG_CRITICAL_ERROR] = "critical_error",
+    [TVK_MSG_PROTOCOL_ERROR] = "protocol_error",
+    [TVK_MSG_REPLAY_OK] = "replay_ok",
+    [TVK_MSG_REPLAY_INSTANCE_ID] = "replay_instance_id",
+    [TVK_MSG_REPLAY_POINT] = "replay_point",
+    [TVK_MSG_REPLAY_RESOLUTIONS] = "replay_resolutions",
+    [TVK_MSG_REPLAY_DATA_END] = "replay_data_end",
+    [TVK_MSG_REPLAY_ERROR] = "replay_error",
+};
+
+const char *tvk_msg_type_name(tvk_msg_type t)
+{
+    if ((unsigned)t >= TVK_MSG__COUNT) return "other";
+    return type_names[t];
+}
+
+static tvk_msg_type classify(const char *m, size_t l)
+{
+    /* qsd dominates quote streams, du live bars: test them before the table. */
+    if (l == 3 && !memcmp(m, "qsd", 3)) return TVK_MSG_QSD;
+    if (l == 2 && !memcmp(m, "du", 2)) return TVK_MSG_DU;
+    for (int t = TVK_MSG_QUOTE_COMPLETED; t < TVK_MSG__COUNT; t++) {
+        const char *n = type_names[t];
+        if (strlen(n) == l && !memcmp(n, m, l)) return (tvk_msg_type)t;
+    }
+    return TVK_MSG_OTHER;
+}
+
+static int fill_msg(tvk_reader *r, const tvk_packet *pkt, tvk_msg *msg)
+{
+    memset(msg, 0, sizeof *msg);
+    msg->pkt = *pkt;
+    msg->params = -1;
+    msg->method.p = msg->session.p = "";
+    if (pkt->kind == TVK_PKT_HEARTBEAT) {
+        msg->type = TVK_MSG_HEARTBEAT;
+        msg->heartbeat = pkt->heartbeat;
+        return 1;
+    }
+    size_t at;
+    const char *why;
+    int rc = tvk_json_parse(r->json, pkt->data, pkt->len, &at, &why);
+    if (rc) {
+        r->st.errors++;
+        if (rc == TVK_ENOMEM)
+            tvk_reader_set_err(r, "packet at offset %zu: out of memory for JSON tokens",
+                               pkt->offset);
+        else
+            tvk_reader_set_err(r, "packet at offset %zu: invalid JSON at payload byte %zu: %s",
+                               pkt->offset, at, why);
+        return rc;
+    }
+    const tvk_json *j = r->json;
+    msg->json = j;
+    if (tvk_json_type(j, 0) != TVK_J_OBJECT) {
+        r->st.errors++;
+        tvk_reader_set_err(r, "packet at offset %zu: payload is JSON but not an object",
+                           pkt->offset);
+        return TVK_ESHAPE;
+    }
+    int m = tvk_json_member(j, 0, "m");
+    if (m < 0) {
+        msg->type = tvk_json_member(j, 0, "session_id") >= 0 ? TVK_MSG_HELLO : TVK_MSG_OTHER;
+        return 1;
+    }
+    if (tvk_json_type(j, m) != TVK_J_STRING) {
+        r->st.errors++;
+        tvk_reader_set_err(r, "packet at offset %zu: \"m\" is not a string", pkt->offset);
+        return TVK_ESHAPE;
+    }
+    tvk_json_raw(j, m, &msg->method.p, &msg->method.len);
+    msg->type = classify(msg->method.p, msg->method.len);
+    int p = tvk_json_member(j, 0, "p");
+    if (p >= 0 && tvk_json_type(j, p) == TVK_J_ARRAY) {
+        msg->params = p;
+        if (tvk_json_size(j, p) > 0 && tvk_json_type(j, p + 1) == TVK_J_STRING)
+            tvk_json_raw(j, p + 1, &msg->session.p, &msg->session.len);
+    }
+    return 1;
+}
+
+int tvk_reader_next_msg(tvk_reader *r, tvk_msg *msg)
+{
+    tvk_packet pkt;
+    int rc = tvk_reader_next(r, &pkt);
+    if (rc <= 0) {
+        if (rc == TVK_ENUMBER) {
+            memset(msg, 0, sizeof *msg);
+            msg->pkt = pkt;
+            msg->params = -1;
+            msg->method.p = msg->session.p = "";
+        }
+        return rc;
+    }
+    rc = fill_msg(r, &pkt, msg);
+    if (rc < 0) msg->json = NULL;
+    return rc;
+}
+
+int tvk_reader_parse_payload(tvk_reader *r, const char *payload, size_t len, tvk_msg *msg)
+{
+    r->err[0] = '\0';
+    if (len > r->max_message) {
+        r->st.errors++;
+        tvk_reader_set_err(r, "payload of %zu bytes exceeds the limit of %zu bytes", len,
+                           r->max_message);
+        return TVK_EFRAME_TOOBIG;
+    }
+    tvk_packet pkt = {TVK_PKT_JSON, payload, len, 0, 0, TVK_LEN_BYTES};
+    int rc = fill_msg(r, &pkt, msg);
+    if (rc < 0) {
+        msg->json = NULL;
+        return rc;
+    }
+    return 0;
+}
