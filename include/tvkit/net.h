@@ -100,7 +100,7 @@ size_t tvk_ws_pending(const tvk_ws *ws);
 /* Blocking: write everything queued, within timeout_ms. */
 int tvk_ws_flush(tvk_ws *ws, int timeout_ms);
 
-/* Queue mode (on_message == NULL): 1 = *data/*len hold the oldest message (valid until the
+/* Queue mode (on_message == NULL): 1 = *data and *len hold the oldest message (valid until the
  * next call on ws), 0 = none yet (timeout_ms 0) / timeout, < 0 = connection error. */
 int tvk_ws_recv(tvk_ws *ws, const char **data, size_t *len, int timeout_ms);
 
