@@ -83,7 +83,9 @@ void tvk_reader_free(tvk_reader *r);
  * next feed or free. A message over the limit fails with TVK_EFRAME_TOOBIG (and yields nothing). */
 int tvk_reader_feed(tvk_reader *r, const char *msg, size_t len);
 /* 1 = *pkt filled; 0 = message exhausted; < 0 = framing error: the rest of the message is
- * dropped, tvk_reader_errmsg() names the offset, and the next feed starts clean. */
+ * dropped, tvk_reader_errmsg() names the offset, and the next feed starts clean.
+ * Exception: a heartbeat whose k is not 1-18 digits gives TVK_ENUMBER for that packet only
+ * (*pkt is filled, the framing was intact) and the next call goes on with the message. */
 int tvk_reader_next(tvk_reader *r, tvk_packet *pkt);
 const char *tvk_reader_errmsg(const tvk_reader *r);
 /* Counters over the reader's life. */
@@ -185,7 +187,8 @@ typedef struct tvk_msg {
  * rest of the message is still read). Zero allocations per packet in the steady state: the
  * token array is owned by the reader and grows only when a packet needs more. */
 int tvk_reader_next_msg(tvk_reader *r, tvk_msg *msg);
-/* Tokenize and classify a lone payload (no framing), e.g. a line of a JSONL capture. */
+/* Tokenize and classify a lone payload (no framing), e.g. a line of a JSONL capture.
+ * Returns 0 (not 1) on success, or a negative code as tvk_reader_next_msg. */
 int tvk_reader_parse_payload(tvk_reader *r, const char *payload, size_t len, tvk_msg *msg);
 
 /* ---- typed views. Each returns 0, or TVK_ESHAPE when the message is not of that shape. */
