@@ -107,6 +107,10 @@ int tvk_ws_recv(tvk_ws *ws, const char **data, size_t *len, int timeout_ms);
 /* Starts the close handshake (code 1000); tvk_ws_poll until CLOSED, bounded by the close
  * timeout. Safe to call in any state, and twice. */
 int tvk_ws_close(tvk_ws *ws);
+/* Non-blocking close for event loops (and tvkit-sim): queues a close frame with this code (0 =
+ * 1000) and reason (NULL or up to 123 bytes), state CLOSING; drive the fd / timers until CLOSED.
+ * In IDLE or CONNECTING it drops the socket at once. */
+int tvk_ws_close_start(tvk_ws *ws, int code, const char *reason);
 
 /* The error that ended the connection (0 while healthy) and a message that says what and
  * where ("TLS: certificate verify failed: self-signed certificate"). */
@@ -124,6 +128,7 @@ typedef struct tvk_ws_info {
     uint64_t bytes_in, bytes_out, messages_in, messages_out;
     int via_proxy;
     int tls;
+    uint64_t messages_in_deflated; /* of messages_in, how many arrived compressed (RSV1) */
 } tvk_ws_info;
 void tvk_ws_get_info(const tvk_ws *ws, tvk_ws_info *info);
 

@@ -1,0 +1,288 @@
+/* permessage-deflate (RFC 7692): negotiation and the per-message raw deflate streams. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "net/internal.h"
+
+static const unsigned char tail[4] = {0x00, 0x00, 0xff, 0xff};
+
+int tvk_buf_reserve(char **buf, size_t *cap, size_t need, size_t max)
+{
+    if (need + 1 <= *cap) return 0;
+    if (need > max) return TVK_EMSG_TOOBIG;
+    size_t nc = *cap ? *cap * 2 : 4096;
+    if (nc < need + 1) nc = need + 1;
+    if (nc > max + 1) nc = max + 1;
+    char *nb = realloc(*buf, nc);
+    if (!nb) return TVK_ENOMEM;
+    *buf = nb;
+    *cap = nc;
+    return 0;
+}
+
+/* Splits "name[=value]" params of one extension; calls fn for each. Returns -1 on bad syntax. */
+typedef int (*param_fn)(void *ctx, const char *name, const char *val, char *err, size_t cap);
+
+static int each_param(char *ext, void *p, param_fn fn, char *err, size_t errcap)
+{
+    char *save = NULL;
+    char *tok = strtok_r(ext, ";", &save);
+    if (!tok) return -1;
+    while (*tok == ' ' || *tok == '\t')
+        tok++;
+    char *e = tok + strlen(tok);
+    while (e > tok && (e[-1] == ' ' || e[-1] == '\t'))
+        *--e = 0;
+    if (strcasecmp(tok, "permessage-deflate") != 0) {
+        snprintf(err, errcap, "unsupported extension \"%.60s\"", tok);
+        return -1;
+    }
+    while ((tok = strtok_r(NULL, ";", &save))) {
+        while (*tok == ' ' || *tok == '\t')
+            tok++;
+        e = tok + strlen(tok);
+        while (e > tok && (e[-1] == ' ' || e[-1] == '\t'))
+            *--e = 0;
+        char *eq = strchr(tok, '=');
+        const char *val = NULL;
+        if (eq) {
+            *eq = 0;
+            val = eq + 1;
+            while (*val == ' ')
+                val++;
+            if (*val == '"') { /* quoted-string form allowed by RFC 7692 section 7.1 */
+                val++;
+                char *q = strchr(val, '"');
+                if (q) *q = 0;
+            }
+            for (char *k = eq; k > tok && (k[-1] == ' ' || k[-1] == '\t'); k--)
+                k[-1] = 0;
+        }
+        if (fn(p, tok, val, err, errcap) != 0) return -1;
+    }
+    return 0;
+}
+
+static int bits_value(const char *v)
+{
+    if (!v || !v[0] || (v[1] && v[2]) || v[0] < '0' || v[0] > '9') return -1;
+    int n = v[1] ? (v[0] - '0') * 10 + (v[1] - '0') : v[0] - '0';
+    if (v[1] && (v[1] < '0' || v[1] > '9')) return -1;
+    return n >= 8 && n <= 15 ? n : -1;
+}
+
+static int resp_param(void *ctx, const char *name, const char *val, char *err, size_t cap)
+{
+    tvk_pmd *p = ctx;
+    int *flag = NULL, *bits = NULL;
+    if (strcasecmp(name, "server_no_context_takeover") == 0)
+        flag = &p->server_no_ctx;
+    else if (strcasecmp(name, "client_no_context_takeover") == 0)
+        flag = &p->client_no_ctx;
+    else if (strcasecmp(name, "server_max_window_bits") == 0)
+        bits = &p->server_bits;
+    else if (strcasecmp(name, "client_max_window_bits") == 0)
+        bits = &p->client_bits;
+    else {
+        snprintf(err, cap, "permessage-deflate: unknown parameter \"%.40s\"", name);
+        return -1;
+    }
+    if (flag) {
+        if (val || *flag) goto bad;
+        *flag = 1;
+        return 0;
+    }
+    int b = bits_value(val);
+    if (b < 0 || *bits != 0) goto bad;
+    *bits = b;
+    return 0;
+bad:
+    snprintf(err, cap, "permessage-deflate: bad or repeated parameter \"%.40s\"", name);
+    return -1;
+}
+
+int tvk_pmd_parse_response(tvk_pmd *p, const char *value, char *err, size_t errcap)
+{
+    if (strchr(value, ',')) {
+        snprintf(err, errcap, "server accepted more than one extension (\"%.80s\")", value);
+        return -1;
+    }
+    char *copy = strdup(value);
+    if (!copy) {
+        snprintf(err, errcap, "out of memory");
+        return -1;
+    }
+    p->server_bits = p->client_bits = 0;
+    int rc = each_param(copy, p, resp_param, err, errcap);
+    free(copy);
+    if (rc != 0) return -1;
+    if (!p->server_bits) p->server_bits = 15;
+    if (!p->client_bits) p->client_bits = 15;
+    p->on = 1;
+    return 0;
+}
+
+/* Offer parameters, as the server reads them: client_max_window_bits may come without a value. */
+typedef struct {
+    int sno, cno, sbits, cbits, cbits_flag;
+} offer;
+
+static int offer_param(void *ctx, const char *name, const char *val, char *err, size_t cap)
+{
+    offer *o = ctx;
+    if (strcasecmp(name, "server_no_context_takeover") == 0 && !val)
+        o->sno = 1;
+    else if (strcasecmp(name, "client_no_context_takeover") == 0 && !val)
+        o->cno = 1;
+    else if (strcasecmp(name, "server_max_window_bits") == 0 && bits_value(val) > 0)
+        o->sbits = bits_value(val);
+    else if (strcasecmp(name, "client_max_window_bits") == 0 && (!val || bits_value(val) > 0))
+        o->cbits = val ? bits_value(val) : 0, o->cbits_flag = 1;
+    else
+        return -1;
+    return 0;
+}
+
+int tvk_pmd_accept_offer(tvk_pmd *p, const char *value, char *resp, size_t respcap)
+{
+    char *copy = strdup(value);
+    if (!copy) return -1;
+    char *save = NULL, err[8];
+    for (char *ext = strtok_r(copy, ",", &save); ext; ext = strtok_r(NULL, ",", &save)) {
+        offer o = {0};
+        if (each_param(ext, &o, offer_param, err, sizeof err) != 0) continue;
+        p->on = 1;
+        p->server_no_ctx = o.sno;
+        p->client_no_ctx = o.cno;
+        p->server_bits = o.sbits ? o.sbits : 15;
+        p->client_bits = o.cbits ? o.cbits : 15;
+        snprintf(resp, respcap, "permessage-deflate%s%s",
+                 o.sno ? "; server_no_context_takeover" : "",
+                 o.cno ? "; client_no_context_takeover" : "");
+        if (o.sbits) {
+            size_t l = strlen(resp);
+            snprintf(resp + l, respcap - l, "; server_max_window_bits=%d", o.sbits);
+        }
+        if (o.cbits) {
+            size_t l = strlen(resp);
+            snprintf(resp + l, respcap - l, "; client_max_window_bits=%d", o.cbits);
+        }
+        break;
+    }
+    free(copy);
+    return p->on ? 0 : -1;
+}
+
+int tvk_pmd_compress(tvk_pmd *p, int server, const char *in, size_t len, unsigned char **out,
+                     size_t *outlen)
+{
+    int bits = server ? p->server_bits : p->client_bits;
+    int no_ctx = server ? p->server_no_ctx : p->client_no_ctx;
+    if (!p->deflate_ready) {
+        memset(&p->def, 0, sizeof p->def);
+        /* zlib refuses a raw window of 8; 9 never emits distances past 256 (MAX_DIST). */
+        if (deflateInit2(&p->def, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -(bits < 9 ? 9 : bits), 8,
+                         Z_DEFAULT_STRATEGY) != Z_OK)
+            return TVK_ENOMEM;
+        p->deflate_ready = 1;
+    }
+    size_t cap = deflateBound(&p->def, len) + 64;
+    unsigned char *b = malloc(cap);
+    if (!b) return TVK_ENOMEM;
+    p->def.next_in = (Bytef *)(uintptr_t)in;
+    p->def.avail_in = (uInt)len;
+    size_t used = 0;
+    for (;;) {
+        p->def.next_out = b + used;
+        p->def.avail_out = (uInt)(cap - used);
+        int r = deflate(&p->def, Z_SYNC_FLUSH);
+        used = cap - p->def.avail_out;
+        if (r != Z_OK && r != Z_BUF_ERROR) {
+            free(b);
+            return TVK_EINFLATE;
+        }
+        if (p->def.avail_out != 0) break;
+        unsigned char *nb = realloc(b, cap * 2);
+        if (!nb) {
+            free(b);
+            return TVK_ENOMEM;
+        }
+        b = nb;
+        cap *= 2;
+    }
+    if (used >= 4 && memcmp(b + used - 4, tail, 4) == 0) used -= 4;
+    if (no_ctx) deflateReset(&p->def);
+    *out = b;
+    *outlen = used;
+    return 0;
+}
+
+int tvk_pmd_inflate_begin(tvk_pmd *p)
+{
+    if (p->inflate_ready) return 0;
+    memset(&p->inf, 0, sizeof p->inf);
+    /* a 15-bit window decodes whatever window the peer compressed with */
+    if (inflateInit2(&p->inf, -15) != Z_OK) return TVK_ENOMEM;
+    p->inflate_ready = 1;
+    return 0;
+}
+
+int tvk_pmd_inflate(tvk_pmd *p, const unsigned char *in, size_t len, char **buf, size_t *blen,
+                    size_t *bcap, size_t max, char *err, size_t errcap)
+{
+    p->inf.next_in = (Bytef *)(uintptr_t)in;
+    p->inf.avail_in = (uInt)len;
+    for (;;) {
+        if (*bcap < *blen + 2) {
+            size_t grow = *blen < 16384 ? 16384 : *blen;
+            size_t need = *blen + grow > max + 1 ? max + 1 : *blen + grow;
+            if (need <= *blen) {
+                snprintf(err, errcap, "inflated message exceeds limit %zu", max);
+                return TVK_EMSG_TOOBIG;
+            }
+            int r = tvk_buf_reserve(buf, bcap, need, max + 1);
+            if (r) {
+                snprintf(err, errcap, "out of memory inflating a message");
+                return r;
+            }
+        }
+        p->inf.next_out = (Bytef *)*buf + *blen;
+        p->inf.avail_out = (uInt)(*bcap - *blen - 1);
+        int r = inflate(&p->inf, Z_SYNC_FLUSH);
+        *blen = (size_t)((char *)p->inf.next_out - *buf);
+        if (*blen > max) {
+            snprintf(err, errcap, "inflated message exceeds limit %zu", max);
+            return TVK_EMSG_TOOBIG;
+        }
+        if (r == Z_STREAM_END) {
+            /* the peer ended the deflate stream (BFINAL); the next message starts afresh */
+            inflateReset(&p->inf);
+            return 0;
+        }
+        if (r != Z_OK && r != Z_BUF_ERROR) {
+            snprintf(err, errcap, "inflate: %s", p->inf.msg ? p->inf.msg : "corrupt data");
+            return TVK_EINFLATE;
+        }
+        if (p->inf.avail_in == 0 && p->inf.avail_out != 0) return 0;
+        if (r == Z_BUF_ERROR && p->inf.avail_out != 0) return 0;
+    }
+}
+
+int tvk_pmd_inflate_end(tvk_pmd *p, int server, char **buf, size_t *blen, size_t *bcap, size_t max,
+                        char *err, size_t errcap)
+{
+    int r = tvk_pmd_inflate(p, tail, sizeof tail, buf, blen, bcap, max, err, errcap);
+    if (r) return r;
+    /* the sender's context: client messages when we are the server, and vice versa */
+    if (server ? p->client_no_ctx : p->server_no_ctx) inflateReset(&p->inf);
+    return 0;
+}
+
+void tvk_pmd_free(tvk_pmd *p)
+{
+    if (p->deflate_ready) deflateEnd(&p->def);
+    if (p->inflate_ready) inflateEnd(&p->inf);
+    p->deflate_ready = p->inflate_ready = 0;
+}

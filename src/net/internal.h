@@ -1,0 +1,195 @@
+/* Private to src/net: the tvk_ws handle and the helpers its files share. */
+#ifndef TVK_NET_INTERNAL_H
+#define TVK_NET_INTERNAL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <openssl/ssl.h>
+#include <wslay/wslay.h>
+#include <zlib.h>
+
+#include "tvkit/net.h"
+
+#define TVK_WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC11B85"
+#define TVK_OBUF_CAP (64 * 1024) /* socket-side write buffer: wslay output lands here */
+
+/* A parsed ws://, wss:// or http:// (proxy) URL. */
+typedef struct tvk_url {
+    int tls;
+    char host[256]; /* without the brackets of an IPv6 literal */
+    int port;
+    int port_given;
+    int ipv6;
+    char *path; /* malloc'd, starts with '/', includes the query */
+    char user[128], pass[128];
+    int has_auth;
+} tvk_url;
+
+int tvk_url_parse(const char *s, int proxy, tvk_url *u, char *err, size_t errcap);
+void tvk_url_free(tvk_url *u);
+/* "host:port" with brackets for IPv6 */
+void tvk_url_hostport(const tvk_url *u, int always_port, char *out, size_t cap);
+
+/* permessage-deflate (RFC 7692) parameters and streams. */
+typedef struct tvk_pmd {
+    int on;
+    int server_no_ctx, client_no_ctx;
+    int server_bits, client_bits; /* 8..15; 15 when not given */
+    int deflate_ready, inflate_ready;
+    z_stream def, inf;
+} tvk_pmd;
+
+/* Client: checks a Sec-WebSocket-Extensions response value against our offer. */
+int tvk_pmd_parse_response(tvk_pmd *p, const char *value, char *err, size_t errcap);
+/* Server: picks the first acceptable offer from a request value; writes the response value. */
+int tvk_pmd_accept_offer(tvk_pmd *p, const char *value, char *resp, size_t respcap);
+/* Compresses one message into *out (malloc'd); strips the 00 00 ff ff tail. */
+int tvk_pmd_compress(tvk_pmd *p, int server, const char *in, size_t len, unsigned char **out,
+                     size_t *outlen);
+/* Opens the inflater for a new message. */
+int tvk_pmd_inflate_begin(tvk_pmd *p);
+/* Inflates a chunk, appending to the message buffer; TVK_EMSG_TOOBIG past max. */
+int tvk_pmd_inflate(tvk_pmd *p, const unsigned char *in, size_t len, char **buf, size_t *blen,
+                    size_t *bcap, size_t max, char *err, size_t errcap);
+int tvk_pmd_inflate_end(tvk_pmd *p, int server, char **buf, size_t *blen, size_t *bcap, size_t max,
+                        char *err, size_t errcap);
+void tvk_pmd_free(tvk_pmd *p);
+
+/* Grows *buf to hold need bytes (+1 for a NUL), never beyond max+1. */
+int tvk_buf_reserve(char **buf, size_t *cap, size_t need, size_t max);
+
+/* HTTP helpers */
+int tvk_b64(const unsigned char *in, size_t len, char *out, size_t cap);
+void tvk_ws_accept_key(const char *key, char out[32]);
+int tvk_headers_valid(const tvk_header *h, size_t n);
+int tvk_hdr_token(const char *value, const char *token); /* comma list contains token */
+/* Finds the end of an HTTP header block: offset past "\r\n\r\n", or 0. */
+size_t tvk_http_end(const char *buf, size_t len);
+/* Iterates header lines: returns 1 with name/value (NUL-terminated in place), 0 at the end. */
+int tvk_http_next_header(char **cursor, char **name, char **value);
+
+typedef struct tvk_rxnode {
+    struct tvk_rxnode *next;
+    char *data;
+    size_t len;
+} tvk_rxnode;
+
+enum tvk_phase {
+    PH_NONE = 0,
+    PH_TCP,         /* non-blocking connect in progress */
+    PH_PROXY_SEND,  /* CONNECT request being written */
+    PH_PROXY_RECV,  /* reading the proxy's answer */
+    PH_TLS,         /* TLS handshake (client or server) */
+    PH_UPG_SEND,    /* client: upgrade request being written */
+    PH_UPG_RECV,    /* client: reading the 101 */
+    PH_REQ_RECV,    /* server: reading the upgrade request */
+    PH_RESP_SEND,   /* server: writing 101 (then OPEN) */
+    PH_REJECT_SEND, /* server: writing a rejection (then CLOSED) */
+    PH_OPEN,
+    PH_DONE,
+};
+
+struct tvk_ws {
+    int server;
+    tvk_ws_state state;
+    int phase;
+    int fd;
+
+    /* configuration (owned copies) */
+    char *url;
+    tvk_header *headers;
+    size_t nheaders;
+    char *ca_file, *proxy_opt;
+    int connect_timeout_ms, ping_interval_ms, ping_timeout_ms, close_timeout_ms;
+    int compress, insecure;
+    size_t compress_threshold, max_message, max_header;
+    tvk_ws_message_fn on_message;
+    void *user;
+    void (*log)(void *user, const char *line);
+    tvk_ws_upgrade_fn on_upgrade;
+
+    tvk_url u, px;
+    int use_proxy;
+    struct addrinfo *ai, *ai_cur;
+    int64_t hs_deadline;
+
+    SSL_CTX *ssl_ctx;
+    int own_ctx;
+    SSL *ssl;
+    BIO_METHOD *biometh;
+    int tls_want; /* TVK_WANT_* the TLS layer is waiting for */
+    int tls_read_wants_write, tls_write_wants_read;
+
+    char *hbuf; /* incoming header block, max_header + 1 bytes */
+    size_t hlen;
+    size_t loff, llen; /* bytes after the header block, still to feed wslay */
+    char *obuf;        /* outgoing bytes not yet on the socket */
+    size_t ooff, olen;
+    char key[32];
+    int reject_status;
+
+    wslay_event_context_ptr wctx;
+    tvk_pmd pmd;
+
+    /* message being received */
+    char *msg;
+    size_t mlen, mcap;
+    uint64_t mwire;
+    int m_active, m_compressed, m_ctrl, m_fin, m_skip;
+
+    tvk_rxnode *qhead, *qtail;
+    size_t qbytes;
+    char *cur; /* last message handed out by tvk_ws_recv */
+
+    int64_t next_ping, pong_deadline, close_deadline;
+    uint64_t ping_seq;
+    int64_t last_ping;
+    int close_initiated;
+    int in_recv;
+    int eof;
+    int fail_pending, fail_wscode;
+
+    int err;
+    char errmsg[256];
+    tvk_ws_info info;
+};
+
+/* Records the first error, closes the socket, state CLOSED. Returns code. */
+int tvk_ws_fail(tvk_ws *ws, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void tvk_ws_logf(tvk_ws *ws, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void tvk_ws_close_socket(tvk_ws *ws);
+
+/* Transport I/O (plain or TLS): > 0 bytes, 0 EOF, TVK_EAGAIN, or a failure code (ws failed). */
+ssize_t tvk_io_read(tvk_ws *ws, void *buf, size_t len);
+ssize_t tvk_io_write(tvk_ws *ws, const void *buf, size_t len);
+/* Writes ws->obuf out; 0 when empty, TVK_EAGAIN when some remains, < 0 on failure. */
+int tvk_io_flush(tvk_ws *ws);
+/* Appends to ws->obuf; TVK_EAGAIN when full. */
+int tvk_io_queue(tvk_ws *ws, const void *buf, size_t len, int all_or_nothing);
+
+int tvk_tls_client_setup(tvk_ws *ws);
+int tvk_tls_server_setup(tvk_ws *ws);
+/* Drives the handshake: 0 done, TVK_EAGAIN (ws->tls_want set), < 0 failed. */
+int tvk_tls_handshake(tvk_ws *ws);
+void tvk_tls_free(tvk_ws *ws);
+
+/* Proxy */
+int tvk_proxy_resolve(tvk_ws *ws); /* sets ws->use_proxy and ws->px */
+int tvk_proxy_build_request(tvk_ws *ws);
+int tvk_proxy_parse_response(tvk_ws *ws, size_t end);
+
+/* Upgrade, client and server */
+int tvk_upgrade_build_request(tvk_ws *ws);
+int tvk_upgrade_parse_response(tvk_ws *ws, size_t end);
+int tvk_server_handle_request(tvk_ws *ws, size_t end);
+
+/* Called once the handshake is done (either role). */
+int tvk_ws_open(tvk_ws *ws);
+/* Runs reads and writes for the OPEN/CLOSING phases. */
+int tvk_ws_io_open(tvk_ws *ws);
+int tvk_ws_progress(tvk_ws *ws);
+
+#endif

@@ -1,0 +1,483 @@
+/* net_loop: our client against our own server role, both driven by one poll() loop. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cmocka.h>
+
+#include "net/internal.h"
+#include "util.h"
+
+typedef struct rx {
+    int n;
+    size_t total;
+    char *last;
+    size_t lastlen;
+} rx;
+
+static void on_msg(void *user, const char *data, size_t len)
+{
+    rx *r = user;
+    r->n++;
+    r->total += len;
+    free(r->last);
+    r->last = malloc(len + 1);
+    memcpy(r->last, data, len);
+    r->last[len] = 0;
+    r->lastlen = len;
+}
+
+typedef struct env {
+    tu_pump p;
+    int port;
+    tvk_ws *c;
+    rx crx, srx;
+} env;
+
+static void env_start(env *e, tvk_ws_server_opts *so, tvk_ws_opts *co, const char *url_fmt)
+{
+    memset(e, 0, sizeof *e);
+    int lfd = tu_listen(&e->port);
+    assert_true(lfd >= 0);
+    so->on_message = on_msg;
+    so->user = &e->srx;
+    tu_pump_init(&e->p, lfd, so);
+    char url[200];
+    snprintf(url, sizeof url, url_fmt ? url_fmt : "ws://127.0.0.1:%d/socket.io/websocket?x=1",
+             e->port);
+    co->url = url;
+    co->proxy = "";
+    if (!co->on_message && co->user != (void *)-1) {
+        co->on_message = on_msg;
+        co->user = &e->crx;
+    }
+    if (co->user == (void *)-1) co->user = NULL;
+    e->c = tvk_ws_new(co);
+    assert_non_null(e->c);
+    e->p.cli[e->p.ncli++] = e->c;
+}
+
+static void env_free(env *e)
+{
+    tvk_ws_free(e->c);
+    tu_pump_free(&e->p);
+    free(e->crx.last);
+    free(e->srx.last);
+}
+
+static int settled(void *arg)
+{
+    env *e = arg;
+    int s = tvk_ws_get_state(e->c);
+    return s == TVK_WS_OPEN || s == TVK_WS_CLOSED;
+}
+static int srv_open(void *arg)
+{
+    env *e = arg;
+    return e->p.nsrv > 0 && tvk_ws_get_state(e->p.srv[0]) == TVK_WS_OPEN;
+}
+static int both_closed(void *arg)
+{
+    env *e = arg;
+    return tvk_ws_get_state(e->c) == TVK_WS_CLOSED && e->p.nsrv > 0 &&
+           tvk_ws_get_state(e->p.srv[0]) == TVK_WS_CLOSED;
+}
+static int client_closed(void *arg)
+{
+    env *e = arg;
+    return tvk_ws_get_state(e->c) == TVK_WS_CLOSED;
+}
+
+static int want_crx, want_srx;
+static int got_msgs(void *arg)
+{
+    env *e = arg;
+    return (e->crx.n >= want_crx && e->srx.n >= want_srx) ||
+           tvk_ws_get_state(e->c) == TVK_WS_CLOSED;
+}
+
+static void open_pair(env *e, tvk_ws_server_opts *so, tvk_ws_opts *co)
+{
+    env_start(e, so, co, NULL);
+    assert_int_equal(tvk_ws_connect_start(e->c), 0);
+    tu_pump_until(&e->p, settled, e, 5000);
+    assert_int_equal(tvk_ws_get_state(e->c), TVK_WS_OPEN);
+    tu_pump_until(&e->p, srv_open, e, 5000);
+    assert_true(srv_open(e));
+}
+
+static void test_text_and_close(void **state)
+{
+    (void)state;
+    env e;
+    tvk_ws_server_opts so;
+    tvk_ws_server_opts_init(&so);
+    tvk_ws_opts co;
+    tvk_ws_opts_init(&co);
+    co.compress = 0;
+    open_pair(&e, &so, &co);
+    tvk_ws_info ci;
+    tvk_ws_get_info(e.c, &ci);
+    assert_int_equal(ci.http_status, 101);
+    assert_int_equal(ci.deflate, 0);
+
+    assert_int_equal(tvk_ws_send_text(e.c, "hello server", 12), 0);
+    assert_int_equal(tvk_ws_send_text(e.p.srv[0], "hello client", 12), 0);
+    want_crx = 1, want_srx = 1;
+    assert_true(tu_pump_until(&e.p, got_msgs, &e, 5000));
+    assert_string_equal(e.srx.last, "hello server");
+    assert_string_equal(e.crx.last, "hello client");
+    /* an empty message is a message */
+    assert_int_equal(tvk_ws_send_text(e.c, "", 0), 0);
+    want_srx = 2;
+    assert_true(tu_pump_until(&e.p, got_msgs, &e, 5000));
+    assert_int_equal(e.srx.lastlen, 0);
+
+    assert_int_equal(tvk_ws_close_start(e.c, 1000, "bye"), 0);
+    assert_int_equal(tvk_ws_get_state(e.c), TVK_WS_CLOSING);
+    assert_true(tu_pump_until(&e.p, both_closed, &e, 5000));
+    assert_int_equal(tvk_ws_error(e.c), 0);
+    assert_int_equal(tvk_ws_error(e.p.srv[0]), TVK_ECLOSED); /* the peer closed it */
+    tvk_ws_info si;
+    tvk_ws_get_info(e.p.srv[0], &si);
+    assert_int_equal(si.close_code, 1000);
+    tvk_ws_get_info(e.c, &ci);
+    assert_int_equal(ci.close_code, 1000);
+    assert_int_equal(tvk_ws_send_text(e.c, "late", 4), TVK_ESTATE);
+    assert_int_equal(tvk_ws_close(e.c), 0); /* twice is fine */
+    env_free(&e);
+}
+
+static void test_deflate_threshold(void **state)
+{
+    (void)state;
+    env e;
+    tvk_ws_server_opts so;
+    tvk_ws_server_opts_init(&so);
+    so.compress_threshold = 1024;
+    tvk_ws_opts co;
+    tvk_ws_opts_init(&co);
+    open_pair(&e, &so, &co);
+    tvk_ws_info ci;
+    tvk_ws_get_info(e.c, &ci);
+    assert_int_equal(ci.deflate, 1);
+    assert_int_equal(ci.server_max_window_bits, 15);
+
+    char *big = tu_text(300000, 1);
+    /* small, big, small, big: compressed and plain messages mixed on one connection */
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(tvk_ws_send_text(e.p.srv[0], "tiny", 4), 0);
+        assert_int_equal(tvk_ws_send_text(e.p.srv[0], big, 300000), 0);
+    }
+    assert_int_equal(tvk_ws_send_text(e.c, big, 300000), 0);
+    want_crx = 4, want_srx = 1;
+    assert_true(tu_pump_until(&e.p, got_msgs, &e, 10000));
+    assert_int_equal(e.crx.n, 4);
+    assert_int_equal(e.crx.lastlen, 300000);
+    assert_memory_equal(e.crx.last, big, 300000);
+    assert_int_equal(e.srx.lastlen, 300000);
+    assert_memory_equal(e.srx.last, big, 300000);
+    tvk_ws_get_info(e.c, &ci);
+    assert_int_equal(ci.messages_in, 4);
+    assert_int_equal(ci.messages_in_deflated, 2);
+    assert_true(ci.bytes_in < 300000); /* it really was compressed on the wire */
+    tvk_ws_info si;
+    tvk_ws_get_info(e.p.srv[0], &si);
+    assert_int_equal(si.messages_in_deflated, 1);
+    free(big);
+    env_free(&e);
+}
+
+static int reject_status;
+static int on_upgrade(void *user, const tvk_http_request *req, int *retry_after)
+{
+    (void)user;
+    assert_string_equal(req->method, "GET");
+    assert_string_equal(req->path, "/socket.io/websocket?x=1");
+    int origin = 0;
+    for (size_t i = 0; i < req->nheaders; i++)
+        if (strcmp(req->headers[i].name, "Origin") == 0 &&
+            strcmp(req->headers[i].value, "https://www.tradingview.com") == 0)
+            origin = 1;
+    assert_true(origin);
+    if (reject_status == 429) *retry_after = 7;
+    return reject_status;
+}
+
+static void test_reject(void **state)
+{
+    (void)state;
+    int codes[] = {403, 429, 503};
+    int want[] = {TVK_EHTTP_403, TVK_EHTTP_429, TVK_EHTTP};
+    for (int i = 0; i < 3; i++) {
+        env e;
+        tvk_ws_server_opts so;
+        tvk_ws_server_opts_init(&so);
+        so.on_upgrade = on_upgrade;
+        reject_status = codes[i];
+        tvk_ws_opts co;
+        tvk_ws_opts_init(&co);
+        env_start(&e, &so, &co, NULL);
+        assert_int_equal(tvk_ws_connect_start(e.c), 0);
+        assert_true(tu_pump_until(&e.p, settled, &e, 5000));
+        assert_int_equal(tvk_ws_error(e.c), want[i]);
+        tvk_ws_info ci;
+        tvk_ws_get_info(e.c, &ci);
+        assert_int_equal(ci.http_status, codes[i]);
+        assert_int_equal(ci.retry_after_s, codes[i] == 429 ? 7 : -1);
+        char needle[16];
+        snprintf(needle, sizeof needle, "HTTP %d", codes[i]);
+        assert_non_null(strstr(tvk_ws_errmsg(e.c), needle));
+        if (codes[i] == 429) assert_non_null(strstr(tvk_ws_errmsg(e.c), "Retry-After: 7"));
+        env_free(&e);
+    }
+}
+
+static int has_queued(void *arg)
+{
+    env *e = arg;
+    return e->c->qhead != NULL || tvk_ws_get_state(e->c) == TVK_WS_CLOSED;
+}
+
+static void test_queue_mode(void **state)
+{
+    (void)state;
+    env e;
+    tvk_ws_server_opts so;
+    tvk_ws_server_opts_init(&so);
+    tvk_ws_opts co;
+    tvk_ws_opts_init(&co);
+    co.user = (void *)-1; /* no on_message: queue mode */
+    open_pair(&e, &so, &co);
+    const char *data;
+    size_t len;
+    assert_int_equal(tvk_ws_recv(e.c, &data, &len, 0), 0);
+    for (int i = 0; i < 50; i++) {
+        char m[32];
+        int n = snprintf(m, sizeof m, "msg %d", i);
+        assert_int_equal(tvk_ws_send_text(e.p.srv[0], m, (size_t)n), 0);
+    }
+    for (int i = 0; i < 50; i++) {
+        if (!e.c->qhead) assert_true(tu_pump_until(&e.p, has_queued, &e, 5000));
+        assert_int_equal(tvk_ws_recv(e.c, &data, &len, 0), 1);
+        char m[32];
+        snprintf(m, sizeof m, "msg %d", i);
+        assert_int_equal(len, strlen(m));
+        assert_string_equal(data, m);
+    }
+    /* the server goes away: queued messages first, then the error */
+    assert_int_equal(tvk_ws_send_text(e.p.srv[0], "last", 4), 0);
+    assert_int_equal(tvk_ws_close_start(e.p.srv[0], 1001, "going away"), 0);
+    assert_true(tu_pump_until(&e.p, both_closed, &e, 5000));
+    assert_int_equal(tvk_ws_recv(e.c, &data, &len, 0), 1);
+    assert_string_equal(data, "last");
+    assert_int_equal(tvk_ws_recv(e.c, &data, &len, 0), TVK_ECLOSED);
+    assert_non_null(strstr(tvk_ws_errmsg(e.c), "1001"));
+    env_free(&e);
+}
+
+static void test_backpressure(void **state)
+{
+    (void)state;
+    env e;
+    tvk_ws_server_opts so;
+    tvk_ws_server_opts_init(&so);
+    tvk_ws_opts co;
+    tvk_ws_opts_init(&co);
+    co.compress = 0;
+    co.max_message = 64 * 1024;
+    open_pair(&e, &so, &co);
+    char *chunk = tu_text(16 * 1024, 2);
+    int r = 0, i;
+    /* the server is not pumped: the kernel buffers fill, then our bounded queue */
+    for (i = 0; i < 20000; i++) {
+        r = tvk_ws_send_text(e.c, chunk, 16 * 1024);
+        if (r) break;
+    }
+    assert_int_equal(r, TVK_EBACKPRESSURE);
+    assert_true(tvk_ws_pending(e.c) <= 64 * 1024);
+    assert_true(tvk_ws_pending(e.c) + 16 * 1024 > 64 * 1024);
+    assert_int_equal(tvk_ws_send_text(e.c, chunk, 70 * 1024 > 16 * 1024 ? 16 * 1024 : 0),
+                     TVK_EBACKPRESSURE);
+    free(chunk);
+    env_free(&e);
+}
+
+static void test_too_big(void **state)
+{
+    (void)state;
+    for (int deflate = 0; deflate < 2; deflate++) {
+        env e;
+        tvk_ws_server_opts so;
+        tvk_ws_server_opts_init(&so);
+        so.compress_threshold = 0;
+        tvk_ws_opts co;
+        tvk_ws_opts_init(&co);
+        co.compress = deflate;
+        co.max_message = 100000;
+        open_pair(&e, &so, &co);
+        /* with deflate this is a bomb: 4 MB of one letter is a few KB on the wire */
+        size_t n = deflate ? 4u << 20 : 100001;
+        char *m = malloc(n);
+        memset(m, 'a', n);
+        assert_int_equal(tvk_ws_send_text(e.p.srv[0], m, n), 0);
+        free(m);
+        assert_true(tu_pump_until(&e.p, client_closed, &e, 5000));
+        assert_int_equal(tvk_ws_error(e.c), TVK_EMSG_TOOBIG);
+        assert_non_null(strstr(tvk_ws_errmsg(e.c), "100000"));
+        assert_true(e.c->mcap <= 100002);
+        tvk_ws_info ci;
+        tvk_ws_get_info(e.c, &ci);
+        if (deflate) assert_true(ci.bytes_in < 200000);
+        env_free(&e);
+    }
+}
+
+static void test_connect_errors(void **state)
+{
+    (void)state;
+    tvk_ws_opts co;
+    tvk_ws_opts_init(&co);
+    co.proxy = "";
+    struct {
+        const char *url;
+        int code;
+    } cases[] = {
+        {"http://127.0.0.1/", TVK_EURL},       {"ws://127.0.0.1:0/", TVK_EURL},
+        {"ws://127.0.0.1:99999/", TVK_EURL},   {"ws://[::1/", TVK_EURL},
+        {"ws://user:pw@127.0.0.1/", TVK_EURL}, {"ws://no-such-host.invalid/", TVK_EDNS},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        co.url = cases[i].url;
+        tvk_ws *ws = tvk_ws_new(&co);
+        assert_non_null(ws);
+        assert_int_equal(tvk_ws_connect(ws), cases[i].code);
+        assert_int_equal(tvk_ws_get_state(ws), TVK_WS_CLOSED);
+        assert_true(strlen(tvk_ws_errmsg(ws)) > 10);
+        tvk_ws_free(ws);
+    }
+    /* refused: a port we just closed */
+    int port;
+    int fd = tu_listen(&port);
+    close(fd);
+    char url[64];
+    snprintf(url, sizeof url, "ws://127.0.0.1:%d/", port);
+    co.url = url;
+    tvk_ws *ws = tvk_ws_new(&co);
+    assert_int_equal(tvk_ws_connect(ws), TVK_ECONNECT);
+    assert_non_null(strstr(tvk_ws_errmsg(ws), "refused"));
+    tvk_ws_free(ws);
+    /* a listener that never answers: the connect timeout covers the upgrade */
+    fd = tu_listen(&port);
+    snprintf(url, sizeof url, "ws://127.0.0.1:%d/", port);
+    co.connect_timeout_ms = 300;
+    ws = tvk_ws_new(&co);
+    int64_t t0 = tvk_now_ms();
+    assert_int_equal(tvk_ws_connect(ws), TVK_ETIMEDOUT);
+    int64_t el = tvk_now_ms() - t0;
+    assert_true(el >= 290 && el < 3000);
+    assert_non_null(strstr(tvk_ws_errmsg(ws), "upgrade response"));
+    tvk_ws_free(ws);
+    close(fd);
+    /* header injection is refused */
+    tvk_header bad[] = {{"X-Evil", "a\r\nHost: other"}};
+    co.headers = bad;
+    co.nheaders = 1;
+    ws = tvk_ws_new(&co);
+    assert_int_equal(tvk_ws_connect(ws), TVK_EINVAL);
+    tvk_ws_free(ws);
+}
+
+static void test_url_parse(void **state)
+{
+    (void)state;
+    tvk_url u;
+    char err[200];
+    assert_int_equal(tvk_url_parse(TVK_DEFAULT_URL, 0, &u, err, sizeof err), 0);
+    assert_int_equal(u.tls, 1);
+    assert_string_equal(u.host, "data.tradingview.com");
+    assert_int_equal(u.port, 443);
+    assert_string_equal(u.path, "/socket.io/websocket?from=chart%2F");
+    tvk_url_free(&u);
+    assert_int_equal(tvk_url_parse("ws://[::1]:8080?a=b", 0, &u, err, sizeof err), 0);
+    assert_int_equal(u.ipv6, 1);
+    assert_string_equal(u.host, "::1");
+    assert_int_equal(u.port, 8080);
+    assert_string_equal(u.path, "/?a=b");
+    char hp[64];
+    tvk_url_hostport(&u, 0, hp, sizeof hp);
+    assert_string_equal(hp, "[::1]:8080");
+    tvk_url_free(&u);
+    assert_int_equal(tvk_url_parse("http://us%40r:p%3Ass@proxy.lan:3128", 1, &u, err, sizeof err),
+                     0);
+    assert_string_equal(u.user, "us@r");
+    assert_string_equal(u.pass, "p:ss");
+    assert_int_equal(u.port, 3128);
+    tvk_url_free(&u);
+    assert_int_equal(tvk_url_parse("ws://host/a b", 0, &u, err, sizeof err), TVK_EURL);
+    assert_int_equal(tvk_url_parse("ws://:80/", 0, &u, err, sizeof err), TVK_EURL);
+    assert_int_equal(tvk_url_parse("ws://h:8a/", 0, &u, err, sizeof err), TVK_EURL);
+}
+
+static void test_ipv6(void **state)
+{
+    (void)state;
+    /* skipped where the machine has no IPv6 loopback */
+    int fd = socket(AF_INET6, SOCK_STREAM, 0);
+    struct sockaddr_in6 a = {0};
+    a.sin6_family = AF_INET6;
+    a.sin6_addr = in6addr_loopback;
+    socklen_t al = sizeof a;
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, 4) != 0 ||
+        getsockname(fd, (struct sockaddr *)&a, &al) != 0) {
+        if (fd >= 0) close(fd);
+        skip();
+    }
+    env e;
+    tvk_ws_server_opts so;
+    tvk_ws_server_opts_init(&so);
+    tvk_ws_opts co;
+    tvk_ws_opts_init(&co);
+    memset(&e, 0, sizeof e);
+    so.on_message = on_msg;
+    so.user = &e.srx;
+    tu_pump_init(&e.p, fd, &so);
+    char url[64];
+    snprintf(url, sizeof url, "ws://[::1]:%d/v6", ntohs(a.sin6_port));
+    co.url = url;
+    co.proxy = "";
+    e.c = tvk_ws_new(&co);
+    e.p.cli[e.p.ncli++] = e.c;
+    assert_int_equal(tvk_ws_connect_start(e.c), 0);
+    assert_true(tu_pump_until(&e.p, settled, &e, 5000));
+    assert_int_equal(tvk_ws_get_state(e.c), TVK_WS_OPEN);
+    assert_int_equal(tvk_ws_send_text(e.c, "six", 3), 0);
+    want_srx = 1, want_crx = 0;
+    assert_true(tu_pump_until(&e.p, got_msgs, &e, 5000));
+    assert_string_equal(e.srx.last, "six");
+    env_free(&e);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_url_parse),
+        cmocka_unit_test(test_text_and_close),
+        cmocka_unit_test(test_deflate_threshold),
+        cmocka_unit_test(test_reject),
+        cmocka_unit_test(test_queue_mode),
+        cmocka_unit_test(test_backpressure),
+        cmocka_unit_test(test_too_big),
+        cmocka_unit_test(test_connect_errors),
+        cmocka_unit_test(test_ipv6),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
