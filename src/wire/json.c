@@ -70,7 +70,7 @@ static int gap_ok(const char *js, int a, int b, char sep)
     for (int i = a; i < b; i++) {
         char c = js[i];
         if (is_ws(c)) continue;
-        if (c == sep && !seen) {
+        if (sep && c == sep && !seen) {
             seen = 1;
             continue;
         }

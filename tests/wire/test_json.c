@@ -1,0 +1,336 @@
+/* JSON: strict tokenizing (what jsmn alone would accept is rejected), accessors, unescaping,
+ * token-array growth and reuse, and the ASCII-only writers. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "tvkit/wire.h"
+#include "wire/internal.h"
+
+static int parse(tvk_json *j, const char *s)
+{
+    size_t at;
+    const char *why;
+    return tvk_json_parse(j, s, strlen(s), &at, &why);
+}
+
+static void test_wire_json_rejects_invalid(void **state)
+{
+    (void)state;
+    const char *bad[] = {
+        "",
+        "   ",
+        "{",
+        "}",
+        "{\"a\":1,}",
+        "{\"a\" 1}",
+        "{\"a\":1 \"b\":2}",
+        "[1 2]",
+        "[1,,2]",
+        "[,1]",
+        "[1,]",
+        "{\"a\":tru}",
+        "{\"a\":nul}",
+        "{\"a\":truex}",
+        "{\"a\":01}",
+        "{\"a\":1.}",
+        "{\"a\":.5}",
+        "{\"a\":-}",
+        "{\"a\":+1}",
+        "{\"a\":1e}",
+        "{\"a\":1e+}",
+        "{\"a\":0x1}",
+        "{\"a\":1.2.3}",
+        "{\"a\":\"x\\u12\"}",
+        "{\"a\":\"\\q\"}",
+        "{\"a\":\"\x01\"}",
+        "{\"a\":\"tab\there\"}",
+        "{\"a\":1}}",
+        "{\"a\":1} x",
+        "{} {}",
+        "{1:2}",
+        "[\"a\":1]",
+        "{\"a\":[}",
+        "{\"a\"}",
+        "{,}",
+        "[,]",
+        "{\"a\":1,\"b\"}",
+        "{'a':1}",
+        "{\"a\":\"abc",
+        "{\"a\":1:2}",
+        "{\"a\"::1}",
+        "{:1}",
+        "[1]]",
+        "{\"a\":{\"b\":1}",
+        "{\"a\":[1,2}",
+        "{\"a\":NaN}",
+        "{\"a\":Infinity}",
+        "{\"a\":-Infinity}",
+    };
+    tvk_json *j = tvk_json_new();
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        int rc = parse(j, bad[i]);
+        if (rc != TVK_EJSON) fail_msg("accepted invalid JSON #%zu: %s (rc %d)", i, bad[i], rc);
+        assert_int_equal(tvk_json_count(j), 0);
+    }
+    /* A NUL byte inside the document is not JSON. */
+    const char nul[] = "{\"a\":\"x\0y\"}";
+    size_t at;
+    const char *why;
+    assert_int_equal(tvk_json_parse(j, nul, sizeof nul - 1, &at, &why), TVK_EJSON);
+    const char nul2[] = "{\"a\":1}\0";
+    assert_int_equal(tvk_json_parse(j, nul2, sizeof nul2 - 1, &at, &why), TVK_EJSON);
+    tvk_json_free(j);
+}
+
+static void test_wire_json_accepts_valid(void **state)
+{
+    (void)state;
+    const char *good[] = {
+        "{}",
+        "[]",
+        " { } ",
+        "{\"a\":1}",
+        "{\"a\":-0.5e-3,\"b\":[true,false,null]}",
+        "\r\n\t[ 1 , 2 ]\n",
+        "{\"a\":{\"b\":{\"c\":[[],{}]}}}",
+        "{\"\":\"\"}",
+        "{\"s\":\"\\\"\\\\\\/\\b\\f\\n\\r\\t\\u00e9\\ud83d\\ude00\"}",
+        "[0,-0,1E5,1e-5,2.5E+3]",
+        "{\"u\":\"caf\xc3\xa9\"}",
+    };
+    tvk_json *j = tvk_json_new();
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++)
+        if (parse(j, good[i]) != 0) fail_msg("rejected valid JSON #%zu: %s", i, good[i]);
+    tvk_json_free(j);
+}
+
+static void test_wire_json_depth(void **state)
+{
+    (void)state;
+    tvk_json *j = tvk_json_new();
+    for (int depth = 500; depth <= 520; depth += 20) {
+        char *s = malloc((size_t)depth * 2 + 1);
+        memset(s, '[', (size_t)depth);
+        memset(s + depth, ']', (size_t)depth);
+        s[depth * 2] = 0;
+        int rc = parse(j, s);
+        assert_int_equal(rc, depth <= 512 ? 0 : TVK_EJSON);
+        free(s);
+    }
+    tvk_json_free(j);
+}
+
+static void test_wire_json_accessors(void **state)
+{
+    (void)state;
+    const char *doc = "{\"m\":\"qsd\",\"p\":[\"qs_a\",{\"n\":\"X:Y\",\"v\":{\"lp\":1.5}}],"
+                      "\"k\\u0065y\":\"esc\",\"i\":-9223372036854775808,"
+                      "\"big\":9223372036854775808,\"t\":1728013500.0,\"f\":1.5,"
+                      "\"b\":true,\"z\":null,\"s\":\"a\\nb\\u00e9\\ud83d\\ude00\\ud800x\"}";
+    tvk_json *j = tvk_json_new();
+    assert_int_equal(parse(j, doc), 0);
+    assert_int_equal(tvk_json_type(j, 0), TVK_J_OBJECT);
+    assert_int_equal(tvk_json_size(j, 0), 10);
+    int m = tvk_json_member(j, 0, "m");
+    assert_true(m > 0);
+    assert_int_equal(tvk_json_type(j, m), TVK_J_STRING);
+    assert_int_equal(tvk_json_str_eq(j, m, "qsd"), 1);
+    assert_int_equal(tvk_json_str_eq(j, m, "qs"), 0);
+    int p = tvk_json_member(j, 0, "p");
+    assert_int_equal(tvk_json_type(j, p), TVK_J_ARRAY);
+    assert_int_equal(tvk_json_size(j, p), 2);
+    int p1 = tvk_json_index(j, p, 1);
+    assert_int_equal(tvk_json_type(j, p1), TVK_J_OBJECT);
+    assert_int_equal(tvk_json_index(j, p, 2), TVK_ENOTFOUND);
+    assert_int_equal(tvk_json_index(j, p, -1), TVK_ENOTFOUND);
+    assert_int_equal(tvk_json_index(j, 0, 0), TVK_ESHAPE);
+    assert_int_equal(tvk_json_member(j, p, "x"), TVK_ESHAPE);
+    assert_int_equal(tvk_json_member(j, 0, "missing"), TVK_ENOTFOUND);
+    /* skip jumps over the whole subtree of p. */
+    assert_int_equal(tvk_json_skip(j, p), tvk_json_member(j, 0, "key") - 1);
+    /* A key written with an escape still matches. */
+    int key = tvk_json_member(j, 0, "key");
+    assert_true(key > 0);
+    assert_int_equal(tvk_json_str_eq(j, key, "esc"), 1);
+    int64_t iv;
+    assert_int_equal(tvk_json_int64(j, tvk_json_member(j, 0, "i"), &iv), 0);
+    assert_true(iv == INT64_MIN);
+    assert_int_equal(tvk_json_int64(j, tvk_json_member(j, 0, "big"), &iv), TVK_ENUMBER);
+    assert_int_equal(tvk_json_int64(j, tvk_json_member(j, 0, "t"), &iv), 0);
+    assert_true(iv == 1728013500);
+    assert_int_equal(tvk_json_int64(j, tvk_json_member(j, 0, "f"), &iv), TVK_ENUMBER);
+    assert_int_equal(tvk_json_int64(j, m, &iv), TVK_ESHAPE);
+    double d;
+    assert_int_equal(tvk_json_double(j, tvk_json_member(j, 0, "f"), &d), 0);
+    assert_true(d == 1.5);
+    assert_int_equal(tvk_json_double(j, tvk_json_member(j, 0, "z"), &d), TVK_ESHAPE);
+    int bv;
+    assert_int_equal(tvk_json_bool(j, tvk_json_member(j, 0, "b"), &bv), 0);
+    assert_int_equal(bv, 1);
+    assert_int_equal(tvk_json_bool(j, tvk_json_member(j, 0, "z"), &bv), TVK_ESHAPE);
+    assert_int_equal(tvk_json_type(j, tvk_json_member(j, 0, "z")), TVK_J_NULL);
+    assert_int_equal(tvk_json_type(j, tvk_json_member(j, 0, "b")), TVK_J_TRUE);
+    assert_int_equal(tvk_json_type(j, tvk_json_member(j, 0, "f")), TVK_J_NUMBER);
+    /* Unescaping: \n, \u00e9, a surrogate pair, a lone surrogate (U+FFFD). */
+    int s = tvk_json_member(j, 0, "s");
+    char buf[64];
+    size_t ol;
+    assert_int_equal(tvk_json_str(j, s, buf, sizeof buf, &ol), 0);
+    const char want[] = "a\nb\xc3\xa9\xf0\x9f\x98\x80\xef\xbf\xbdx";
+    assert_int_equal(ol, sizeof want - 1);
+    assert_memory_equal(buf, want, sizeof want);
+    assert_int_equal(tvk_json_str(j, s, buf, sizeof want - 1, &ol), TVK_EBUFSIZE);
+    assert_int_equal(tvk_json_str(j, s, buf, sizeof want, &ol), 0);
+    assert_int_equal(tvk_json_str(j, p, buf, sizeof buf, &ol), TVK_ESHAPE);
+    const char *raw;
+    size_t rl;
+    assert_int_equal(tvk_json_raw(j, key - 1, &raw, &rl), 0);
+    assert_int_equal(rl, 8);
+    assert_memory_equal(raw, "k\\u0065y", 8);
+    /* Tokens out of range. */
+    assert_int_equal(tvk_json_type(j, -1), TVK_J_INVALID);
+    assert_int_equal(tvk_json_type(j, tvk_json_count(j)), TVK_J_INVALID);
+    assert_int_equal(tvk_json_size(j, 10000), TVK_EINVAL);
+    assert_int_equal(tvk_json_raw(j, 10000, &raw, &rl), TVK_EINVAL);
+    tvk_json_free(j);
+}
+
+/* The token array grows for a big document and is reused (and still correct) afterwards. */
+static void test_wire_json_growth(void **state)
+{
+    (void)state;
+    tvk_buf b;
+    tvk_buf_init(&b);
+    tvk_buf_puts(&b, "{\"s\":[");
+    for (int i = 0; i < 20000; i++)
+        tvk_buf_printf(&b, "%s{\"i\":%d,\"v\":[%d.5,1,2,3,4,5]}", i ? "," : "", i - 5, i);
+    tvk_buf_puts(&b, "]}");
+    tvk_json *j = tvk_json_new();
+    assert_int_equal(parse(j, b.data), 0);
+    assert_int_equal(tvk_json_count(j), 3 + 20000 * 11);
+    int s = tvk_json_member(j, 0, "s");
+    int last = tvk_json_index(j, s, 19999);
+    int64_t iv;
+    assert_int_equal(tvk_json_int64(j, tvk_json_member(j, last, "i"), &iv), 0);
+    assert_int_equal(iv, 19994);
+    assert_int_equal(parse(j, "{\"a\":[1]}"), 0);
+    assert_int_equal(tvk_json_count(j), 4);
+    tvk_json_free(j);
+    tvk_buf_free(&b);
+}
+
+static void test_wire_json_writers(void **state)
+{
+    (void)state;
+    tvk_buf b;
+    tvk_buf_init(&b);
+    const char in[] = "q\"b\\s/\n\r\t\b\f\x01\x7f caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80";
+    assert_int_equal(tvk_buf_json_str(&b, in, sizeof in - 1), 0);
+    assert_string_equal(b.data, "\"q\\\"b\\\\s/\\n\\r\\t\\b\\f\\u0001\\u007f caf\\u00e9 "
+                                "\\u20ac \\ud83d\\ude00\"");
+    for (size_t i = 0; i < b.len; i++)
+        assert_true((unsigned char)b.data[i] < 0x80);
+    /* Parsing the output back gives the input bytes. */
+    tvk_json *j = tvk_json_new();
+    tvk_buf doc;
+    tvk_buf_init(&doc);
+    tvk_buf_puts(&doc, "[");
+    tvk_buf_append(&doc, b.data, b.len);
+    tvk_buf_puts(&doc, "]");
+    assert_int_equal(parse(j, doc.data), 0);
+    char out[128];
+    size_t ol;
+    assert_int_equal(tvk_json_str(j, 1, out, sizeof out, &ol), 0);
+    assert_int_equal(ol, sizeof in - 1);
+    assert_memory_equal(out, in, ol);
+    /* Invalid UTF-8 fails and leaves the buffer as it was. */
+    const char *invalid[] = {"\xc0\x80", "\xed\xa0\x80",     "\xe2\x82", "\xf5\x80\x80\x80",
+                             "\x80",     "\xf0\x8f\xbf\xbf", "ab\xff"};
+    for (size_t i = 0; i < sizeof invalid / sizeof *invalid; i++) {
+        size_t before = b.len;
+        assert_int_equal(tvk_buf_json_str(&b, invalid[i], strlen(invalid[i])), TVK_EINVAL);
+        assert_int_equal(b.len, before);
+    }
+    tvk_buf_reset(&b);
+    assert_int_equal(tvk_buf_json_int(&b, INT64_MIN), 0);
+    assert_string_equal(b.data, "-9223372036854775808");
+    const struct {
+        double v;
+        const char *s;
+    } dbl[] = {{0.1, "0.1"},
+               {1728013500.0, "1728013500"},
+               {356.1, "356.1"},
+               {-2.5, "-2.5"},
+               {1e100, "1e+100"},
+               {NAN, "null"},
+               {INFINITY, "null"},
+               {0.0, "0"},
+               {1.0 / 3, "0.3333333333333333"}};
+    for (size_t i = 0; i < sizeof dbl / sizeof *dbl; i++) {
+        tvk_buf_reset(&b);
+        assert_int_equal(tvk_buf_json_double(&b, dbl[i].v), 0);
+        assert_string_equal(b.data, dbl[i].s);
+    }
+    /* Shortest round-trip over many values. */
+    uint64_t x = 88172645463325252ULL;
+    for (int i = 0; i < 20000; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        double v;
+        memcpy(&v, &x, sizeof v);
+        if (!isfinite(v)) continue;
+        tvk_buf_reset(&b);
+        assert_int_equal(tvk_buf_json_double(&b, v), 0);
+        double back;
+        assert_int_equal(tvk_parse_double(b.data, b.len, &back), 0);
+        assert_memory_equal(&back, &v, sizeof v);
+    }
+    tvk_json_free(j);
+    tvk_buf_free(&doc);
+    tvk_buf_free(&b);
+}
+
+static void test_wire_buf_limit(void **state)
+{
+    (void)state;
+    tvk_buf b;
+    tvk_buf_init(&b);
+    b.limit = 10;
+    assert_int_equal(tvk_buf_puts(&b, "0123456789"), 0);
+    assert_int_equal(b.len, 10);
+    assert_int_equal(tvk_buf_puts(&b, "x"), TVK_ENOMEM);
+    assert_int_equal(b.len, 10);
+    assert_string_equal(b.data, "0123456789");
+    tvk_buf_reset(&b);
+    assert_int_equal(tvk_buf_printf(&b, "%s", "this is longer than ten"), TVK_ENOMEM);
+    b.limit = 0;
+    char big[1000];
+    memset(big, 'a', sizeof big - 1);
+    big[sizeof big - 1] = 0;
+    assert_int_equal(tvk_buf_printf(&b, "<%s>", big), 0);
+    assert_int_equal(b.len, 1001);
+    assert_int_equal(b.data[1000], '>');
+    assert_int_equal(b.data[1001], '\0');
+    tvk_buf_free(&b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_wire_json_rejects_invalid),
+        cmocka_unit_test(test_wire_json_accepts_valid),
+        cmocka_unit_test(test_wire_json_depth),
+        cmocka_unit_test(test_wire_json_accessors),
+        cmocka_unit_test(test_wire_json_growth),
+        cmocka_unit_test(test_wire_json_writers),
+        cmocka_unit_test(test_wire_buf_limit),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
