@@ -1,0 +1,327 @@
+/* Quote sessions: quote_create_session / set_fields / add_symbols / remove_symbols, the qsd
+ * snapshot + quote_completed answer, live qsd deltas, and the --firehose mode. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define EMIT(c, call)                                                                              \
+    do {                                                                                           \
+        if (sim_conn_can_emit(c)) sim_conn_emitted((c), (call));                                   \
+    } while (0)
+
+#define FH_BATCH ((size_t)256 * 1024)
+#define FH_QUEUE ((size_t)4 * 1024 * 1024)
+
+static sim_qsess *find(sim_conn *c, const char *id)
+{
+    for (int i = 0; i < c->nquotes; i++)
+        if (!strcmp(c->quotes[i]->id, id)) return c->quotes[i];
+    return NULL;
+}
+
+static void free_fields(sim_qsess *q)
+{
+    for (size_t i = 0; i < q->nfields; i++)
+        free(q->fields[i]);
+    free(q->fields);
+    q->fields = NULL;
+    q->nfields = 0;
+}
+
+static void free_sess(sim_qsess *q)
+{
+    free_fields(q);
+    free(q->syms);
+    free(q);
+}
+
+void sim_quote_free_all(sim_conn *c)
+{
+    for (int i = 0; i < c->nquotes; i++)
+        free_sess(c->quotes[i]);
+    c->nquotes = 0;
+    tvk_buf_free(&c->fh.pool);
+    free(c->fh.offs);
+    c->fh.offs = NULL;
+}
+
+static const char *const *fields_of(const sim_qsess *q, size_t *n)
+{
+    if (q->fields) {
+        *n = q->nfields;
+        return (const char *const *)q->fields;
+    }
+    *n = tvk_quote_fields_count();
+    return tvk_quote_fields();
+}
+
+static void set_fields(sim_conn *c, const tvk_msg *m, sim_qsess *q)
+{
+    int np = sim_param_count(m);
+    free_fields(q);
+    if (np - 1 > SIM_MAX_FIELDS) np = SIM_MAX_FIELDS + 1;
+    q->fields = calloc((size_t)(np > 1 ? np - 1 : 1), sizeof *q->fields);
+    if (!q->fields) {
+        sim_conn_fail(c, "out of memory for quote fields");
+        return;
+    }
+    for (int i = 1; i < np; i++) {
+        char f[128];
+        if (sim_param_str(m, i, f, sizeof f)) continue;
+        q->fields[q->nfields] = strdup(f);
+        if (!q->fields[q->nfields]) {
+            sim_conn_fail(c, "out of memory for quote fields");
+            return;
+        }
+        q->nfields++;
+    }
+}
+
+static void firehose_start(sim_conn *c, sim_qsess *q);
+
+static void add_symbols(sim_conn *c, const tvk_msg *m, sim_qsess *q)
+{
+    int np = sim_param_count(m);
+    int64_t now = sim_market_now(c->srv);
+    size_t nf;
+    const char *const *fields = fields_of(q, &nf);
+    for (int i = 1; i < np; i++) {
+        char key[SIM_KEY_MAX];
+        if (sim_param_str(m, i, key, sizeof key))
+            continue; /* the {"flags":[...]} object some clients append */
+        sim_qsym *s = NULL;
+        for (size_t k = 0; k < q->nsyms; k++)
+            if (!strcmp(q->syms[k].key, key)) s = &q->syms[k];
+        if (!s) {
+            if (q->nsyms >= SIM_MAX_QSYMS) {
+                EMIT(c, sim_enc_critical_error(&c->enc, q->id, "invalid_parameters",
+                                               "quote_add_symbols: too many symbols"));
+                return;
+            }
+            if (q->nsyms == q->cap) {
+                size_t cap = q->cap ? q->cap * 2 : 16;
+                sim_qsym *ns = realloc(q->syms, cap * sizeof *ns);
+                if (!ns) {
+                    sim_conn_fail(c, "out of memory for quote symbols");
+                    return;
+                }
+                q->syms = ns;
+                q->cap = cap;
+            }
+            s = &q->syms[q->nsyms++];
+            memset(s, 0, sizeof *s);
+            snprintf(s->key, sizeof s->key, "%s", key);
+        }
+        int ok = 0;
+        if (sim_resolve_key(c->srv, key, &s->sym, &ok, s->n, sizeof s->n))
+            snprintf(s->n, sizeof s->n, "%s", key);
+        s->ok = ok;
+        if (!ok) {
+            EMIT(c, sim_enc_qsd_error(&c->enc, q->id, s->n, "no_such_symbol"));
+        } else {
+            sim_quote_at(&s->sym, now, &s->last);
+            EMIT(c, sim_enc_qsd(&c->enc, q->id, s->n, &s->sym, &s->last, NULL, fields, nf, NULL));
+        }
+        EMIT(c, sim_enc_quote_completed(&c->enc, q->id, s->n));
+    }
+    if (c->srv->o.firehose > 0 && !c->fh.active && !c->fh.done) {
+        size_t ok = 0;
+        for (size_t k = 0; k < q->nsyms; k++)
+            ok += q->syms[k].ok;
+        if ((int64_t)ok >= c->srv->o.firehose_symbols) firehose_start(c, q);
+    }
+}
+
+static void remove_symbols(const tvk_msg *m, sim_qsess *q)
+{
+    int np = sim_param_count(m);
+    for (int i = 1; i < np; i++) {
+        char key[SIM_KEY_MAX];
+        if (sim_param_str(m, i, key, sizeof key)) continue;
+        for (size_t k = 0; k < q->nsyms; k++)
+            if (!strcmp(q->syms[k].key, key) || !strcmp(q->syms[k].n, key)) {
+                q->syms[k] = q->syms[--q->nsyms];
+                break;
+            }
+    }
+}
+
+int sim_quote_handle(sim_conn *c, const tvk_msg *m, const char *method)
+{
+    static const char *const known[] = {
+        "quote_create_session", "quote_delete_session", "quote_set_fields",    "quote_add_symbols",
+        "quote_remove_symbols", "quote_fast_symbols",   "quote_hibernate_all", NULL};
+    int k = 0;
+    while (known[k] && strcmp(known[k], method))
+        k++;
+    if (!known[k]) return 0;
+    char qs[SIM_ID_MAX];
+    if (sim_param_str(m, 0, qs, sizeof qs)) {
+        sim_unknown_session(c, m, method, "");
+        return 1;
+    }
+    sim_qsess *q = find(c, qs);
+    if (k == 0) {
+        if (q) return 1;
+        if (c->ncharts + c->nquotes >= SIM_MAX_SESSIONS) {
+            EMIT(c, sim_enc_critical_error(&c->enc, qs, "too many sessions",
+                                           "method: quote_create_session"));
+            return 1;
+        }
+        q = calloc(1, sizeof *q);
+        if (!q) {
+            sim_conn_fail(c, "out of memory for a quote session");
+            return 1;
+        }
+        snprintf(q->id, sizeof q->id, "%s", qs);
+        c->quotes[c->nquotes++] = q;
+        return 1;
+    }
+    if (!q) {
+        sim_unknown_session(c, m, method, qs);
+        return 1;
+    }
+    switch (k) {
+    case 1:
+        for (int i = 0; i < c->nquotes; i++)
+            if (c->quotes[i] == q) {
+                c->quotes[i] = c->quotes[--c->nquotes];
+                break;
+            }
+        free_sess(q);
+        break;
+    case 2:
+        set_fields(c, m, q);
+        break;
+    case 3:
+        add_symbols(c, m, q);
+        break;
+    case 4:
+        remove_symbols(m, q);
+        break;
+    default:
+        break; /* fast_symbols / hibernate_all change nothing here */
+    }
+    return 1;
+}
+
+void sim_quote_live(sim_conn *c, int64_t now)
+{
+    if (c->fh.active) return;
+    for (int i = 0; i < c->nquotes; i++) {
+        sim_qsess *q = c->quotes[i];
+        size_t nf;
+        const char *const *fields = fields_of(q, &nf);
+        for (size_t k = 0; k < q->nsyms; k++) {
+            sim_qsym *s = &q->syms[k];
+            if (!s->ok || !sim_conn_can_emit(c)) continue;
+            sim_quote nq;
+            int written = 0;
+            sim_quote_at(&s->sym, now, &nq);
+            int rc =
+                sim_enc_qsd(&c->enc, q->id, s->n, &s->sym, &nq, &s->last, fields, nf, &written);
+            if (rc < 0 || written > 0) {
+                sim_conn_emitted(c, rc);
+                s->last = nq;
+            }
+        }
+    }
+}
+
+/* ---------------------------------------------------------------- firehose */
+
+static void firehose_start(sim_conn *c, sim_qsess *q)
+{
+    static const char *const fhf[] = {"lp", "ch", "chp", "lp_time", "volume"};
+    sim_firehose *f = &c->fh;
+    size_t k = 0, want = (size_t)c->srv->o.firehose_symbols;
+    size_t variants = 65536 / want;
+    if (variants < 1) variants = 1;
+    if (variants > 64) variants = 64;
+    f->offs = malloc((want * variants + 1) * sizeof *f->offs);
+    if (!f->offs) {
+        sim_conn_fail(c, "out of memory for the firehose");
+        return;
+    }
+    sim_enc e;
+    sim_enc_init(&e, &f->pool);
+    int64_t now = sim_market_now(c->srv);
+    f->npool = 0;
+    for (size_t v = 0; v < variants; v++) {
+        k = 0;
+        for (size_t i = 0; i < q->nsyms && k < want; i++) {
+            sim_qsym *s = &q->syms[i];
+            if (!s->ok) continue;
+            sim_quote qq;
+            sim_quote_at(&s->sym, now + (int64_t)v, &qq);
+            f->offs[f->npool++] = f->pool.len;
+            if (sim_enc_qsd(&e, q->id, s->n, &s->sym, &qq, NULL, fhf, 5, NULL) < 0) {
+                sim_enc_free(&e);
+                sim_conn_fail(c, "out of memory for the firehose");
+                return;
+            }
+            k++;
+        }
+    }
+    f->offs[f->npool] = f->pool.len;
+    sim_enc_free(&e);
+    snprintf(f->qs, sizeof f->qs, "%s", q->id);
+    f->remaining = c->srv->o.firehose;
+    f->next = 0;
+    f->active = 1;
+    sim_conn_flush(c); /* the snapshot goes first */
+}
+
+void sim_firehose_pump(sim_conn *c)
+{
+    sim_firehose *f = &c->fh;
+    if (!f->active || !c->ws) return;
+    while (tvk_ws_pending(c->ws) < FH_QUEUE) {
+        if (c->out.len == 0) {
+            if (f->remaining == 0) {
+                int rc =
+                    tvk_buf_printf(&c->out, "{\"m\":\"firehose_completed\",\"p\":[\"%s\",%lld]}",
+                                   f->qs, (long long)c->srv->o.firehose);
+                /* Reframe: the marker is built as a payload, then framed in place. */
+                tvk_buf tmp;
+                tvk_buf_init(&tmp);
+                if (!rc) rc = tvk_frame(&tmp, c->out.data, c->out.len);
+                tvk_buf_reset(&c->out);
+                if (!rc) rc = tvk_buf_append(&c->out, tmp.data, tmp.len);
+                tvk_buf_free(&tmp);
+                if (rc) {
+                    sim_conn_fail(c, "out of memory for the firehose marker");
+                    return;
+                }
+                f->active = 0;
+                f->done = 1;
+            } else {
+                while (c->out.len < FH_BATCH && f->remaining > 0) {
+                    /* Copy the longest contiguous run of the pool that fits. */
+                    size_t end = f->next;
+                    while (end < f->npool && (int64_t)(end - f->next) < f->remaining &&
+                           f->offs[end + 1] - f->offs[f->next] + c->out.len <= FH_BATCH)
+                        end++;
+                    if (end == f->next) end++;
+                    if (tvk_buf_append(&c->out, f->pool.data + f->offs[f->next],
+                                       f->offs[end] - f->offs[f->next])) {
+                        sim_conn_fail(c, "out of memory for a firehose batch");
+                        return;
+                    }
+                    f->remaining -= (int64_t)(end - f->next);
+                    f->next = end == f->npool ? 0 : end;
+                }
+            }
+        }
+        int rc = tvk_ws_send_text(c->ws, c->out.data, c->out.len);
+        if (rc == TVK_EBACKPRESSURE) return; /* keep the batch for the next writable event */
+        if (rc < 0) {
+            sim_conn_fail(c, "firehose send failed");
+            return;
+        }
+        c->data_pkts++;
+        tvk_buf_reset(&c->out);
+        if (f->done) return;
+    }
+}

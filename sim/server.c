@@ -1,0 +1,798 @@
+/* The sim's poll() loop: accepting, the WebSocket server role of the net layer, hello and
+ * heartbeats, batching of outgoing packets, latency, faults, replay, the --log file, and the
+ * live tick that drives du / timescale_update / qsd for every connection from one clock. */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+static void logf_(const sim_server *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void logf_(const sim_server *s, const char *fmt, ...)
+{
+    if (s->o.quiet) return;
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("tvkit-sim: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+/* ---------------------------------------------------------------- clock */
+
+int64_t sim_market_ms(const sim_server *s, int64_t mono_ms)
+{
+    return s->start_s * 1000 + (int64_t)((double)(mono_ms - s->mono0_ms) * s->o.speed);
+}
+
+int64_t sim_market_now(const sim_server *s)
+{
+    return sim_fdiv(sim_market_ms(s, tvk_now_ms()), 1000);
+}
+
+sim_bar *sim_scratch(sim_server *s, size_t n)
+{
+    if (n > s->scratch_cap) {
+        sim_bar *p = realloc(s->scratch, n * sizeof *p);
+        if (!p) return NULL;
+        s->scratch = p;
+        s->scratch_cap = n;
+    }
+    return s->scratch;
+}
+
+/* ---------------------------------------------------------------- params */
+
+int sim_param_count(const tvk_msg *m)
+{
+    if (!m->json || m->params < 0) return 0;
+    int n = tvk_json_size(m->json, m->params);
+    return n < 0 ? 0 : n;
+}
+
+int sim_param_str(const tvk_msg *m, int i, char *buf, size_t cap)
+{
+    if (!m->json || m->params < 0) return -1;
+    int t = tvk_json_index(m->json, m->params, i);
+    if (t < 0 || tvk_json_type(m->json, t) != TVK_J_STRING) return -1;
+    size_t len;
+    if (tvk_json_str(m->json, t, buf, cap, &len) || memchr(buf, 0, len)) return -1;
+    return 0;
+}
+
+int sim_params_echo(const tvk_msg *m, int from, tvk_buf *b, int erlang)
+{
+    int np = sim_param_count(m), rc = tvk_buf_puts(b, "[");
+    for (int i = from; i < np && !rc; i++) {
+        int t = tvk_json_index(m->json, m->params, i);
+        const char *p;
+        size_t len;
+        tvk_json_raw(m->json, t, &p, &len);
+        if (i > from) rc = tvk_buf_puts(b, erlang ? "," : ", ");
+        if (rc) break;
+        if (tvk_json_type(m->json, t) == TVK_J_STRING && erlang)
+            rc = tvk_buf_printf(b, "<<\"%.*s\">>", (int)len, p);
+        else
+            rc = tvk_buf_append(b, p, len);
+    }
+    return rc ? rc : tvk_buf_puts(b, "]");
+}
+
+void sim_unknown_session(sim_conn *c, const tvk_msg *m, const char *method, const char *sess)
+{
+    tvk_buf t;
+    tvk_buf_init(&t);
+    int rc = tvk_buf_printf(&t, "{unknown_session_id,<<\"%s\">>,<<\"%s\">>,", method, sess);
+    if (!rc) rc = sim_params_echo(m, 1, &t, 1);
+    if (!rc) rc = tvk_buf_puts(&t, "}");
+    if (sim_conn_can_emit(c))
+        sim_conn_emitted(c, rc ? rc : sim_enc_protocol_error(&c->enc, t.data));
+    tvk_buf_free(&t);
+}
+
+/* Compact re-serialization of a JSON value, key order kept (the real server echoes "="JSON
+ * symbol keys this way in qsd "n"). */
+static int compact(const tvk_json *j, int tok, tvk_buf *b, int depth)
+{
+    const char *p;
+    size_t len;
+    if (depth > 16) return TVK_ESHAPE;
+    tvk_jtype ty = tvk_json_type(j, tok);
+    tvk_json_raw(j, tok, &p, &len);
+    if (ty == TVK_J_STRING) {
+        int rc = tvk_buf_puts(b, "\"");
+        if (!rc) rc = tvk_buf_append(b, p, len);
+        return rc ? rc : tvk_buf_puts(b, "\"");
+    }
+    if (ty != TVK_J_OBJECT && ty != TVK_J_ARRAY) return tvk_buf_append(b, p, len);
+    int n = tvk_json_size(j, tok), t = tok + 1,
+        rc = tvk_buf_puts(b, ty == TVK_J_OBJECT ? "{" : "[");
+    for (int i = 0; i < n && !rc; i++) {
+        if (i) rc = tvk_buf_puts(b, ",");
+        if (!rc && ty == TVK_J_OBJECT) {
+            rc = compact(j, t, b, depth + 1);
+            if (!rc) rc = tvk_buf_puts(b, ":");
+            if (!rc) rc = compact(j, t + 1, b, depth + 1);
+            t = tvk_json_skip(j, t);
+        } else if (!rc) {
+            rc = compact(j, t, b, depth + 1);
+            t = tvk_json_skip(j, t);
+        }
+    }
+    return rc ? rc : tvk_buf_puts(b, ty == TVK_J_OBJECT ? "}" : "]");
+}
+
+int sim_resolve_key(sim_server *s, const char *key, sim_symbol *sym, int *ok, char *n, size_t ncap)
+{
+    *ok = 0;
+    if (key[0] != '=') {
+        if (n) snprintf(n, ncap, "%s", key);
+        *ok = sim_symbol_lookup(s->o.seed, key, sym) == 0;
+        return 0;
+    }
+    tvk_msg m;
+    const char *spec = key + 1;
+    if (tvk_reader_parse_payload(s->spec_rd, spec, strlen(spec), &m) < 0 || !m.json) return -1;
+    const tvk_json *j = m.json;
+    if (n) {
+        tvk_buf_reset(&s->spec_buf);
+        if (tvk_buf_puts(&s->spec_buf, "=") || compact(j, 0, &s->spec_buf, 0) ||
+            s->spec_buf.len >= ncap)
+            return -1;
+        memcpy(n, s->spec_buf.data, s->spec_buf.len + 1);
+    }
+    int t = tvk_json_member(j, 0, "symbol");
+    /* TradingView-API wraps chart types as {"symbol":{"symbol":"EX:SYM",...},"type":...}. */
+    if (t >= 0 && tvk_json_type(j, t) == TVK_J_OBJECT) t = tvk_json_member(j, t, "symbol");
+    char name[SIM_NAME_MAX];
+    size_t len;
+    if (t < 0 || tvk_json_type(j, t) != TVK_J_STRING || tvk_json_str(j, t, name, sizeof name, &len))
+        return 0;
+    *ok = sim_symbol_lookup(s->o.seed, name, sym) == 0;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- sending */
+
+static void conn_close_now(sim_conn *c, const char *why)
+{
+    if (c->dead) return;
+    if (why) logf_(c->srv, "connection %d: %s", c->id, why);
+    /* The socket is dropped when the loop reaps the connection: this may run inside one of the
+     * ws handle's own callbacks. */
+    c->dead = 1;
+}
+
+void sim_conn_fail(sim_conn *c, const char *why)
+{
+    conn_close_now(c, why);
+}
+
+static void ws_send(sim_conn *c, const char *data, size_t len)
+{
+    if (c->dead || !c->ws) return;
+    int rc = tvk_ws_send_text(c->ws, data, len);
+    if (rc == TVK_EBACKPRESSURE)
+        conn_close_now(c, "client does not read: send queue full, dropped");
+    else if (rc < 0)
+        conn_close_now(c, tvk_ws_errmsg(c->ws));
+}
+
+/* Every message leaves through here, so --latency delays all of them alike. */
+static void send_message(sim_conn *c, const char *data, size_t len)
+{
+    if (c->srv->o.latency_ms <= 0) {
+        ws_send(c, data, len);
+        return;
+    }
+    sim_delayed *d = malloc(sizeof *d + len);
+    if (!d) {
+        conn_close_now(c, "out of memory for the latency queue");
+        return;
+    }
+    d->next = NULL;
+    d->due_ms = tvk_now_ms() + c->srv->o.latency_ms;
+    d->len = len;
+    memcpy(d->data, data, len);
+    if (c->delay_tail)
+        c->delay_tail->next = d;
+    else
+        c->delay_head = d;
+    c->delay_tail = d;
+}
+
+static void run_delayed(sim_conn *c, int64_t now)
+{
+    while (c->delay_head && c->delay_head->due_ms <= now && !c->dead) {
+        sim_delayed *d = c->delay_head;
+        c->delay_head = d->next;
+        if (!c->delay_head) c->delay_tail = NULL;
+        ws_send(c, d->data, d->len);
+        free(d);
+    }
+}
+
+void sim_conn_flush(sim_conn *c)
+{
+    if (c->out.len == 0) return;
+    send_message(c, c->out.data, c->out.len);
+    tvk_buf_reset(&c->out);
+}
+
+int sim_conn_can_emit(sim_conn *c)
+{
+    return !c->dead && !c->closing && !c->stalled && !c->silent && !c->fh.active;
+}
+
+static void send_fault_message(sim_conn *c, const char *what)
+{
+    const sim_faults *f = &c->srv->o.faults;
+    sim_conn_flush(c);
+    if (!strcmp(what, "garbage")) {
+        static const char g[] = "tvkit-sim garbage: this message is not ~m~ framed";
+        send_message(c, g, sizeof g - 1);
+    } else if (!strcmp(what, "bad-length")) {
+        static const char g[] = "~m~9999~m~{\"m\":\"qsd\",\"p\":[]}";
+        send_message(c, g, sizeof g - 1);
+    } else {
+        /* One well-formed packet whose message is bigger than a client's default limit. */
+        size_t total = f->oversize_bytes < 64 ? 64 : f->oversize_bytes;
+        tvk_buf b, p;
+        tvk_buf_init(&b);
+        tvk_buf_init(&p);
+        int rc = tvk_buf_reserve(&p, total);
+        if (!rc) rc = tvk_buf_puts(&p, "{\"m\":\"sim_padding\",\"p\":[\"");
+        while (!rc && p.len + 20 < total - 4) {
+            size_t k = total - 4 - 20 - p.len;
+            static const char xs[4096] = {0};
+            (void)xs;
+            char chunk[4096];
+            memset(chunk, 'x', sizeof chunk);
+            rc = tvk_buf_append(&p, chunk, k < sizeof chunk ? k : sizeof chunk);
+        }
+        if (!rc) rc = tvk_buf_puts(&p, "\"]}");
+        if (!rc) rc = tvk_frame(&b, p.data, p.len);
+        if (rc)
+            conn_close_now(c, "out of memory for the oversize message");
+        else
+            send_message(c, b.data, b.len);
+        tvk_buf_free(&b);
+        tvk_buf_free(&p);
+    }
+}
+
+/* Applies the packet-count faults once c->data_pkts has its new value. */
+static void check_faults(sim_conn *c)
+{
+    const sim_faults *f = &c->srv->o.faults;
+    int64_t n = c->data_pkts;
+    if (f->garbage_after == n) send_fault_message(c, "garbage");
+    if (f->bad_length_after == n) send_fault_message(c, "bad-length");
+    if (f->oversize_after == n) send_fault_message(c, "oversize");
+    if (f->stall_after == n && !c->stalled) {
+        sim_conn_flush(c);
+        c->stalled = 1;
+    }
+    if (f->silent_after == n && !c->silent) {
+        sim_conn_flush(c);
+        c->silent = 1;
+    }
+    if ((f->close_every == n || (c->first && f->close_after == n)) && !c->closing) {
+        sim_conn_flush(c);
+        c->closing = 1;
+        logf_(c->srv, "connection %d: fault: closing after %" PRId64 " packets", c->id, n);
+    }
+}
+
+void sim_conn_emitted(sim_conn *c, int rc)
+{
+    if (rc < 0) {
+        conn_close_now(c, "could not encode a packet (out of memory)");
+        return;
+    }
+    c->data_pkts++;
+    check_faults(c);
+    if (c->out.len >= SIM_BATCH_LIMIT) sim_conn_flush(c);
+}
+
+/* ---------------------------------------------------------------- client messages */
+
+static void log_packet(sim_conn *c, const tvk_msg *m, int rc)
+{
+    sim_server *s = c->srv;
+    if (!s->log) return;
+    int64_t t = sim_market_ms(s, tvk_now_ms());
+    tvk_buf b;
+    tvk_buf_init(&b);
+    int r = tvk_buf_printf(&b, "{\"conn\":%d,\"t_ms\":%" PRId64 ",", c->id, t);
+    if (!r && rc > 0 && m->type == TVK_MSG_HEARTBEAT)
+        r = tvk_buf_printf(&b, "\"heartbeat\":%" PRId64 "}\n", m->heartbeat);
+    else if (!r && rc > 0 && m->json) {
+        r = tvk_buf_puts(&b, "\"msg\":");
+        if (!r) r = tvk_buf_append(&b, m->pkt.data, m->pkt.len);
+        if (!r) r = tvk_buf_puts(&b, "}\n");
+    } else if (!r) {
+        r = tvk_buf_puts(&b, "\"error\":");
+        if (!r)
+            r = tvk_buf_json_str(&b, tvk_reader_errmsg(c->rd), strlen(tvk_reader_errmsg(c->rd)));
+        if (!r) r = tvk_buf_puts(&b, "}\n");
+    }
+    if (!r) {
+        fwrite(b.data, 1, b.len, s->log);
+        fflush(s->log);
+    }
+    tvk_buf_free(&b);
+}
+
+static void start_replay(sim_conn *c)
+{
+    sim_server *s = c->srv;
+    c->replay_started = 1;
+    for (size_t i = 0; i < s->nreplay && !c->dead; i++) {
+        if (strncmp(s->replay_lines[i], "~m~", 3) == 0) {
+            send_message(c, s->replay_lines[i], s->replay_lens[i]);
+        } else {
+            tvk_buf b;
+            tvk_buf_init(&b);
+            if (tvk_frame(&b, s->replay_lines[i], s->replay_lens[i]) == 0)
+                send_message(c, b.data, b.len);
+            tvk_buf_free(&b);
+        }
+        c->data_pkts++;
+    }
+}
+
+static void handle_packet(sim_conn *c, const tvk_msg *m)
+{
+    sim_server *s = c->srv;
+    if (m->type == TVK_MSG_HEARTBEAT) {
+        if (c->hb_wait_k && m->heartbeat >= c->hb_wait_k) c->hb_wait_k = 0;
+        return;
+    }
+    c->in_pkts++;
+    if (s->o.replay) {
+        if (!c->replay_started) start_replay(c);
+        return;
+    }
+    if (s->o.faults.protocol_error_at == c->in_pkts) {
+        char text[256];
+        snprintf(text, sizeof text, "{fault_injected,<<\"%.*s\">>,packet,%" PRId64 "}",
+                 (int)(m->method.len > 64 ? 64 : m->method.len), m->method.p, c->in_pkts);
+        if (sim_conn_can_emit(c)) sim_conn_emitted(c, sim_enc_protocol_error(&c->enc, text));
+        return;
+    }
+    char method[64];
+    if (m->method.len == 0 || m->method.len >= sizeof method) return;
+    memcpy(method, m->method.p, m->method.len);
+    method[m->method.len] = 0;
+    c->enc.now_ms = sim_market_ms(s, tvk_now_ms());
+    if (sim_chart_handle(c, m, method) || sim_quote_handle(c, m, method)) return;
+    /* set_auth_token, set_locale, studies, replay_*, unknown methods: no answer. */
+}
+
+static void on_message(void *user, const char *data, size_t len)
+{
+    sim_conn *c = user;
+    if (c->dead) return;
+    if (tvk_reader_feed(c->rd, data, len) < 0) {
+        tvk_msg m;
+        memset(&m, 0, sizeof m);
+        log_packet(c, &m, -1);
+        return;
+    }
+    for (;;) {
+        tvk_msg m;
+        int rc = tvk_reader_next_msg(c->rd, &m);
+        if (rc == 0) break;
+        log_packet(c, &m, rc);
+        if (rc > 0)
+            handle_packet(c, &m);
+        else if (rc != TVK_EJSON && rc != TVK_ESHAPE && rc != TVK_ENUMBER)
+            break; /* framing error: the rest of the message is gone */
+        if (c->dead) return;
+    }
+    sim_conn_flush(c);
+}
+
+/* ---------------------------------------------------------------- connections */
+
+static int on_upgrade(void *user, const tvk_http_request *req, int *retry_after_s)
+{
+    sim_conn *c = user;
+    sim_server *s = c->srv;
+    const char *origin = NULL;
+    for (size_t i = 0; i < req->nheaders; i++)
+        if (!strcasecmp(req->headers[i].name, "origin")) origin = req->headers[i].value;
+    s->upgrades++;
+    if (!origin || !origin[0]) {
+        logf_(s, "connection %d: upgrade without Origin: 403", c->id);
+        return 403;
+    }
+    if (s->rejected_429 < s->o.faults.reject_429) {
+        s->rejected_429++;
+        *retry_after_s = 1;
+        logf_(s, "connection %d: fault: upgrade answered 429", c->id);
+        return 429;
+    }
+    return 101;
+}
+
+static void conn_opened(sim_conn *c, int64_t now)
+{
+    sim_server *s = c->srv;
+    c->opened = 1;
+    c->opened_ms = now;
+    c->first = ++s->opened_total == 1;
+    c->hb_next_ms = now + s->o.heartbeat_ms;
+    check_faults(c);
+    if (!s->o.replay && sim_conn_can_emit(c)) {
+        char sid[96];
+        snprintf(sid, sizeof sid, "0.%d.%d_sim-charts-free-1-tvbs-sim-%d",
+                 (int)(s->mono0_ms % 100000), c->id, c->id);
+        c->enc.now_ms = sim_market_ms(s, now);
+        sim_conn_emitted(c, sim_enc_hello(&c->enc, sid));
+    }
+    sim_conn_flush(c);
+}
+
+static void conn_free(sim_conn *c)
+{
+    if (c->ws) {
+        tvk_ws_abort(c->ws);
+        tvk_ws_free(c->ws);
+    }
+    tvk_reader_free(c->rd);
+    tvk_buf_free(&c->out);
+    sim_enc_free(&c->enc);
+    sim_chart_free_all(c);
+    sim_quote_free_all(c);
+    while (c->delay_head) {
+        sim_delayed *d = c->delay_head;
+        c->delay_head = d->next;
+        free(d);
+    }
+    free(c);
+}
+
+static void accept_new(sim_server *s)
+{
+    for (;;) {
+        int fd = accept4(s->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+                logf_(s, "accept: %s", strerror(errno));
+            return;
+        }
+        if (s->nconns >= s->o.max_conns) {
+            logf_(s, "refusing a connection: --max-conns %d reached", s->o.max_conns);
+            close(fd);
+            continue;
+        }
+        sim_conn *c = calloc(1, sizeof *c);
+        if (!c) {
+            close(fd);
+            continue;
+        }
+        c->srv = s;
+        c->id = ++s->next_id;
+        tvk_buf_init(&c->out);
+        sim_enc_init(&c->enc, &c->out);
+        tvk_buf_init(&c->fh.pool);
+        c->rd = tvk_reader_new(0);
+        tvk_ws_server_opts wo;
+        tvk_ws_server_opts_init(&wo);
+        wo.compress = s->o.compress;
+        wo.compress_threshold = s->o.compress_threshold;
+        if (s->o.faults.oversize_after >= 0)
+            wo.max_message = s->o.faults.oversize_bytes + ((size_t)4 << 20);
+        wo.ssl_ctx = s->ssl_ctx;
+        wo.on_upgrade = on_upgrade;
+        wo.on_message = on_message;
+        wo.user = c;
+        c->ws = c->rd ? tvk_ws_accept(fd, &wo) : NULL;
+        if (!c->ws) {
+            if (c->rd)
+                logf_(s, "connection %d: could not set up the WebSocket", c->id);
+            else
+                close(fd);
+            c->dead = 1;
+            conn_free(c);
+            continue;
+        }
+        c->next = s->conns;
+        s->conns = c;
+        s->nconns++;
+    }
+}
+
+static void heartbeat(sim_conn *c, int64_t now)
+{
+    sim_server *s = c->srv;
+    if (!c->opened || c->dead || c->silent || c->closing) return;
+    if (c->hb_wait_k && now - c->hb_wait_since > s->o.heartbeat_timeout_ms) {
+        char why[128];
+        snprintf(why, sizeof why, "heartbeat %" PRId64 " not echoed within %d ms: dropped",
+                 c->hb_wait_k, s->o.heartbeat_timeout_ms);
+        conn_close_now(c, why);
+        return;
+    }
+    if (now < c->hb_next_ms) return;
+    c->hb_next_ms = now + s->o.heartbeat_ms;
+    sim_conn_flush(c);
+    tvk_buf b;
+    tvk_buf_init(&b);
+    if (tvk_frame_heartbeat(&b, ++c->hb_k) == 0) send_message(c, b.data, b.len);
+    tvk_buf_free(&b);
+    if (!c->hb_wait_k) {
+        c->hb_wait_k = c->hb_k;
+        c->hb_wait_since = now;
+    }
+}
+
+static int64_t conn_deadline(const sim_conn *c)
+{
+    int64_t d = tvk_ws_deadline(c->ws);
+    if (c->opened && !c->silent && !c->closing) {
+        if (d < 0 || c->hb_next_ms < d) d = c->hb_next_ms;
+        int64_t to = c->hb_wait_since + c->srv->o.heartbeat_timeout_ms + 1;
+        if (c->hb_wait_k && to < d) d = to;
+    }
+    if (c->delay_head && (d < 0 || c->delay_head->due_ms < d)) d = c->delay_head->due_ms;
+    return d;
+}
+
+static int has_live(const sim_conn *c)
+{
+    for (int i = 0; i < c->ncharts; i++)
+        if (c->charts[i]->has_series) return 1;
+    for (int i = 0; i < c->nquotes; i++)
+        if (c->quotes[i]->nsyms) return 1;
+    return 0;
+}
+
+static void tick(sim_server *s)
+{
+    int64_t now = sim_market_now(s);
+    for (sim_conn *c = s->conns; c; c = c->next) {
+        if (!c->opened || c->dead || s->o.replay || !has_live(c)) continue;
+        c->enc.now_ms = sim_market_ms(s, tvk_now_ms());
+        sim_chart_live(c, now);
+        sim_quote_live(c, now);
+        sim_conn_flush(c);
+    }
+}
+
+/* ---------------------------------------------------------------- setup */
+
+static int load_replay(sim_server *s, char *err, size_t errcap)
+{
+    FILE *f = fopen(s->o.replay, "rb");
+    if (!f) {
+        snprintf(err, errcap, "--replay %s: %s", s->o.replay, strerror(errno));
+        return -1;
+    }
+    char *line = NULL;
+    size_t cap = 0, n = 0;
+    ssize_t len;
+    while ((len = getline(&line, &cap, f)) >= 0) {
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+            line[--len] = 0;
+        if (len == 0) continue;
+        if (n == s->nreplay) {
+            size_t nc = n ? n * 2 : 64;
+            char **nl = realloc(s->replay_lines, nc * sizeof *nl);
+            size_t *ll = nl ? realloc(s->replay_lens, nc * sizeof *ll) : NULL;
+            if (nl) s->replay_lines = nl;
+            if (!ll) {
+                free(line);
+                fclose(f);
+                snprintf(err, errcap, "--replay %s: out of memory", s->o.replay);
+                return -1;
+            }
+            s->replay_lens = ll;
+            n = nc;
+        }
+        s->replay_lines[s->nreplay] = line;
+        s->replay_lens[s->nreplay++] = (size_t)len;
+        line = NULL;
+        cap = 0;
+    }
+    free(line);
+    fclose(f);
+    return 0;
+}
+
+sim_server *sim_server_new(const sim_opts *o, char *err, size_t errcap)
+{
+    sim_server *s = calloc(1, sizeof *s);
+    if (!s) {
+        snprintf(err, errcap, "out of memory");
+        return NULL;
+    }
+    s->o = *o;
+    s->lfd = -1;
+    tvk_buf_init(&s->spec_buf);
+    s->spec_rd = tvk_reader_new(64 * 1024);
+    if (!s->spec_rd) {
+        snprintf(err, errcap, "out of memory");
+        goto fail;
+    }
+    s->mono0_ms = tvk_now_ms();
+    s->start_s = o->start ? o->start : (int64_t)time(NULL);
+    if (o->log && !(s->log = fopen(o->log, "a"))) {
+        snprintf(err, errcap, "--log %s: %s", o->log, strerror(errno));
+        goto fail;
+    }
+    if (o->replay && load_replay(s, err, errcap)) goto fail;
+    if (o->tls_cert) {
+        char e[256] = "";
+        s->ssl_ctx = tvk_ws_server_tls_ctx(o->tls_cert, o->tls_key, e, sizeof e);
+        if (!s->ssl_ctx) {
+            snprintf(err, errcap, "TLS: %s", e);
+            goto fail;
+        }
+    }
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)o->port);
+    if (inet_pton(AF_INET, o->host, &a.sin_addr) != 1) {
+        snprintf(err, errcap, "--host %s: not an IPv4 address", o->host);
+        goto fail;
+    }
+    s->lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int one = 1;
+    if (s->lfd < 0 || setsockopt(s->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) ||
+        bind(s->lfd, (struct sockaddr *)&a, sizeof a) || listen(s->lfd, 128)) {
+        snprintf(err, errcap, "listen on %s:%d: %s", o->host, o->port, strerror(errno));
+        goto fail;
+    }
+    socklen_t al = sizeof a;
+    getsockname(s->lfd, (struct sockaddr *)&a, &al);
+    s->port = ntohs(a.sin_port);
+    snprintf(s->url, sizeof s->url, "%s://%s:%d/socket.io/websocket", s->ssl_ctx ? "wss" : "ws",
+             o->host, s->port);
+    return s;
+fail:
+    sim_server_free(s);
+    return NULL;
+}
+
+void sim_server_free(sim_server *s)
+{
+    if (!s) return;
+    while (s->conns) {
+        sim_conn *c = s->conns;
+        s->conns = c->next;
+        conn_free(c);
+    }
+    if (s->lfd >= 0) close(s->lfd);
+    if (s->log) fclose(s->log);
+    for (size_t i = 0; i < s->nreplay; i++)
+        free(s->replay_lines[i]);
+    free(s->replay_lines);
+    free(s->replay_lens);
+    if (s->ssl_ctx) tvk_ws_server_tls_ctx_free(s->ssl_ctx);
+    free(s->scratch);
+    tvk_reader_free(s->spec_rd);
+    tvk_buf_free(&s->spec_buf);
+    free(s);
+}
+
+int sim_server_port(const sim_server *s)
+{
+    return s->port;
+}
+const char *sim_server_url(const sim_server *s)
+{
+    return s->url;
+}
+
+/* ---------------------------------------------------------------- the loop */
+
+static void service(sim_conn *c, short revents, int64_t now)
+{
+    int rc = 0;
+    if (revents & (POLLIN | POLLHUP | POLLERR)) rc = tvk_ws_on_readable(c->ws);
+    if (rc >= 0 && !c->dead && (revents & POLLOUT)) rc = tvk_ws_on_writable(c->ws);
+    if (rc >= 0 && !c->dead) {
+        int64_t d = tvk_ws_deadline(c->ws);
+        if (d >= 0 && d <= now) rc = tvk_ws_on_timer(c->ws, now);
+    }
+    if (c->dead) return;
+    if (rc < 0 || tvk_ws_get_state(c->ws) == TVK_WS_CLOSED) {
+        if (c->opened && rc < 0 && rc != TVK_ECLOSED)
+            logf_(c->srv, "connection %d: %s", c->id, tvk_ws_errmsg(c->ws));
+        c->dead = 1;
+        return;
+    }
+    if (!c->opened && tvk_ws_get_state(c->ws) == TVK_WS_OPEN) conn_opened(c, now);
+    if (!c->opened) return;
+    run_delayed(c, now);
+    heartbeat(c, now);
+    sim_firehose_pump(c);
+    if (c->closing && !c->delay_head && tvk_ws_pending(c->ws) == 0) conn_close_now(c, NULL);
+}
+
+int sim_server_run(sim_server *s, volatile int *stop)
+{
+    struct pollfd *pfd = NULL;
+    sim_conn **pc = NULL;
+    size_t cap = 0;
+    int64_t end_ms =
+        s->o.max_lifetime_s > 0 ? s->mono0_ms + (int64_t)(s->o.max_lifetime_s * 1000.0) : -1;
+    s->next_tick_ms = tvk_now_ms() + s->o.update_ms;
+    while (!(stop && *stop)) {
+        int64_t now = tvk_now_ms();
+        if (end_ms >= 0 && now >= end_ms) break;
+        size_t need = (size_t)s->nconns + 1;
+        if (need > cap) {
+            size_t nc = need * 2;
+            struct pollfd *np = realloc(pfd, nc * sizeof *np);
+            if (np) pfd = np;
+            sim_conn **npc = np ? realloc(pc, nc * sizeof *npc) : NULL;
+            if (!np || !npc) {
+                logf_(s, "out of memory for the poll set");
+                free(pfd);
+                free(pc);
+                return -1;
+            }
+            pc = npc;
+            cap = nc;
+        }
+        size_t n = 0;
+        int64_t dl = s->next_tick_ms;
+        pfd[n].fd = s->lfd;
+        pfd[n].events = POLLIN;
+        pc[n++] = NULL;
+        for (sim_conn *c = s->conns; c; c = c->next) {
+            int w = tvk_ws_wants(c->ws);
+            pfd[n].fd = tvk_ws_fd(c->ws);
+            pfd[n].events =
+                (short)((w & TVK_WANT_READ ? POLLIN : 0) | (w & TVK_WANT_WRITE ? POLLOUT : 0));
+            pc[n++] = c;
+            int64_t d = conn_deadline(c);
+            if (d >= 0 && d < dl) dl = d;
+        }
+        if (end_ms >= 0 && end_ms < dl) dl = end_ms;
+        int timeout = dl <= now ? 0 : (int)(dl - now > 1000 ? 1000 : dl - now);
+        int pr = poll(pfd, n, timeout);
+        if (pr < 0 && errno != EINTR) {
+            logf_(s, "poll: %s", strerror(errno));
+            break;
+        }
+        now = tvk_now_ms();
+        if (pr > 0 && (pfd[0].revents & POLLIN)) accept_new(s);
+        for (size_t i = 1; i < n; i++)
+            if (!pc[i]->dead) service(pc[i], pr > 0 ? pfd[i].revents : 0, now);
+        if (now >= s->next_tick_ms) {
+            s->next_tick_ms = now + s->o.update_ms;
+            tick(s);
+        }
+        /* Reap closed connections. */
+        for (sim_conn **pp = &s->conns; *pp;) {
+            sim_conn *c = *pp;
+            if (c->dead) {
+                *pp = c->next;
+                s->nconns--;
+                conn_free(c);
+            } else {
+                pp = &c->next;
+            }
+        }
+    }
+    free(pfd);
+    free(pc);
+    return 0;
+}
