@@ -1,0 +1,206 @@
+/* Client-layer internals shared between its files (not installed). */
+#ifndef TVK_CLIENT_INTERNAL_H
+#define TVK_CLIENT_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tvkit/conn.h"
+#include "tvkit/ohlcv.h"
+
+#define TVK_ERRMSG_CAP 512
+#define TVK_SESSION_ID_CAP 32
+
+/* The fixed ids every series uses inside its own chart session (as tvkit does). */
+#define TVK_SERIES_ID "sds_1"
+#define TVK_SYMREF "sds_sym_1"
+#define TVK_TURNAROUND "s1"
+
+/* A queued event. The pointers to snapshot data are resolved when it is popped, so a quote event
+ * always shows the latest merged snapshot (per-symbol coalescing). */
+typedef struct tvk_evq_item {
+    tvk_event ev;
+    struct tvk_quote_entry *qe; /* QUOTE / quote ERROR */
+} tvk_evq_item;
+
+/* Owned copy of the strings of a tvk_req_opts (kept to restore sessions after a reconnect). */
+typedef struct tvk_req_copy {
+    tvk_req_opts o; /* string members point at the owned copies below */
+    char *currency, *backadjustment, *token;
+} tvk_req_copy;
+
+/* Series life: what the history assembler waits for next. */
+typedef enum tvk_series_phase {
+    TVK_PH_CREATE = 0, /* waiting for the create_series answer */
+    TVK_PH_MODIFY,     /* range mode: waiting for the modify_series answer */
+    TVK_PH_PAGING,     /* waiting for a request_more_data answer */
+    TVK_PH_DONE,       /* history complete (live streaming, or idle) */
+} tvk_series_phase;
+
+struct tvk_series {
+    tvk_conn *c;
+    struct tvk_series *next; /* in c->series */
+    char *symbol;
+    char interval[16];
+    int64_t count, from, to;
+    int live;
+    tvk_req_copy req;
+    void *user;
+    char cs[TVK_SESSION_ID_CAP];
+
+    tvk_series_state state;
+    tvk_series_phase phase;
+    int err;
+    char errmsg[TVK_ERRMSG_CAP];
+    int64_t deadline; /* monotonic ms of the pending round trip, 0 = none */
+
+    /* history */
+    tvk_ohlcv *bars;
+    size_t n, cap;
+    size_t n_page_start; /* unique bars before the pending page */
+    int ended, pages;
+    size_t reported;             /* bars last reported to the progress callback (never decreases) */
+    int64_t last_bar_close_time; /* lbs.bar_close_time of the last update */
+
+    /* live */
+    int have_forming;
+    tvk_ohlcv forming;
+    int64_t forming_close; /* lbs.bar_close_time of the forming bar, 0 unknown */
+    int64_t last_closed;   /* time of the newest closed bar, INT64_MIN none */
+};
+
+typedef struct tvk_qfield {
+    char *name;
+    char *json;
+    size_t json_len, json_cap;
+    double num;
+} tvk_qfield;
+
+typedef struct tvk_quote_entry {
+    tvk_quote pub;
+    struct tvk_quotes *q;
+    char *symbol; /* as the user gave it */
+    char *key;    /* as sent in quote_add_symbols (plain, or "="JSON) */
+    char *nkey;   /* key without whitespace outside strings: what the server echoes in "n" */
+    tvk_qfield *f;
+    tvk_quote_field *pf; /* the public view of f */
+    size_t nf, capf;
+    int queued;       /* a QUOTE event for it is in the queue */
+    int64_t deadline; /* first snapshot deadline, 0 = none */
+    char errmsg[TVK_ERRMSG_CAP];
+} tvk_quote_entry;
+
+struct tvk_quotes {
+    tvk_conn *c;
+    struct tvk_quotes *next;
+    char qs[TVK_SESSION_ID_CAP];
+    tvk_req_copy req;
+    char **fields; /* NULL = the seed's */
+    size_t nfields;
+    void *user;
+    tvk_quote_entry **e;
+    size_t ne, cape;
+    /* open-addressing index over e by nkey and by symbol */
+    int32_t *slots;
+    size_t nslots;
+};
+
+/* Test hook: outgoing WebSocket messages go here instead of the socket. */
+typedef int (*tvk_conn_send_hook)(void *user, const char *data, size_t len);
+
+struct tvk_conn {
+    tvk_conn_opts o; /* string members point at owned copies */
+    char *url, *token, *proxy, *ca_file;
+    tvk_header *headers;
+    tvk_ws *ws;
+    tvk_conn_state state;
+    int err;
+    char errmsg[TVK_ERRMSG_CAP];
+    char server_session[128];
+    int64_t server_time; /* "t" of the last message that carried one (server clock), 0 none */
+
+    tvk_reader *reader;
+    tvk_buf in;       /* copy of the WebSocket message being read */
+    int in_message;   /* the reader has packets left */
+    tvk_buf out;      /* scratch: a framed outgoing message */
+    tvk_buf params;   /* scratch: params JSON */
+    char *sent_token; /* the token last sent with set_auth_token, NULL none */
+    tvk_conn_stats stats;
+    int fatal; /* protocol_error: every request fails with this */
+
+    struct tvk_series *series;
+    struct tvk_quotes *quotes;
+
+    tvk_evq_item *evq;
+    size_t evhead, evlen, evcap;
+
+    tvk_conn_send_hook send_hook;
+    void *send_hook_user;
+};
+
+/* conn.c */
+void tvk__conn_set_err(tvk_conn *c, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void tvk__conn_log(tvk_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Sends one whole WebSocket text message (already framed). */
+int tvk__conn_send_raw(tvk_conn *c, const char *data, size_t len);
+/* Frames {"m":method,"p":params} and sends it. */
+int tvk__conn_send_msg(tvk_conn *c, const char *method, const char *params_json);
+/* Sends c->out (built with the wire builders) and resets it. */
+int tvk__conn_send_out(tvk_conn *c);
+/* Connects when never connected, and sends set_auth_token when token (NULL = the handle's)
+ * differs from the last one sent. */
+int tvk__conn_ready(tvk_conn *c, const char *token);
+int tvk__conn_timeout(const tvk_conn *c, const tvk_req_opts *o);
+/* Processes one whole WebSocket message as if received: heartbeats echoed, packets routed
+ * (tests feed server messages built from strings through this). */
+int tvk__conn_feed(tvk_conn *c, const char *data, size_t len);
+/* Reads and routes one packet; waits until deadline (monotonic ms; -1 = forever). 1 = a packet
+ * (in *msg); 0 = deadline passed, or a request deadline failed something, or (stop_on_event)
+ * events are queued; < 0 = error. */
+int tvk__conn_pump(tvk_conn *c, tvk_msg *msg, int64_t deadline, int stop_on_event);
+/* Fails every request of the handle with code (connection lost, protocol_error, ...). */
+void tvk__conn_fail_all(tvk_conn *c, int code, const char *why);
+void tvk__conn_set_send_hook(tvk_conn *c, tvk_conn_send_hook fn, void *user);
+/* Runs request deadlines against now (monotonic ms); returns the earliest one still pending,
+ * or -1. */
+int64_t tvk__conn_check_deadlines(tvk_conn *c, int64_t now);
+
+/* events.c */
+int tvk__ev_push(tvk_conn *c, const tvk_event *ev, tvk_quote_entry *qe);
+int tvk__ev_pop(tvk_conn *c, tvk_event *ev);
+void tvk__ev_drop_series(tvk_conn *c, const tvk_series *s);
+void tvk__ev_drop_quote(tvk_conn *c, const tvk_quote_entry *qe);
+void tvk__ev_drop_quotes(tvk_conn *c, const tvk_quotes *q);
+
+/* series.c */
+void tvk__series_on_msg(tvk_series *s, const tvk_msg *m);
+void tvk__series_fail(tvk_series *s, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void tvk__series_on_server_time(tvk_series *s, int64_t t);
+/* Returns the deadline still pending, or -1. */
+int64_t tvk__series_check_deadline(tvk_series *s, int64_t now);
+void tvk__series_free(tvk_series *s);
+
+/* quotes.c */
+void tvk__quotes_on_msg(tvk_quotes *q, const tvk_msg *m);
+/* Fails the symbols still waiting for a first snapshot (all = every symbol not failed yet). */
+void tvk__quotes_fail(tvk_quotes *q, int code, const char *why, int all);
+/* Returns the earliest pending deadline, or -1. */
+int64_t tvk__quotes_check_deadlines(tvk_quotes *q, int64_t now);
+void tvk__quotes_free(tvk_quotes *q);
+
+/* reqopts.c */
+int tvk__req_copy(tvk_req_copy *dst, const tvk_req_opts *src);
+void tvk__req_free(tvk_req_copy *r);
+/* Fills a symbol spec from the request options (tvkit_spacing 0). */
+void tvk__req_spec(const tvk_req_opts *o, const char *symbol, tvk_symbol_spec *spec);
+/* 1 when the options need the "="JSON symbol form (anything but plain splits). */
+int tvk__req_needs_spec(const tvk_req_opts *o);
+/* Copies s without JSON whitespace outside strings (the server echoes "="JSON keys compactly). */
+char *tvk__compact_json(const char *s, size_t n);
+
+char *tvk__strdup(const char *s);
+char *tvk__strndup(const char *s, size_t n);
+
+#endif

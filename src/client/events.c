@@ -1,0 +1,148 @@
+/* The event queue of a handle: bar events are kept in order and never dropped; quote events
+ * are coalesced per symbol (one queued event shows the latest merged snapshot), which bounds
+ * the queue by the number of symbols however fast quotes arrive. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "client/client.h"
+
+const char *tvk_event_type_name(tvk_event_type t)
+{
+    switch (t) {
+    case TVK_EV_NONE:
+        return "none";
+    case TVK_EV_HISTORY:
+        return "history";
+    case TVK_EV_BAR_UPDATE:
+        return "bar_update";
+    case TVK_EV_BAR_CLOSE:
+        return "bar_close";
+    case TVK_EV_QUOTE:
+        return "quote";
+    case TVK_EV_ERROR:
+        return "error";
+    case TVK_EV_DISCONNECTED:
+        return "disconnected";
+    case TVK_EV_RECONNECTING:
+        return "reconnecting";
+    case TVK_EV_RECONNECTED:
+        return "reconnected";
+    }
+    return "unknown";
+}
+
+int tvk__ev_push(tvk_conn *c, const tvk_event *ev, tvk_quote_entry *qe)
+{
+    if (qe && ev->type == TVK_EV_QUOTE) {
+        if (qe->queued) return 0;
+        qe->queued = 1;
+    }
+    if (c->evlen == c->evcap) {
+        if (c->evhead > 0) {
+            memmove(c->evq, c->evq + c->evhead, (c->evlen - c->evhead) * sizeof *c->evq);
+            c->evlen -= c->evhead;
+            c->evhead = 0;
+        }
+        if (c->evlen == c->evcap) {
+            size_t ncap = c->evcap ? c->evcap * 2 : 64;
+            tvk_evq_item *n = realloc(c->evq, ncap * sizeof *n);
+            if (!n) {
+                if (qe && ev->type == TVK_EV_QUOTE) qe->queued = 0;
+                return TVK_ENOMEM;
+            }
+            c->evq = n;
+            c->evcap = ncap;
+        }
+    }
+    c->evq[c->evlen].ev = *ev;
+    c->evq[c->evlen].qe = qe;
+    c->evlen++;
+    return 0;
+}
+
+int tvk__ev_pop(tvk_conn *c, tvk_event *ev)
+{
+    while (c->evhead < c->evlen) {
+        tvk_evq_item *it = &c->evq[c->evhead++];
+        if (it->ev.type == TVK_EV_NONE) continue;
+        *ev = it->ev;
+        if (it->qe) {
+            if (ev->type == TVK_EV_QUOTE) it->qe->queued = 0;
+            ev->quote = &it->qe->pub;
+        }
+        if (ev->type == TVK_EV_HISTORY && ev->series) {
+            ev->bars = ev->series->bars;
+            ev->nbars = ev->series->n;
+            ev->ended = ev->series->ended;
+        }
+        if (c->evhead == c->evlen) c->evhead = c->evlen = 0;
+        return 1;
+    }
+    c->evhead = c->evlen = 0;
+    return 0;
+}
+
+void tvk__ev_drop_series(tvk_conn *c, const tvk_series *s)
+{
+    for (size_t i = c->evhead; i < c->evlen; i++)
+        if (c->evq[i].ev.series == s) c->evq[i].ev.type = TVK_EV_NONE;
+}
+
+void tvk__ev_drop_quote(tvk_conn *c, const tvk_quote_entry *qe)
+{
+    for (size_t i = c->evhead; i < c->evlen; i++)
+        if (c->evq[i].qe == qe) {
+            c->evq[i].ev.type = TVK_EV_NONE;
+            c->evq[i].qe = NULL;
+        }
+}
+
+void tvk__ev_drop_quotes(tvk_conn *c, const tvk_quotes *q)
+{
+    for (size_t i = c->evhead; i < c->evlen; i++)
+        if (c->evq[i].ev.quotes == q) {
+            c->evq[i].ev.type = TVK_EV_NONE;
+            c->evq[i].qe = NULL;
+        }
+}
+
+int tvk_conn_next_event(tvk_conn *c, tvk_event *ev, int timeout_ms)
+{
+    if (!c || !ev) return TVK_EINVAL;
+    int64_t deadline = timeout_ms < 0 ? -1 : tvk_now_ms() + timeout_ms;
+    for (;;) {
+        if (tvk__ev_pop(c, ev)) return 1;
+        tvk_msg m;
+        int rc = tvk__conn_pump(c, &m, deadline, 1);
+        if (rc < 0) {
+            if (tvk__ev_pop(c, ev)) return 1;
+            return rc;
+        }
+        if (rc == 0 && c->evlen == c->evhead) {
+            if (deadline >= 0 && tvk_now_ms() >= deadline) return 0;
+            if (!c->ws) return 0;
+        }
+    }
+}
+
+int tvk_conn_run(tvk_conn *c, int timeout_ms, tvk_event_fn fn, void *user)
+{
+    if (!c || !fn) return TVK_EINVAL;
+    int64_t deadline = timeout_ms < 0 ? -1 : tvk_now_ms() + timeout_ms;
+    for (;;) {
+        int wait = -1;
+        if (deadline >= 0) {
+            int64_t d = deadline - tvk_now_ms();
+            wait = d < 0 ? 0 : d > 0x7fffffff ? 0x7fffffff : (int)d;
+        }
+        tvk_event ev;
+        int rc = tvk_conn_next_event(c, &ev, wait);
+        if (rc < 0) return rc;
+        if (rc == 0) {
+            if (deadline >= 0 && tvk_now_ms() >= deadline) return 0;
+            if (!c->ws) return 0;
+            continue;
+        }
+        if (fn(user, &ev)) return 1;
+    }
+}

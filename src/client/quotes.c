@@ -1,0 +1,698 @@
+/* A quote set: one quote session with many symbols. qsd deltas are merged into a full snapshot
+ * per symbol; a symbol the server rejects fails alone. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client/client.h"
+
+/* ---------------------------------------------------------------- JSON string helpers */
+
+static int hexval(char ch)
+{
+    if (ch >= '0' && ch <= '9') return ch - '0';
+    if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
+    return -1;
+}
+
+static size_t put_utf8(char *d, unsigned cp)
+{
+    if (cp < 0x80) {
+        d[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        d[0] = (char)(0xC0 | (cp >> 6));
+        d[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        d[0] = (char)(0xE0 | (cp >> 12));
+        d[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        d[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    d[0] = (char)(0xF0 | (cp >> 18));
+    d[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    d[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    d[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+static int read_u4(const char *s, size_t n, size_t i, unsigned *cp)
+{
+    if (i + 4 > n) return -1;
+    unsigned v = 0;
+    for (size_t k = 0; k < 4; k++) {
+        int h = hexval(s[i + k]);
+        if (h < 0) return -1;
+        v = v * 16 + (unsigned)h;
+    }
+    *cp = v;
+    return 0;
+}
+
+/* Unescapes the inside of a JSON string into a new NUL-terminated buffer (UTF-8 is never longer
+ * than its escape). NULL on ENOMEM or a bad escape. */
+static char *json_unescape(const char *s, size_t n, size_t *outlen)
+{
+    char *d = malloc(n + 1);
+    if (!d) return NULL;
+    size_t j = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] != '\\') {
+            d[j++] = s[i];
+            continue;
+        }
+        if (++i >= n) goto bad;
+        switch (s[i]) {
+        case '"':
+            d[j++] = '"';
+            break;
+        case '\\':
+            d[j++] = '\\';
+            break;
+        case '/':
+            d[j++] = '/';
+            break;
+        case 'b':
+            d[j++] = '\b';
+            break;
+        case 'f':
+            d[j++] = '\f';
+            break;
+        case 'n':
+            d[j++] = '\n';
+            break;
+        case 'r':
+            d[j++] = '\r';
+            break;
+        case 't':
+            d[j++] = '\t';
+            break;
+        case 'u': {
+            unsigned cp, lo;
+            if (read_u4(s, n, i + 1, &cp) < 0) goto bad;
+            i += 4;
+            if (cp >= 0xD800 && cp < 0xDC00 && i + 6 < n + 0 && s[i + 1] == '\\' &&
+                s[i + 2] == 'u' && read_u4(s, n, i + 3, &lo) == 0 && lo >= 0xDC00 && lo < 0xE000) {
+                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                i += 6;
+            }
+            j += put_utf8(d + j, cp);
+            break;
+        }
+        default:
+            goto bad;
+        }
+    }
+    d[j] = '\0';
+    if (outlen) *outlen = j;
+    return d;
+bad:
+    free(d);
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- index */
+
+static uint64_t hash_bytes(const char *s, size_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+static void index_put(tvk_quotes *q, const char *key, int32_t idx)
+{
+    size_t mask = q->nslots - 1;
+    for (size_t i = hash_bytes(key, strlen(key)) & mask;; i = (i + 1) & mask)
+        if (q->slots[i] < 0) {
+            q->slots[i] = idx;
+            return;
+        }
+}
+
+static int index_rebuild(tvk_quotes *q, size_t want)
+{
+    size_t n = 16;
+    while (n < want * 4)
+        n *= 2;
+    int32_t *slots = malloc(n * sizeof *slots);
+    if (!slots) return TVK_ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        slots[i] = -1;
+    free(q->slots);
+    q->slots = slots;
+    q->nslots = n;
+    for (size_t i = 0; i < q->ne; i++) {
+        index_put(q, q->e[i]->nkey, (int32_t)i);
+        if (strcmp(q->e[i]->nkey, q->e[i]->symbol)) index_put(q, q->e[i]->symbol, (int32_t)i);
+    }
+    return 0;
+}
+
+static tvk_quote_entry *index_get(const tvk_quotes *q, const char *key, size_t n)
+{
+    if (!q->nslots) return NULL;
+    size_t mask = q->nslots - 1;
+    for (size_t i = hash_bytes(key, n) & mask;; i = (i + 1) & mask) {
+        int32_t idx = q->slots[i];
+        if (idx < 0) return NULL;
+        tvk_quote_entry *e = q->e[idx];
+        if ((strlen(e->nkey) == n && !memcmp(e->nkey, key, n)) ||
+            (strlen(e->symbol) == n && !memcmp(e->symbol, key, n)))
+            return e;
+    }
+}
+
+/* The entry a qsd "n" names: the plain symbol, or the "="JSON key echoed compactly (falling back
+ * to its "symbol" member, in case the server reorders keys). */
+static tvk_quote_entry *find_entry(const tvk_quotes *q, tvk_str n)
+{
+    if (!n.len) return NULL;
+    if (n.p[0] != '=' && !memchr(n.p, '\\', n.len)) return index_get(q, n.p, n.len);
+    size_t ulen;
+    char *u = json_unescape(n.p, n.len, &ulen);
+    if (!u) return NULL;
+    char *k = tvk__compact_json(u, ulen);
+    free(u);
+    if (!k) return NULL;
+    tvk_quote_entry *e = index_get(q, k, strlen(k));
+    if (!e) {
+        const char *p = strstr(k, "\"symbol\":\"");
+        if (p) {
+            p += 10;
+            const char *end = strchr(p, '"');
+            if (end) e = index_get(q, p, (size_t)(end - p));
+        }
+    }
+    free(k);
+    return e;
+}
+
+/* ---------------------------------------------------------------- open / close */
+
+static void entry_free(tvk_quote_entry *e)
+{
+    if (!e) return;
+    for (size_t i = 0; i < e->nf; i++) {
+        free(e->f[i].name);
+        free(e->f[i].json);
+    }
+    free(e->f);
+    free(e->pf);
+    free(e->symbol);
+    free(e->key);
+    free(e->nkey);
+    free(e);
+}
+
+void tvk__quotes_free(tvk_quotes *q)
+{
+    if (!q) return;
+    for (size_t i = 0; i < q->ne; i++)
+        entry_free(q->e[i]);
+    free(q->e);
+    free(q->slots);
+    for (size_t i = 0; i < q->nfields; i++)
+        free(q->fields[i]);
+    free(q->fields);
+    tvk__req_free(&q->req);
+    free(q);
+}
+
+int tvk_quotes_open(tvk_conn *c, const tvk_req_opts *opts, const char *const *fields,
+                    size_t nfields, void *user, tvk_quotes **out)
+{
+    if (out) *out = NULL;
+    if (!c || !out || (nfields && !fields)) return TVK_EINVAL;
+    int rc = tvk__conn_ready(c, opts ? opts->token : NULL);
+    if (rc < 0) return rc;
+    tvk_quotes *q = calloc(1, sizeof *q);
+    if (!q) return TVK_ENOMEM;
+    q->c = c;
+    q->user = user;
+    rc = tvk__req_copy(&q->req, opts);
+    if (rc == 0 && fields && nfields) {
+        q->fields = calloc(nfields, sizeof *q->fields);
+        if (!q->fields) rc = TVK_ENOMEM;
+        for (size_t i = 0; rc == 0 && i < nfields; i++) {
+            q->fields[i] = tvk__strdup(fields[i]);
+            q->nfields = i + 1;
+            if (!q->fields[i]) rc = TVK_ENOMEM;
+        }
+    }
+    if (rc == 0) rc = index_rebuild(q, 4);
+    if (rc == 0) rc = tvk_session_id(q->qs, sizeof q->qs, "qs_");
+    if (rc < 0) {
+        tvk__conn_set_err(c, rc, "quotes: %s", tvk_strerror(rc));
+        tvk__quotes_free(q);
+        return rc;
+    }
+    tvk_buf_reset(&c->out);
+    rc = tvk_build_quote_create_session(&c->out, q->qs);
+    if (rc == 0) rc = tvk__conn_send_out(c);
+    if (rc == 0)
+        rc = tvk_build_quote_set_fields(&c->out, q->qs, (const char *const *)q->fields, q->nfields);
+    if (rc == 0) rc = tvk__conn_send_out(c);
+    tvk_buf_reset(&c->out);
+    if (rc < 0) {
+        tvk__quotes_free(q);
+        return rc;
+    }
+    q->next = c->quotes;
+    c->quotes = q;
+    *out = q;
+    return 0;
+}
+
+void tvk_quotes_close(tvk_quotes *q)
+{
+    if (!q) return;
+    tvk_conn *c = q->c;
+    if (c->state == TVK_CONN_CONNECTED && !c->fatal) {
+        tvk_buf_reset(&c->out);
+        if (tvk_build_quote_delete_session(&c->out, q->qs) == 0) tvk__conn_send_out(c);
+        tvk_buf_reset(&c->out);
+    }
+    for (tvk_quotes **pp = &c->quotes; *pp; pp = &(*pp)->next)
+        if (*pp == q) {
+            *pp = q->next;
+            break;
+        }
+    tvk__ev_drop_quotes(c, q);
+    tvk__quotes_free(q);
+}
+
+static tvk_quote_entry *lookup_symbol(const tvk_quotes *q, const char *sym)
+{
+    tvk_quote_entry *e = index_get(q, sym, strlen(sym));
+    return e && !strcmp(e->symbol, sym) ? e : NULL;
+}
+
+static tvk_quote_entry *entry_new(tvk_quotes *q, const char *sym)
+{
+    tvk_quote_entry *e = calloc(1, sizeof *e);
+    if (!e) return NULL;
+    e->q = q;
+    e->symbol = tvk__strdup(sym);
+    if (!e->symbol) goto fail;
+    if (tvk__req_needs_spec(&q->req.o)) {
+        tvk_symbol_spec spec;
+        tvk__req_spec(&q->req.o, sym, &spec);
+        tvk_buf b;
+        tvk_buf_init(&b);
+        if (tvk_symbol_spec_write(&b, &spec) < 0 || !b.len) {
+            tvk_buf_free(&b);
+            goto fail;
+        }
+        e->key = tvk__strndup(b.data, b.len);
+        tvk_buf_free(&b);
+    } else {
+        e->key = tvk__strdup(sym);
+    }
+    if (!e->key) goto fail;
+    e->nkey = tvk__compact_json(e->key, strlen(e->key));
+    if (!e->nkey) goto fail;
+    e->pub.symbol = e->symbol;
+    e->pub.status = TVK_QUOTE_PENDING;
+    e->pub.errmsg = e->errmsg;
+    return e;
+fail:
+    entry_free(e);
+    return NULL;
+}
+
+int tvk_quotes_add(tvk_quotes *q, const char *const *symbols, size_t n)
+{
+    if (!q || (n && !symbols)) return TVK_EINVAL;
+    tvk_conn *c = q->c;
+    char err[TVK_ERRMSG_CAP];
+    for (size_t i = 0; i < n; i++) {
+        int rc = tvk_symbol_validate(symbols[i], err, sizeof err);
+        if (rc < 0) {
+            tvk__conn_set_err(c, rc, "%s", err);
+            return rc;
+        }
+    }
+    const char **keys = calloc(n ? n : 1, sizeof *keys);
+    if (!keys) return TVK_ENOMEM;
+    size_t nk = 0;
+    int rc = 0;
+    size_t first_new = q->ne;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (lookup_symbol(q, symbols[i])) continue;
+        if (q->ne == q->cape) {
+            size_t ncap = q->cape ? q->cape * 2 : 16;
+            tvk_quote_entry **ne = realloc(q->e, ncap * sizeof *ne);
+            if (!ne) {
+                rc = TVK_ENOMEM;
+                break;
+            }
+            q->e = ne;
+            q->cape = ncap;
+        }
+        tvk_quote_entry *e = entry_new(q, symbols[i]);
+        if (!e) {
+            rc = TVK_ENOMEM;
+            break;
+        }
+        q->e[q->ne++] = e;
+        keys[nk++] = e->key;
+        if (q->ne * 2 > q->nslots) {
+            rc = index_rebuild(q, q->ne);
+        } else {
+            index_put(q, e->nkey, (int32_t)(q->ne - 1));
+            if (strcmp(e->nkey, e->symbol)) index_put(q, e->symbol, (int32_t)(q->ne - 1));
+        }
+    }
+    if (rc == 0 && nk) {
+        tvk_buf_reset(&c->out);
+        rc = tvk_build_quote_add_symbols(&c->out, q->qs, keys, nk);
+        if (rc == 0) rc = tvk__conn_send_out(c);
+        if (rc == 0) rc = tvk_build_quote_fast_symbols(&c->out, q->qs, keys, nk);
+        if (rc == 0) rc = tvk__conn_send_out(c);
+        tvk_buf_reset(&c->out);
+    }
+    free(keys);
+    if (rc < 0) {
+        /* Nothing half-added: the new entries go again. */
+        for (size_t i = first_new; i < q->ne; i++)
+            entry_free(q->e[i]);
+        q->ne = first_new;
+        index_rebuild(q, q->ne);
+        if (rc == TVK_ENOMEM) tvk__conn_set_err(c, rc, "quotes: out of memory");
+        return rc;
+    }
+    int64_t deadline = tvk_now_ms() + tvk__conn_timeout(c, &q->req.o);
+    for (size_t i = first_new; i < q->ne; i++)
+        q->e[i]->deadline = deadline;
+    return 0;
+}
+
+int tvk_quotes_remove(tvk_quotes *q, const char *const *symbols, size_t n)
+{
+    if (!q || (n && !symbols)) return TVK_EINVAL;
+    tvk_conn *c = q->c;
+    const char **keys = calloc(n ? n : 1, sizeof *keys);
+    tvk_quote_entry **gone = calloc(n ? n : 1, sizeof *gone);
+    if (!keys || !gone) {
+        free(keys);
+        free(gone);
+        return TVK_ENOMEM;
+    }
+    size_t ng = 0;
+    for (size_t i = 0; i < n; i++) {
+        tvk_quote_entry *e = lookup_symbol(q, symbols[i]);
+        int dup = 0;
+        for (size_t k = 0; k < ng; k++)
+            dup |= gone[k] == e;
+        if (e && !dup) {
+            gone[ng] = e;
+            keys[ng++] = e->key;
+        }
+    }
+    int rc = 0;
+    if (ng && c->state == TVK_CONN_CONNECTED) {
+        tvk_buf_reset(&c->out);
+        rc = tvk_build_quote_remove_symbols(&c->out, q->qs, keys, ng);
+        if (rc == 0) rc = tvk__conn_send_out(c);
+        tvk_buf_reset(&c->out);
+    }
+    size_t m = 0;
+    for (size_t i = 0; i < q->ne; i++) {
+        int drop = 0;
+        for (size_t k = 0; k < ng; k++)
+            drop |= gone[k] == q->e[i];
+        if (drop) {
+            tvk__ev_drop_quote(c, q->e[i]);
+            entry_free(q->e[i]);
+        } else {
+            q->e[m++] = q->e[i];
+        }
+    }
+    q->ne = m;
+    free(keys);
+    free(gone);
+    int irc = index_rebuild(q, q->ne);
+    return rc < 0 ? rc : irc;
+}
+
+size_t tvk_quotes_count(const tvk_quotes *q)
+{
+    return q->ne;
+}
+const tvk_quote *tvk_quotes_at(const tvk_quotes *q, size_t i)
+{
+    return i < q->ne ? &q->e[i]->pub : NULL;
+}
+const tvk_quote *tvk_quotes_get(const tvk_quotes *q, const char *symbol)
+{
+    tvk_quote_entry *e = symbol ? lookup_symbol(q, symbol) : NULL;
+    return e ? &e->pub : NULL;
+}
+const char *tvk_quotes_session(const tvk_quotes *q)
+{
+    return q->qs;
+}
+void *tvk_quotes_user(const tvk_quotes *q)
+{
+    return q->user;
+}
+
+/* ---------------------------------------------------------------- merging */
+
+static void push_entry(tvk_quote_entry *e, tvk_event_type type)
+{
+    tvk_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = type;
+    ev.quotes = e->q;
+    ev.user = e->q->user;
+    ev.symbol = e->symbol;
+    ev.quote = &e->pub;
+    if (type == TVK_EV_ERROR) {
+        ev.error = e->pub.error;
+        ev.errmsg = e->errmsg;
+    }
+    if (tvk__ev_push(e->q->c, &ev, e) < 0)
+        tvk__conn_log(e->q->c, "%s: quote event dropped: out of memory", e->symbol);
+}
+
+static void entry_fail(tvk_quote_entry *e, int code, const char *fmt, const char *a, size_t alen)
+{
+    if (e->pub.status == TVK_QUOTE_ERROR && e->pub.error == code) return;
+    e->pub.status = TVK_QUOTE_ERROR;
+    e->pub.error = code;
+    e->deadline = 0;
+    snprintf(e->errmsg, sizeof e->errmsg, fmt, e->symbol, (int)alen, a);
+    push_entry(e, TVK_EV_ERROR);
+}
+
+void tvk__quotes_fail(tvk_quotes *q, int code, const char *why, int all)
+{
+    for (size_t i = 0; i < q->ne; i++) {
+        tvk_quote_entry *e = q->e[i];
+        if (e->pub.status == TVK_QUOTE_ERROR) continue;
+        if (!all && e->pub.status != TVK_QUOTE_PENDING) continue;
+        entry_fail(e, code, "%s: %.*s", why, strlen(why));
+    }
+}
+
+int64_t tvk__quotes_check_deadlines(tvk_quotes *q, int64_t now)
+{
+    int64_t earliest = -1;
+    for (size_t i = 0; i < q->ne; i++) {
+        tvk_quote_entry *e = q->e[i];
+        if (e->pub.status != TVK_QUOTE_PENDING || e->deadline <= 0) continue;
+        if (now >= e->deadline) {
+            char why[96];
+            snprintf(why, sizeof why, "no quote within %d ms", tvk__conn_timeout(q->c, &q->req.o));
+            entry_fail(e, TVK_ETIMEDOUT, "%s: %.*s", why, strlen(why));
+        } else if (earliest < 0 || e->deadline < earliest) {
+            earliest = e->deadline;
+        }
+    }
+    return earliest;
+}
+
+static int set_field(tvk_quote_entry *e, tvk_str name, const char *json, size_t jlen, int quoted,
+                     double num)
+{
+    size_t i;
+    for (i = 0; i < e->nf; i++)
+        if (strlen(e->f[i].name) == name.len && !memcmp(e->f[i].name, name.p, name.len)) break;
+    if (i == e->nf) {
+        if (e->nf == e->capf) {
+            size_t ncap = e->capf ? e->capf * 2 : 32;
+            tvk_qfield *nf = realloc(e->f, ncap * sizeof *nf);
+            if (!nf) return TVK_ENOMEM;
+            e->f = nf;
+            tvk_quote_field *npf = realloc(e->pf, ncap * sizeof *npf);
+            if (!npf) return TVK_ENOMEM;
+            e->pf = npf;
+            e->capf = ncap;
+        }
+        memset(&e->f[i], 0, sizeof e->f[i]);
+        e->f[i].name = tvk__strndup(name.p, name.len);
+        if (!e->f[i].name) return TVK_ENOMEM;
+        e->nf++;
+    }
+    tvk_qfield *f = &e->f[i];
+    size_t need = jlen + (quoted ? 2 : 0) + 1;
+    if (need > f->json_cap) {
+        char *nj = realloc(f->json, need);
+        if (!nj) return TVK_ENOMEM;
+        f->json = nj;
+        f->json_cap = need;
+    }
+    size_t k = 0;
+    if (quoted) f->json[k++] = '"';
+    memcpy(f->json + k, json, jlen);
+    k += jlen;
+    if (quoted) f->json[k++] = '"';
+    f->json[k] = '\0';
+    f->json_len = k;
+    f->num = num;
+    /* The public view follows the storage (which realloc may have moved). */
+    for (size_t j = 0; j < e->nf; j++) {
+        e->pf[j].name = e->f[j].name;
+        e->pf[j].json = e->f[j].json;
+        e->pf[j].json_len = e->f[j].json_len;
+        e->pf[j].num = e->f[j].num;
+    }
+    e->pub.fields = e->pf;
+    e->pub.nfields = e->nf;
+    return 0;
+}
+
+static void on_qsd(tvk_quotes *q, const tvk_msg *m)
+{
+    tvk_qsd d;
+    if (tvk_msg_qsd(m, &d) < 0) {
+        tvk__conn_log(q->c, "%s: skipped a malformed qsd", q->qs);
+        return;
+    }
+    tvk_quote_entry *e = find_entry(q, d.symbol);
+    if (!e) return; /* removed meanwhile, or not ours */
+    if (!d.ok) {
+        entry_fail(e, TVK_ESYMBOL, "quote error for %s: %.*s", d.errmsg.p ? d.errmsg.p : "",
+                   d.errmsg.len);
+        return;
+    }
+    for (int i = 0;; i++) {
+        tvk_str name;
+        int vt;
+        if (tvk_qsd_field(m, &d, i, &name, &vt) < 0) break;
+        const char *p;
+        size_t len;
+        if (tvk_json_raw(m->json, vt, &p, &len) < 0) continue;
+        tvk_jtype t = tvk_json_type(m->json, vt);
+        double num = NAN;
+        if (t == TVK_J_NUMBER && tvk_json_double(m->json, vt, &num) == 0 && num == 1e100) num = NAN;
+        if (set_field(e, name, p, len, t == TVK_J_STRING, num) < 0) {
+            tvk__conn_log(q->c, "%s: quote field dropped: out of memory", e->symbol);
+            return;
+        }
+    }
+    e->pub.status = TVK_QUOTE_OK;
+    e->pub.error = 0;
+    e->errmsg[0] = '\0';
+    e->deadline = 0;
+    e->pub.updates++;
+    push_entry(e, TVK_EV_QUOTE);
+}
+
+void tvk__quotes_on_msg(tvk_quotes *q, const tvk_msg *m)
+{
+    if (m->type == TVK_MSG_QSD) {
+        on_qsd(q, m);
+    } else if (m->type == TVK_MSG_QUOTE_COMPLETED) {
+        tvk_quote_completed qc;
+        if (tvk_msg_quote_completed(m, &qc) < 0) return;
+        tvk_quote_entry *e = find_entry(q, qc.symbol);
+        if (e) e->pub.complete = 1;
+    }
+}
+
+/* ---------------------------------------------------------------- snapshot access */
+
+const tvk_quote_field *tvk_quote_field_get(const tvk_quote *q, const char *field)
+{
+    if (!q || !field) return NULL;
+    for (size_t i = 0; i < q->nfields; i++)
+        if (!strcmp(q->fields[i].name, field)) return &q->fields[i];
+    return NULL;
+}
+
+int tvk_quote_number(const tvk_quote *q, const char *field, double *v)
+{
+    const tvk_quote_field *f = tvk_quote_field_get(q, field);
+    if (!f) return TVK_ENOTFOUND;
+    if (!f->json_len || f->json[0] == '"' || f->json[0] == '{' || f->json[0] == '[' ||
+        f->json[0] == 't' || f->json[0] == 'f' || f->json[0] == 'n')
+        return TVK_ESHAPE;
+    *v = f->num;
+    return 0;
+}
+
+int tvk_quote_string(const tvk_quote *q, const char *field, char *buf, size_t cap)
+{
+    const tvk_quote_field *f = tvk_quote_field_get(q, field);
+    if (!f) return TVK_ENOTFOUND;
+    if (f->json_len < 2 || f->json[0] != '"') return TVK_ESHAPE;
+    size_t n;
+    char *u = json_unescape(f->json + 1, f->json_len - 2, &n);
+    if (!u) return TVK_ESHAPE;
+    int rc = 0;
+    if (n + 1 > cap) {
+        rc = TVK_EBUFSIZE;
+    } else {
+        memcpy(buf, u, n + 1);
+    }
+    free(u);
+    return rc;
+}
+
+int tvk_quote_to_json(const tvk_quote *q, tvk_buf *out)
+{
+    if (!q || !out) return TVK_EINVAL;
+    int rc = tvk_buf_puts(out, "{\"symbol\":");
+    if (rc == 0) rc = tvk_buf_json_str(out, q->symbol, strlen(q->symbol));
+    if (q->status == TVK_QUOTE_ERROR) {
+        if (rc == 0) rc = tvk_buf_puts(out, ",\"status\":\"error\",\"error\":");
+        if (rc == 0) rc = tvk_buf_json_str(out, q->errmsg, strlen(q->errmsg));
+        if (rc == 0) rc = tvk_buf_puts(out, "}");
+        return rc;
+    }
+    if (rc == 0)
+        rc = tvk_buf_puts(out, q->status == TVK_QUOTE_OK ? ",\"status\":\"ok\""
+                                                         : ",\"status\":\"pending\"");
+    for (size_t i = 0; rc == 0 && i < q->nfields; i++) {
+        const tvk_quote_field *f = &q->fields[i];
+        rc = tvk_buf_puts(out, ",");
+        if (rc == 0) rc = tvk_buf_json_str(out, f->name, strlen(f->name));
+        if (rc == 0) rc = tvk_buf_puts(out, ":");
+        if (rc < 0) break;
+        if (f->json_len >= 2 && f->json[0] == '"') {
+            /* Re-escaped so the output is ASCII whatever the server sent. */
+            size_t n;
+            char *u = json_unescape(f->json + 1, f->json_len - 2, &n);
+            if (u) {
+                rc = tvk_buf_json_str(out, u, n);
+                free(u);
+                if (rc == TVK_EINVAL) rc = tvk_buf_append(out, f->json, f->json_len);
+                continue;
+            }
+        }
+        rc = tvk_buf_append(out, f->json, f->json_len);
+    }
+    if (rc == 0) rc = tvk_buf_puts(out, "}");
+    return rc;
+}
