@@ -280,15 +280,13 @@ void sim_firehose_pump(sim_conn *c)
     while (tvk_ws_pending(c->ws) < FH_QUEUE) {
         if (c->out.len == 0) {
             if (f->remaining == 0) {
-                int rc =
-                    tvk_buf_printf(&c->out, "{\"m\":\"firehose_completed\",\"p\":[\"%s\",%lld]}",
-                                   f->qs, (long long)c->srv->o.firehose);
-                /* Reframe: the marker is built as a payload, then framed in place. */
+                /* The end marker: an "m" no client knows, so real clients ignore it. */
                 tvk_buf tmp;
                 tvk_buf_init(&tmp);
-                if (!rc) rc = tvk_frame(&tmp, c->out.data, c->out.len);
-                tvk_buf_reset(&c->out);
-                if (!rc) rc = tvk_buf_append(&c->out, tmp.data, tmp.len);
+                int rc = tvk_buf_puts(&tmp, "{\"m\":\"firehose_completed\",\"p\":[");
+                if (!rc) rc = tvk_buf_json_str(&tmp, f->qs, strlen(f->qs));
+                if (!rc) rc = tvk_buf_printf(&tmp, ",%lld]}", (long long)c->srv->o.firehose);
+                if (!rc) rc = tvk_frame(&c->out, tmp.data, tmp.len);
                 tvk_buf_free(&tmp);
                 if (rc) {
                     sim_conn_fail(c, "out of memory for the firehose marker");

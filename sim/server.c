@@ -255,8 +255,6 @@ static void send_fault_message(sim_conn *c, const char *what)
         if (!rc) rc = tvk_buf_puts(&p, "{\"m\":\"sim_padding\",\"p\":[\"");
         while (!rc && p.len + 20 < total - 4) {
             size_t k = total - 4 - 20 - p.len;
-            static const char xs[4096] = {0};
-            (void)xs;
             char chunk[4096];
             memset(chunk, 'x', sizeof chunk);
             rc = tvk_buf_append(&p, chunk, k < sizeof chunk ? k : sizeof chunk);
