@@ -67,6 +67,7 @@ struct tvk_series {
     tvk_ohlcv forming;
     int64_t forming_close; /* lbs.bar_close_time of the forming bar, 0 unknown */
     int64_t last_closed;   /* time of the newest closed bar, INT64_MIN none */
+    int64_t server_t;      /* "t" of this series' last message that carried one */
 };
 
 typedef struct tvk_qfield {
@@ -117,7 +118,6 @@ struct tvk_conn {
     int err;
     char errmsg[TVK_ERRMSG_CAP];
     char server_session[128];
-    int64_t server_time; /* "t" of the last message that carried one (server clock), 0 none */
 
     tvk_reader *reader;
     tvk_buf in;       /* copy of the WebSocket message being read */
@@ -177,7 +177,6 @@ void tvk__ev_drop_quotes(tvk_conn *c, const tvk_quotes *q);
 void tvk__series_on_msg(tvk_series *s, const tvk_msg *m);
 void tvk__series_fail(tvk_series *s, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-void tvk__series_on_server_time(tvk_series *s, int64_t t);
 /* Returns the deadline still pending, or -1. */
 int64_t tvk__series_check_deadline(tvk_series *s, int64_t now);
 void tvk__series_free(tvk_series *s);

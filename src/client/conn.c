@@ -474,18 +474,6 @@ static void route(tvk_conn *c, const tvk_msg *m)
     }
     tvk_series *s = find_series(c, m->session);
     if (s) tvk__series_on_msg(s, m);
-
-    /* The server's clock ("t") closes live bars whose lbs.bar_close_time has passed, even when
-     * no newer bar arrives (quiet markets). */
-    if (m->json && m->type != TVK_MSG_DU && m->type != TVK_MSG_QSD) {
-        int tok = tvk_json_member(m->json, 0, "t");
-        int64_t t;
-        if (tok >= 0 && tvk_json_int64(m->json, tok, &t) == 0 && t > 0) {
-            c->server_time = t;
-            for (tvk_series *ls = c->series; ls; ls = ls->next)
-                if (ls->live) tvk__series_on_server_time(ls, t);
-        }
-    }
 }
 
 /* ---------------------------------------------------------------- receiving */

@@ -156,7 +156,9 @@ int tvk_series_open(tvk_conn *c, const tvk_series_req *r, tvk_series **out)
         return rc;
     }
     int64_t cap = c->o.max_bars_per_request;
-    int64_t first = is_range(s) ? cap : (s->count < cap ? s->count : cap);
+    /* Range mode: the create_series answer is discarded (the range comes with modify_series),
+     * so ask for few bars. */
+    int64_t first = is_range(s) ? (cap < 10 ? cap : 10) : (s->count < cap ? s->count : cap);
     rc = send_open(s, first);
     if (rc < 0) {
         tvk__series_free(s);
@@ -313,7 +315,7 @@ static void finish(tvk_series *s)
         s->forming_close = s->last_bar_close_time > s->forming.time ? s->last_bar_close_time : 0;
         s->last_closed = s->n >= 2 ? s->bars[s->n - 2].time : INT64_MIN;
         /* A market that is closed: its last bar is already final, not forming. */
-        if (s->forming_close && s->c->server_time >= s->forming_close) {
+        if (s->forming_close && s->server_t > s->forming_close) {
             s->last_closed = s->forming.time;
             s->have_forming = 0;
         }
@@ -371,7 +373,10 @@ static void on_completed(tvk_series *s, const tvk_series_completed *sc)
         }
         return;
     }
-    if (s->n > 0 && s->bars[0].time <= s->from) {
+    /* Covered when the bar before the first one received must start before `from` (a bar
+     * at or before `from`, or less than one bar length after it). */
+    int64_t len = tvk_interval_seconds(s->interval);
+    if (s->n > 0 && (s->bars[0].time <= s->from || s->bars[0].time - len < s->from)) {
         finish(s);
     } else if (added == 0 || end) {
         s->ended = 1;
@@ -404,10 +409,14 @@ static void live_bar(tvk_series *s, const tvk_ohlcv *b, int64_t close_time)
     push(s, TVK_EV_BAR_UPDATE, &s->forming);
 }
 
-void tvk__series_on_server_time(tvk_series *s, int64_t t)
+/* lbs.bar_close_time is the last second of the bar: once the server clock of this series'
+ * own messages is past it, the bar is final even if no newer bar comes (a closing market).
+ * Other sessions' clocks are not used: their messages may arrive before this series' final
+ * update of the bar, and a bar is closed only once. */
+static void on_server_time(tvk_series *s, int64_t t)
 {
     if (s->state != TVK_SERIES_READY || !s->live || !s->have_forming) return;
-    if (s->forming_close > 0 && t >= s->forming_close) close_forming(s);
+    if (s->forming_close > 0 && t > s->forming_close) close_forming(s);
 }
 
 /* ---------------------------------------------------------------- routing */
@@ -478,11 +487,15 @@ void tvk__series_on_msg(tvk_series *s, const tvk_msg *m)
 {
     if (s->state == TVK_SERIES_FAILED) return;
     if (s->state == TVK_SERIES_LOADING) arm(s);
+    int tok = m->json ? tvk_json_member(m->json, 0, "t") : -1;
+    int64_t t = 0;
+    if (tok >= 0 && tvk_json_int64(m->json, tok, &t) == 0 && t > 0) s->server_t = t;
     tvk_error_info e;
     switch (m->type) {
     case TVK_MSG_TIMESCALE_UPDATE:
     case TVK_MSG_DU:
         on_bars(s, m);
+        if (t > 0) on_server_time(s, t);
         return;
     case TVK_MSG_SERIES_COMPLETED: {
         tvk_series_completed sc;

@@ -542,10 +542,30 @@ static void test_history_range(void **st)
     size_t n;
     int ended;
     tvk_series_bars(s, &bars, &n, &ended);
+    tvk_event ev;
+    assert_int_equal(next_ev(c, &ev), 1);
     assert_int_equal(n, 200);
     assert_int_equal(ended, 0);
     assert_int_equal(bars[0].time, r.from);
     assert_int_equal(bars[199].time, r.to - day);
+    tvk_series_close(s);
+
+    /* a range starting between two bars is covered without another page */
+    r.from = t0 + 50 * day - 3600;
+    r.to = t0 + 80 * day;
+    assert_int_equal(tvk_series_open(c, &r, &s), 0);
+    cs = tvk_series_chart_session(s);
+    feed_bars(c, cs, t0, day, 990, 1000, 0, 0);
+    feed_completed(c, cs, NULL);
+    sent0 = cap.n;
+    feed_bars(c, cs, t0, day, 50, 80, -950, 0);
+    feed_completed(c, cs, "limit");
+    assert_int_equal(cap.n, sent0);
+    assert_int_equal(tvk_series_get_state(s), TVK_SERIES_READY);
+    tvk_series_bars(s, &bars, &n, &ended);
+    assert_int_equal(n, 30);
+    assert_int_equal(next_ev(c, &ev), 1);
+    assert_int_equal(ev.type, TVK_EV_HISTORY);
     tvk_series_close(s);
 
     /* a range older than the history: explicit no-data */
@@ -559,7 +579,6 @@ static void test_history_range(void **st)
     assert_int_equal(tvk_series_get_state(s), TVK_SERIES_FAILED);
     assert_int_equal(tvk_series_error(s), TVK_ENODATA);
     assert_non_null(strstr(tvk_series_errmsg(s), "no data in range"));
-    tvk_event ev;
     assert_int_equal(next_ev(c, &ev), 1);
     assert_int_equal(ev.type, TVK_EV_ERROR);
     assert_int_equal(ev.error, TVK_ENODATA);
@@ -625,6 +644,14 @@ static void test_history_errors(void **st)
           "create_series. args: \\\"[sds_1]\\\"\"]}",
           tvk_series_chart_session(s));
     expect_error(c, s, TVK_ECRITICAL, "invalid parameters");
+    tvk_series_close(s);
+
+    s = open_series(c, "NASDAQ:AAPL", "1D", 10, 0);
+    feedf(c,
+          "{\"m\":\"critical_error\",\"p\":[\"%s\",{\"error_code\":\"unauthorized_access\"},"
+          "\"method: set_auth_token\"]}",
+          tvk_series_chart_session(s));
+    expect_error(c, s, TVK_EAUTH, "critical_error");
     tvk_series_close(s);
 
     s = open_series(c, "NASDAQ:AAPL", "1D", 10, 0);
@@ -726,8 +753,14 @@ static void test_live_bars(void **st)
     }
     assert_int_equal(next_ev(c, &ev), 0);
     /* the server clock passing lbs.bar_close_time closes the bar without a newer one */
-    feedf(c, "{\"m\":\"series_loading\",\"p\":[\"cs_other\",\"sds_1\",\"s1\"],\"t\":%lld}",
+    feedf(c, "{\"m\":\"timescale_update\",\"p\":[\"cs_other\",{}],\"t\":%lld}",
+          (long long)(t0 + 400));
+    assert_int_equal(next_ev(c, &ev), 0); /* another session's clock does not close it */
+    feedf(c, "{\"m\":\"timescale_update\",\"p\":[\"%s\",{}],\"t\":%lld}", cs,
           (long long)(t0 + 240));
+    assert_int_equal(next_ev(c, &ev), 0); /* bar_close_time is the bar's last second */
+    feedf(c, "{\"m\":\"timescale_update\",\"p\":[\"%s\",{}],\"t\":%lld}", cs,
+          (long long)(t0 + 241));
     assert_int_equal(next_ev(c, &ev), 1);
     assert_int_equal(ev.type, TVK_EV_BAR_CLOSE);
     assert_int_equal(ev.bar.time, t0 + 180);
