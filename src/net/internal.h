@@ -13,7 +13,7 @@
 
 #include "tvkit/net.h"
 
-#define TVK_WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC11B85"
+#define TVK_WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 #define TVK_OBUF_CAP (64 * 1024) /* socket-side write buffer: wslay output lands here */
 
 /* A parsed ws://, wss:// or http:// (proxy) URL. */

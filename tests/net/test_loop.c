@@ -422,6 +422,9 @@ static void test_url_parse(void **state)
     assert_string_equal(u.pass, "p:ss");
     assert_int_equal(u.port, 3128);
     tvk_url_free(&u);
+    char acc[32];
+    tvk_ws_accept_key("dGhlIHNhbXBsZSBub25jZQ==", acc); /* the example of RFC 6455 1.3 */
+    assert_string_equal(acc, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
     assert_int_equal(tvk_url_parse("ws://host/a b", 0, &u, err, sizeof err), TVK_EURL);
     assert_int_equal(tvk_url_parse("ws://:80/", 0, &u, err, sizeof err), TVK_EURL);
     assert_int_equal(tvk_url_parse("ws://h:8a/", 0, &u, err, sizeof err), TVK_EURL);
