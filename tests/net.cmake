@@ -14,3 +14,6 @@ function(tvk_net_test name src)
 endfunction()
 
 tvk_net_test(net_loop test_loop.c)
+tvk_net_test(net_interop test_interop.c)
+tvk_net_test(net_faults test_faults.c)
+tvk_net_test(net_tls test_tls.c)

@@ -465,9 +465,9 @@ static void cb_frame_start(wslay_event_context_ptr ctx,
                                          : (uint64_t)ws->max_message;
     if (ws->mwire > wire_max)
         peer_error(ws, TVK_EMSG_TOOBIG, 1009,
-                   "message %llu: %s frame of %llu bytes takes it past the limit of %zu bytes",
+                   "message %llu: %sframe of %llu bytes takes it past the limit of %zu bytes",
                    (unsigned long long)ws->info.messages_in + 1,
-                   ws->m_compressed ? "compressed" : "", (unsigned long long)a->payload_length,
+                   ws->m_compressed ? "compressed " : "", (unsigned long long)a->payload_length,
                    ws->max_message);
 }
 

@@ -6,15 +6,13 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-extern char **environ;
 
 int tu_listen(int *port)
 {
@@ -125,31 +123,25 @@ pid_t tu_spawn(char *const argv[], const char *cwd, int *port, int timeout_ms)
 {
     int pfd[2];
     if (pipe(pfd) != 0) return -1;
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
-    posix_spawn_file_actions_addclose(&fa, pfd[0]);
-    char *oldcwd = NULL;
-    if (cwd) {
-        oldcwd = getcwd(NULL, 0);
-        if (chdir(cwd) != 0) {
-            free(oldcwd);
-            oldcwd = NULL;
-        }
-    }
-    pid_t pid = -1;
-    int r = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
-    if (oldcwd) {
-        if (chdir(oldcwd) != 0) perror("chdir");
-        free(oldcwd);
-    }
-    posix_spawn_file_actions_destroy(&fa);
-    close(pfd[1]);
-    if (r != 0) {
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0) {
         close(pfd[0]);
-        fprintf(stderr, "spawn %s: %s\n", argv[0], strerror(r));
+        close(pfd[1]);
         return -1;
     }
+    if (pid == 0) {
+        /* a server must not outlive a test that crashed or failed an assertion */
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid() != parent) _exit(127);
+        dup2(pfd[1], 1);
+        close(pfd[0]);
+        close(pfd[1]);
+        if (cwd && chdir(cwd) != 0) _exit(127);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    close(pfd[1]);
     char line[256];
     size_t ll = 0;
     int64_t end = tvk_now_ms() + timeout_ms;
@@ -231,4 +223,24 @@ char *tu_text(size_t n, unsigned seed)
     }
     s[n] = 0;
     return s;
+}
+
+pid_t tu_spawn_script(const char *interp_env, const char *script, const char *const *args,
+                      int *port)
+{
+    const char *interp = getenv(interp_env), *dir = getenv("TVK_NET_DIR");
+    if (!interp || !*interp || !dir) {
+        fprintf(stderr, "%s or TVK_NET_DIR not set\n", interp_env);
+        return -1;
+    }
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, script);
+    char *argv[16];
+    int n = 0;
+    argv[n++] = (char *)interp;
+    argv[n++] = path;
+    for (int i = 0; args && args[i] && n < 15; i++)
+        argv[n++] = (char *)args[i];
+    argv[n] = NULL;
+    return tu_spawn(argv, NULL, port, 15000);
 }

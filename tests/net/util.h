@@ -44,4 +44,8 @@ int tu_sh(const char *cmd);
 /* Deterministic test text of n bytes (seeded), ASCII, compressible but not trivial. */
 char *tu_text(size_t n, unsigned seed);
 
+/* Starts tests/net/<script> with the interpreter named by env var interp_env (TVK_PYTHON3 or
+ * TVK_NODE, set by ctest); NULL-terminated extra args. -1 when unavailable. */
+pid_t tu_spawn_script(const char *interp_env, const char *script, const char *const *args,
+                      int *port);
 #endif
