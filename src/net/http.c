@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -224,10 +225,30 @@ int tvk_proxy_parse_response(tvk_ws *ws, size_t end)
     return 0;
 }
 
+/* Retry-After: delay-seconds, or an HTTP-date (then seconds from now, at least 0). */
 static int parse_retry_after(const char *v)
 {
     long n = 0;
     if (!*v) return -1;
+    if (!isdigit((unsigned char)*v)) {
+        /* IMF-fixdate, parsed by hand: strptime's %b would follow the caller's locale */
+        static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+        struct tm tm;
+        char mon[4];
+        int used = 0;
+        memset(&tm, 0, sizeof tm);
+        if (sscanf(v, "%*3s, %2d %3s %4d %2d:%2d:%2d GMT%n", &tm.tm_mday, mon, &tm.tm_year,
+                   &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &used) != 6 ||
+            v[used] != 0)
+            return -1;
+        const char *m = strstr(months, mon);
+        if (!m || (m - months) % 3 != 0 || strlen(mon) != 3) return -1;
+        tm.tm_mon = (int)((m - months) / 3);
+        tm.tm_year -= 1900;
+        time_t at = timegm(&tm), now = time(NULL);
+        if (at == (time_t)-1) return -1;
+        return at <= now ? 0 : at - now > 100000000 ? 100000000 : (int)(at - now);
+    }
     for (const char *p = v; *p; p++) {
         if (!isdigit((unsigned char)*p)) return -1;
         if (n > 100000000) return -1;
@@ -303,7 +324,11 @@ int tvk_upgrade_parse_response(tvk_ws *ws, size_t end)
                          accept ? "\"" : "", accept ? got : "missing", accept ? "\"" : "", want);
         goto out;
     }
-    if (proto) {
+    int offered_proto = 0;
+    for (size_t j = 0; j < ws->nheaders; j++)
+        if (strcasecmp(ws->headers[j].name, "Sec-WebSocket-Protocol") == 0 && ws->headers[j].value)
+            offered_proto = 1;
+    if (proto && !offered_proto) {
         rc = tvk_ws_fail(ws, TVK_EHANDSHAKE,
                          "upgrade response: server chose a subprotocol we did not offer");
         goto out;

@@ -15,6 +15,7 @@
 
 #define TVK_WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 #define TVK_OBUF_CAP (64 * 1024) /* socket-side write buffer: wslay output lands here */
+#define TVK_IBUF_CAP (64 * 1024) /* socket-side read buffer: wslay asks for 4 KiB at a time */
 
 /* A parsed ws://, wss:// or http:// (proxy) URL. */
 typedef struct tvk_url {
@@ -126,6 +127,8 @@ struct tvk_ws {
     char *hbuf; /* incoming header block, max_header + 1 bytes */
     size_t hlen;
     size_t loff, llen; /* bytes after the header block, still to feed wslay */
+    char *ibuf;        /* bytes read from the socket, not yet taken by wslay */
+    size_t ioff, ilen;
     char *obuf;        /* outgoing bytes not yet on the socket */
     size_t ooff, olen;
     char key[32];

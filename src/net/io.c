@@ -301,7 +301,7 @@ void *tvk_ws_server_tls_ctx(const char *cert_file, const char *key_file, char *e
     ERR_clear_error();
     SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
     if (!ctx) {
-        snprintf(err, errcap, "TLS: cannot create a server context");
+        if (err) snprintf(err, errcap, "TLS: cannot create a server context");
         return NULL;
     }
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);

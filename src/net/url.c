@@ -35,9 +35,20 @@ static int pct_decode(const char *s, size_t n, char *out, size_t cap)
     return 0;
 }
 
+static int parse(const char *s, int proxy, tvk_url *u, char *err, size_t errcap);
+
 int tvk_url_parse(const char *s, int proxy, tvk_url *u, char *err, size_t errcap)
 {
     memset(u, 0, sizeof *u);
+    int r = parse(s, proxy, u, err, errcap);
+    if (r) tvk_url_free(u);
+    return r;
+}
+
+static int parse(const char *s, int proxy, tvk_url *u, char *err, size_t errcap)
+{
+    /* a proxy URL may carry a password: name it without echoing it */
+    const char *shown = proxy ? "(proxy)" : s;
     if (!s) {
         snprintf(err, errcap, "URL: missing");
         return TVK_EURL;
@@ -53,13 +64,13 @@ int tvk_url_parse(const char *s, int proxy, tvk_url *u, char *err, size_t errcap
     } else if (proxy && !strstr(s, "://")) {
         p = s; /* "host:port" as curl accepts it */
     } else {
-        snprintf(err, errcap, "URL \"%.80s\": scheme must be %s", s,
+        snprintf(err, errcap, "URL \"%.80s\": scheme must be %s", shown,
                  proxy ? "http:// (proxy)" : "ws:// or wss://");
         return TVK_EURL;
     }
     for (const char *q = s; *q; q++) {
         if ((unsigned char)*q <= 0x20 || *q == 0x7f) {
-            snprintf(err, errcap, "URL \"%.80s\": space or control character at offset %d", s,
+            snprintf(err, errcap, "URL \"%.80s\": space or control character at offset %d", shown,
                      (int)(q - s));
             return TVK_EURL;
         }
@@ -69,7 +80,8 @@ int tvk_url_parse(const char *s, int proxy, tvk_url *u, char *err, size_t errcap
     const char *at = memchr(auth, '@', alen);
     if (at) {
         if (!proxy) {
-            snprintf(err, errcap, "URL \"%.80s\": credentials are not supported in a ws URL", s);
+            snprintf(err, errcap, "URL \"%.80s\": credentials are not supported in a ws URL",
+                     shown);
             return TVK_EURL;
         }
         const char *colon = memchr(auth, ':', (size_t)(at - auth));
@@ -88,7 +100,7 @@ int tvk_url_parse(const char *s, int proxy, tvk_url *u, char *err, size_t errcap
     if (alen > 0 && auth[0] == '[') {
         const char *rb = memchr(auth, ']', alen);
         if (!rb) {
-            snprintf(err, errcap, "URL \"%.80s\": unterminated IPv6 literal", s);
+            snprintf(err, errcap, "URL \"%.80s\": unterminated IPv6 literal", shown);
             return TVK_EURL;
         }
         if ((size_t)(rb - auth - 1) >= sizeof u->host || rb == auth + 1) goto badhost;
@@ -137,10 +149,10 @@ int tvk_url_parse(const char *s, int proxy, tvk_url *u, char *err, size_t errcap
     }
     return 0;
 badhost:
-    snprintf(err, errcap, "URL \"%.80s\": missing or malformed host", s);
+    snprintf(err, errcap, "URL \"%.80s\": missing or malformed host", shown);
     return TVK_EURL;
 badport:
-    snprintf(err, errcap, "URL \"%.80s\": port must be 1..65535", s);
+    snprintf(err, errcap, "URL \"%.80s\": port must be 1..65535", shown);
     return TVK_EURL;
 }
 

@@ -166,6 +166,7 @@ void tvk_ws_free(tvk_ws *ws)
     free(ws->cur);
     free(ws->msg);
     free(ws->hbuf);
+    free(ws->ibuf);
     free(ws->obuf);
     if (ws->ai) freeaddrinfo(ws->ai);
     tvk_url_free(&ws->u);
@@ -403,11 +404,22 @@ static ssize_t cb_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, in
         ws->llen -= n;
         return (ssize_t)n;
     }
-    ssize_t n = tvk_io_read(ws, buf, len);
-    if (n > 0) return n;
-    if (n == 0) ws->eof = 1;
-    wslay_event_set_error(ctx, n == TVK_EAGAIN ? WSLAY_ERR_WOULDBLOCK : WSLAY_ERR_CALLBACK_FAILURE);
-    return -1;
+    if (ws->ilen == 0) {
+        ssize_t n = tvk_io_read(ws, ws->ibuf, TVK_IBUF_CAP);
+        if (n <= 0) {
+            if (n == 0) ws->eof = 1;
+            wslay_event_set_error(ctx, n == TVK_EAGAIN ? WSLAY_ERR_WOULDBLOCK
+                                                       : WSLAY_ERR_CALLBACK_FAILURE);
+            return -1;
+        }
+        ws->ioff = 0;
+        ws->ilen = (size_t)n;
+    }
+    size_t n = len < ws->ilen ? len : ws->ilen;
+    memcpy(buf, ws->ibuf + ws->ioff, n);
+    ws->ioff += n;
+    ws->ilen -= n;
+    return (ssize_t)n;
 }
 
 static ssize_t cb_send(wslay_event_context_ptr ctx, const uint8_t *data, size_t len, int flags,
@@ -581,6 +593,8 @@ int tvk_ws_open(tvk_ws *ws)
     static const struct wslay_event_callbacks cbs = {
         cb_recv, cb_send, cb_genmask, cb_frame_start, cb_frame_chunk, cb_frame_end, cb_msg,
     };
+    ws->ibuf = malloc(TVK_IBUF_CAP);
+    if (!ws->ibuf) return tvk_ws_fail(ws, TVK_ENOMEM, "WebSocket: out of memory");
     int r = ws->server ? wslay_event_context_server_init(&ws->wctx, &cbs, ws)
                        : wslay_event_context_client_init(&ws->wctx, &cbs, ws);
     if (r != 0) {
@@ -756,7 +770,7 @@ int64_t tvk_ws_deadline(const tvk_ws *ws)
     }
     TVK_MIN_DEADLINE(ws->close_deadline);
     /* bytes already read (past the header, or inside OpenSSL) do not wake poll() */
-    if (can_read(ws) && (ws->llen > 0 || (ws->ssl && SSL_pending(ws->ssl) > 0)))
+    if (can_read(ws) && (ws->llen > 0 || ws->ilen > 0 || (ws->ssl && SSL_pending(ws->ssl) > 0)))
         TVK_MIN_DEADLINE(tvk_now_ms());
 #undef TVK_MIN_DEADLINE
     return d;

@@ -3,6 +3,9 @@
 Usage: raw_server.py MODE. Prints "ready port N", serves connections one after another until
 SIGTERM. Modes:
   403, 429        reject the upgrade (429 carries "Retry-After: 30")
+  429date         429 with Retry-After as an HTTP-date 60 s ahead
+  frag            deflate negotiated; a fragmented message with a ping between its frames, a
+                  compressed fragmented one; "pong seen" once our pong arrives
   badaccept       101 with a wrong Sec-WebSocket-Accept
   truncated       half a 101 response, then close
   bigheader       a 101 whose header block is 64 KiB
@@ -14,11 +17,13 @@ SIGTERM. Modes:
   hello           valid handshake, sends "hello" uncompressed and compressed, then echoes
 """
 import base64
+import email.utils
 import hashlib
 import signal
 import socket
 import struct
 import sys
+import time
 import zlib
 
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -43,8 +48,8 @@ def accept_key(key):
     return base64.b64encode(hashlib.sha1(key.encode() + GUID).digest()).decode()
 
 
-def frame(payload, opcode=1, rsv1=False):
-    b0 = 0x80 | opcode | (0x40 if rsv1 else 0)
+def frame(payload, opcode=1, rsv1=False, fin=True):
+    b0 = (0x80 if fin else 0) | opcode | (0x40 if rsv1 else 0)
     n = len(payload)
     if n < 126:
         hdr = struct.pack("!BB", b0, n)
@@ -105,6 +110,22 @@ def serve(mode, c):
         c.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 9\r\n\r\nforbidden")
     elif mode == "429":
         c.sendall(b"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 30\r\nContent-Length: 0\r\n\r\n")
+    elif mode == "429date":
+        when = email.utils.formatdate(time.time() + 60, usegmt=True)
+        c.sendall(("HTTP/1.1 429 Too Many Requests\r\nRetry-After: %s\r\n"
+                   "Content-Length: 0\r\n\r\n" % when).encode())
+    elif mode == "frag":
+        z = zlib.compressobj(wbits=-15)
+        data = z.compress(b"compressed and fragmented") + z.flush(zlib.Z_SYNC_FLUSH)
+        data = data[:-4]
+        c.sendall(ok_101(h, "permessage-deflate")
+                  + frame(b"frag-", fin=False) + frame(b"p", opcode=9)
+                  + frame(b"ment", opcode=0, fin=False) + frame(b"ed", opcode=0)
+                  + frame(data[:5], rsv1=True, fin=False) + frame(data[5:], opcode=0))
+        f = read_frame(c)
+        if f is not None and f[0] == 10 and f[1] == b"p":
+            c.sendall(frame(b"pong seen"))
+        drain(c)
     elif mode == "badaccept":
         c.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
                   b"Connection: Upgrade\r\nSec-WebSocket-Accept: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")

@@ -94,6 +94,57 @@ static void test_429(void **state)
     tvk_ws_free(ws);
 }
 
+static void test_429_date(void **state)
+{
+    (void)state;
+    tvk_ws_opts o;
+    tvk_ws_opts_init(&o);
+    int rc;
+    tvk_ws *ws = run_mode("429date", &o, &rc);
+    expect_err(ws, rc, TVK_EHTTP_429, "HTTP 429");
+    tvk_ws_info in;
+    tvk_ws_get_info(ws, &in);
+    assert_in_range(in.retry_after_s, 50, 61);
+    tvk_ws_free(ws);
+}
+
+static void test_fragments(void **state)
+{
+    (void)state;
+    tvk_ws_opts o;
+    tvk_ws_opts_init(&o);
+    int rc;
+    tvk_ws *ws = run_mode("frag", &o, &rc);
+    assert_int_equal(rc, 0);
+    const char *d;
+    size_t n;
+    assert_int_equal(tvk_ws_recv(ws, &d, &n, 5000), 1);
+    assert_string_equal(d, "frag-mented");
+    assert_int_equal(tvk_ws_recv(ws, &d, &n, 5000), 1);
+    assert_string_equal(d, "compressed and fragmented");
+    assert_int_equal(tvk_ws_recv(ws, &d, &n, 5000), 1);
+    assert_string_equal(d, "pong seen");
+    tvk_ws_free(ws);
+}
+
+static void test_close_timeout(void **state)
+{
+    (void)state;
+    tvk_ws_opts o;
+    tvk_ws_opts_init(&o);
+    o.close_timeout_ms = 300;
+    int rc;
+    tvk_ws *ws = run_mode("silent", &o, &rc);
+    assert_int_equal(rc, 0);
+    int64_t t0 = tvk_now_ms();
+    assert_int_equal(tvk_ws_close(ws), TVK_ETIMEDOUT);
+    int64_t el = tvk_now_ms() - t0;
+    if (el < 290 || el > 2000) fail_msg("close gave up after %lld ms", (long long)el);
+    assert_int_equal(tvk_ws_get_state(ws), TVK_WS_CLOSED);
+    assert_non_null(strstr(tvk_ws_errmsg(ws), "close handshake timed out after 300 ms"));
+    tvk_ws_free(ws);
+}
+
 static void test_bad_accept(void **state)
 {
     (void)state;
@@ -305,7 +356,10 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_403, stop_servers),
         cmocka_unit_test_teardown(test_429, stop_servers),
+        cmocka_unit_test_teardown(test_429_date, stop_servers),
         cmocka_unit_test_teardown(test_bad_accept, stop_servers),
+        cmocka_unit_test_teardown(test_fragments, stop_servers),
+        cmocka_unit_test_teardown(test_close_timeout, stop_servers),
         cmocka_unit_test_teardown(test_truncated, stop_servers),
         cmocka_unit_test_teardown(test_big_header, stop_servers),
         cmocka_unit_test_teardown(test_big_message, stop_servers),

@@ -469,6 +469,87 @@ static void test_ipv6(void **state)
     env_free(&e);
 }
 
+static int raw_connect(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    return fd;
+}
+
+static int srv_closed(void *arg)
+{
+    tu_pump *p = arg;
+    return p->nsrv > 0 && tvk_ws_get_state(p->srv[0]) == TVK_WS_CLOSED;
+}
+
+static void test_server_bad_request(void **state)
+{
+    (void)state;
+    int port;
+    tu_pump p;
+    tvk_ws_server_opts so;
+    tvk_ws_server_opts_init(&so);
+    tu_pump_init(&p, tu_listen(&port), &so);
+    int fd = raw_connect(port);
+    const char req[] = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+    assert_int_equal(write(fd, req, sizeof req - 1), (ssize_t)(sizeof req - 1));
+    assert_true(tu_pump_until(&p, srv_closed, &p, 5000));
+    char buf[512] = "";
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    assert_true(n > 0);
+    assert_memory_equal(buf, "HTTP/1.1 400 Bad Request\r\n", 26);
+    tvk_ws_info in;
+    tvk_ws_get_info(p.srv[0], &in);
+    assert_int_equal(in.http_status, 400);
+    assert_non_null(strstr(tvk_ws_errmsg(p.srv[0]), "not a WebSocket upgrade request"));
+    close(fd);
+    tu_pump_free(&p);
+}
+
+static void test_server_handshake_timeout(void **state)
+{
+    (void)state;
+    int port;
+    tu_pump p;
+    tvk_ws_server_opts so;
+    tvk_ws_server_opts_init(&so);
+    so.handshake_timeout_ms = 200;
+    tu_pump_init(&p, tu_listen(&port), &so);
+    int fd = raw_connect(port);
+    int64_t t0 = tvk_now_ms();
+    assert_true(tu_pump_until(&p, srv_closed, &p, 5000));
+    int64_t el = tvk_now_ms() - t0;
+    assert_true(el >= 150 && el < 2000);
+    assert_int_equal(tvk_ws_error(p.srv[0]), TVK_ETIMEDOUT);
+    assert_non_null(strstr(tvk_ws_errmsg(p.srv[0]), "upgrade request"));
+    close(fd);
+    tu_pump_free(&p);
+}
+
+static void test_server_header_limit(void **state)
+{
+    (void)state;
+    int port;
+    tu_pump p;
+    tvk_ws_server_opts so;
+    tvk_ws_server_opts_init(&so);
+    so.max_header = 1024;
+    tu_pump_init(&p, tu_listen(&port), &so);
+    int fd = raw_connect(port);
+    char req[4096];
+    memset(req, 'a', sizeof req);
+    memcpy(req, "GET / HTTP/1.1\r\nX: ", 19);
+    assert_int_equal(write(fd, req, sizeof req), (ssize_t)sizeof req);
+    assert_true(tu_pump_until(&p, srv_closed, &p, 5000));
+    assert_int_equal(tvk_ws_error(p.srv[0]), TVK_EHEADER_TOOBIG);
+    close(fd);
+    tu_pump_free(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -481,6 +562,9 @@ int main(void)
         cmocka_unit_test(test_too_big),
         cmocka_unit_test(test_connect_errors),
         cmocka_unit_test(test_ipv6),
+        cmocka_unit_test(test_server_bad_request),
+        cmocka_unit_test(test_server_handshake_timeout),
+        cmocka_unit_test(test_server_header_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
