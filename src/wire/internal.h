@@ -3,8 +3,45 @@
 #define TVK_WIRE_INTERNAL_H
 
 #include <stddef.h>
+#include <string.h>
 
 #include "tvkit/wire.h"
+
+/* A token (json.c explains the layout). Defined here so that the wire layer's own hot paths
+ * (classification, views) read tokens inline instead of through the public accessors. */
+typedef struct jtok {
+    int type;  /* tvk_jtype */
+    int start; /* first byte (after the quote for strings) */
+    int end;   /* one past the last byte (at the closing quote for strings) */
+    int size;  /* members of an object, elements of an array, 1 for a key */
+    int skip;  /* index of the token after this one's subtree (for a key: after its value) */
+} jtok;
+
+struct tvk_json {
+    const char *js;
+    size_t len;
+    jtok *tok;
+    unsigned cap;
+    int n;
+};
+
+static inline tvk_jtype jt_type(const tvk_json *j, int i)
+{
+    return (i >= 0 && i < j->n) ? (tvk_jtype)j->tok[i].type : TVK_J_INVALID;
+}
+
+/* Raw bytes of token i, which must exist. */
+static inline tvk_str jt_str(const tvk_json *j, int i)
+{
+    tvk_str s = {j->js + j->tok[i].start, (size_t)(j->tok[i].end - j->tok[i].start)};
+    return s;
+}
+
+static inline int jt_is(const tvk_json *j, int i, const char *lit, size_t n)
+{
+    return (size_t)(j->tok[i].end - j->tok[i].start) == n &&
+           !memcmp(j->js + j->tok[i].start, lit, n);
+}
 
 /* json.c: a token store that grows to the largest packet seen and is then reused. */
 tvk_json *tvk_json_new(void);

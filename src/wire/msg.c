@@ -83,9 +83,23 @@ static int fill_msg(tvk_reader *r, const tvk_packet *pkt, tvk_msg *msg)
                            pkt->offset);
         return TVK_ESHAPE;
     }
-    int m = tvk_json_member(j, 0, "m");
+    /* One pass over the root's members ("m" and "p" come first in practice) instead of a
+     * lookup per key: this runs for every packet. */
+    int m = -1, p = -1, hello = 0;
+    int nk = j->tok[0].size, k = 1;
+    for (int i = 0; i < nk && (m < 0 || p < 0); i++) {
+        tvk_str key = jt_str(j, k);
+        if (key.len == 1 && key.p[0] == 'm')
+            m = k + 1;
+        else if (key.len == 1 && key.p[0] == 'p')
+            p = k + 1;
+        else if (tvk_json_str_eq(j, k, "session_id"))
+            hello = 1;
+        k = j->tok[k].skip;
+    }
     if (m < 0) {
-        msg->type = tvk_json_member(j, 0, "session_id") >= 0 ? TVK_MSG_HELLO : TVK_MSG_OTHER;
+        msg->type =
+            hello || tvk_json_member(j, 0, "session_id") >= 0 ? TVK_MSG_HELLO : TVK_MSG_OTHER;
         return 1;
     }
     if (tvk_json_type(j, m) != TVK_J_STRING) {
@@ -93,13 +107,12 @@ static int fill_msg(tvk_reader *r, const tvk_packet *pkt, tvk_msg *msg)
         tvk_reader_set_err(r, "packet at offset %zu: \"m\" is not a string", pkt->offset);
         return TVK_ESHAPE;
     }
-    tvk_json_raw(j, m, &msg->method.p, &msg->method.len);
+    msg->method = jt_str(j, m);
     msg->type = classify(msg->method.p, msg->method.len);
-    int p = tvk_json_member(j, 0, "p");
-    if (p >= 0 && tvk_json_type(j, p) == TVK_J_ARRAY) {
+    if (p >= 0 && jt_type(j, p) == TVK_J_ARRAY) {
         msg->params = p;
-        if (tvk_json_size(j, p) > 0 && tvk_json_type(j, p + 1) == TVK_J_STRING)
-            tvk_json_raw(j, p + 1, &msg->session.p, &msg->session.len);
+        if (j->tok[p].size > 0 && jt_type(j, p + 1) == TVK_J_STRING)
+            msg->session = jt_str(j, p + 1);
     }
     return 1;
 }

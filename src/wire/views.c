@@ -325,24 +325,23 @@ int tvk_msg_qsd(const tvk_msg *m, tvk_qsd *out)
     if (obj < 0 || tvk_json_type(j, obj) != TVK_J_OBJECT) return TVK_ESHAPE;
     /* One pass over the members instead of a lookup per key: this is the hot path of a
      * quote stream. */
-    int n = tvk_json_size(j, obj), k = obj + 1, have_n = 0;
+    int n = j->tok[obj].size, k = obj + 1, have_n = 0;
     for (int i = 0; i < n; i++) {
-        const char *kp;
-        size_t kl;
-        tvk_json_raw(j, k, &kp, &kl);
+        tvk_str key = jt_str(j, k);
         int v = k + 1;
-        if (kl == 1 && kp[0] == 'n' && tvk_json_type(j, v) == TVK_J_STRING) {
-            tvk_json_raw(j, v, &out->symbol.p, &out->symbol.len);
+        tvk_jtype vt = jt_type(j, v);
+        if (key.len == 1 && key.p[0] == 'n' && vt == TVK_J_STRING) {
+            out->symbol = jt_str(j, v);
             have_n = 1;
-        } else if (kl == 1 && kp[0] == 's') {
-            out->ok = tvk_json_str_eq(j, v, "ok");
-        } else if (kl == 1 && kp[0] == 'v' && tvk_json_type(j, v) == TVK_J_OBJECT) {
+        } else if (key.len == 1 && key.p[0] == 's') {
+            out->ok = vt == TVK_J_STRING && jt_is(j, v, "ok", 2);
+        } else if (key.len == 1 && key.p[0] == 'v' && vt == TVK_J_OBJECT) {
             out->values = v;
-            out->nfields = tvk_json_size(j, v);
-        } else if (kl == 6 && !memcmp(kp, "errmsg", 6)) {
+            out->nfields = j->tok[v].size;
+        } else if (key.len == 6 && !memcmp(key.p, "errmsg", 6)) {
             str_of(j, v, &out->errmsg);
         }
-        k = tvk_json_skip(j, v);
+        k = j->tok[k].skip;
     }
     return have_n ? 0 : TVK_ESHAPE;
 }
