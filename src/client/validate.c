@@ -2,6 +2,7 @@
  * with a message that says what is accepted (the server's own answers are far less helpful:
  * critical_error "invalid parameters" or a silent series_error). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "client/client.h"
@@ -84,7 +85,16 @@ int tvk_interval_normalize(const char *in, char *out, size_t cap, char *err, siz
 
 int64_t tvk_interval_seconds(const char *norm)
 {
-    char tmp[16];
+    char tmp[16], hours[24];
+    /* Hours are normalised to minutes ("25H" -> "1500"), past the 1440 bare minutes a user
+     * may type: read such a value by its hour form. */
+    if (norm && norm[0] && strspn(norm, "0123456789") == strlen(norm) && strlen(norm) <= 5) {
+        long m = strtol(norm, NULL, 10);
+        if (m > 1440 && m % 60 == 0) {
+            snprintf(hours, sizeof hours, "%ldH", m / 60);
+            norm = hours;
+        }
+    }
     int rc = tvk_interval_normalize(norm, tmp, sizeof tmp, NULL, 0);
     if (rc < 0) return rc;
     int64_t v = 0;
