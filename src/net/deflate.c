@@ -29,7 +29,10 @@ static int each_param(char *ext, void *p, param_fn fn, char *err, size_t errcap)
 {
     char *save = NULL;
     char *tok = strtok_r(ext, ";", &save);
-    if (!tok) return -1;
+    if (!tok) {
+        snprintf(err, errcap, "empty extension");
+        return -1;
+    }
     while (*tok == ' ' || *tok == '\t')
         tok++;
     char *e = tok + strlen(tok);
