@@ -8,7 +8,7 @@
 
 static const unsigned char tail[4] = {0x00, 0x00, 0xff, 0xff};
 
-int tvk_buf_reserve(char **buf, size_t *cap, size_t need, size_t max)
+int tvk_net_reserve(char **buf, size_t *cap, size_t need, size_t max)
 {
     if (need + 1 <= *cap) return 0;
     if (need > max) return TVK_EMSG_TOOBIG;
@@ -245,7 +245,7 @@ int tvk_pmd_inflate(tvk_pmd *p, const unsigned char *in, size_t len, char **buf,
                 snprintf(err, errcap, "inflated message exceeds limit %zu", max);
                 return TVK_EMSG_TOOBIG;
             }
-            int r = tvk_buf_reserve(buf, bcap, need, max + 1);
+            int r = tvk_net_reserve(buf, bcap, need, max + 1);
             if (r) {
                 snprintf(err, errcap, "out of memory inflating a message");
                 return r;

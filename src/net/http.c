@@ -43,7 +43,7 @@ static int reserved_header(const char *name)
     return 0;
 }
 
-int tvk_b64(const unsigned char *in, size_t len, char *out, size_t cap)
+int tvk_net_b64(const unsigned char *in, size_t len, char *out, size_t cap)
 {
     if (cap < 4 * ((len + 2) / 3) + 1) return -1;
     return EVP_EncodeBlock((unsigned char *)out, in, (int)len);
@@ -58,10 +58,10 @@ void tvk_ws_accept_key(const char *key, char out[32])
     out[0] = 0;
     if (n < 0 || (size_t)n >= sizeof buf) return;
     if (!EVP_Digest(buf, (size_t)n, md, &mdlen, EVP_sha1(), NULL)) return;
-    tvk_b64(md, mdlen, out, 32);
+    tvk_net_b64(md, mdlen, out, 32);
 }
 
-int tvk_hdr_token(const char *value, const char *token)
+int tvk_net_hdr_token(const char *value, const char *token)
 {
     size_t tl = strlen(token);
     const char *p = value;
@@ -79,7 +79,7 @@ int tvk_hdr_token(const char *value, const char *token)
     return 0;
 }
 
-size_t tvk_http_end(const char *buf, size_t len)
+size_t tvk_net_http_end(const char *buf, size_t len)
 {
     for (size_t i = 3; i < len; i++)
         if (buf[i] == '\n' && buf[i - 1] == '\r' && buf[i - 2] == '\n' && buf[i - 3] == '\r')
@@ -87,7 +87,7 @@ size_t tvk_http_end(const char *buf, size_t len)
     return 0;
 }
 
-int tvk_http_next_header(char **cursor, char **name, char **value)
+int tvk_net_http_next_header(char **cursor, char **name, char **value)
 {
     for (;;) {
         char *line = *cursor;
@@ -140,8 +140,8 @@ int tvk_upgrade_build_request(tvk_ws *ws)
     char hostport[300];
     if (RAND_bytes(raw, sizeof raw) != 1)
         return tvk_ws_fail(ws, TVK_ETLS, "upgrade: RAND_bytes failed for the key");
-    tvk_b64(raw, sizeof raw, ws->key, sizeof ws->key);
-    tvk_url_hostport(&ws->u, 0, hostport, sizeof hostport);
+    tvk_net_b64(raw, sizeof raw, ws->key, sizeof ws->key);
+    tvk_net_url_hostport(&ws->u, 0, hostport, sizeof hostport);
     int bad = put(ws,
                   "GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                   "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n",
@@ -278,13 +278,13 @@ int tvk_upgrade_parse_response(tvk_ws *ws, size_t end)
     int r, upgrade = 0, connection = 0, ext_seen = 0;
     const char *accept = NULL, *proto = NULL;
     char ext[512] = "";
-    while ((r = tvk_http_next_header(&cur, &name, &value)) == 1) {
+    while ((r = tvk_net_http_next_header(&cur, &name, &value)) == 1) {
         if (strcasecmp(name, "Retry-After") == 0)
             ws->info.retry_after_s = parse_retry_after(value);
         else if (strcasecmp(name, "Upgrade") == 0)
-            upgrade |= tvk_hdr_token(value, "websocket");
+            upgrade |= tvk_net_hdr_token(value, "websocket");
         else if (strcasecmp(name, "Connection") == 0)
-            connection |= tvk_hdr_token(value, "upgrade");
+            connection |= tvk_net_hdr_token(value, "upgrade");
         else if (strcasecmp(name, "Sec-WebSocket-Accept") == 0)
             accept = value;
         else if (strcasecmp(name, "Sec-WebSocket-Protocol") == 0)
@@ -420,13 +420,13 @@ int tvk_server_handle_request(tvk_ws *ws, size_t end)
     char *name, *value;
     int r, upgrade = 0, connection = 0, version = 0;
     const char *key = NULL, *ext = NULL;
-    while ((r = tvk_http_next_header(&cur, &name, &value)) == 1) {
+    while ((r = tvk_net_http_next_header(&cur, &name, &value)) == 1) {
         hs[req.nheaders].name = name;
         hs[req.nheaders++].value = value;
         if (strcasecmp(name, "Upgrade") == 0)
-            upgrade |= tvk_hdr_token(value, "websocket");
+            upgrade |= tvk_net_hdr_token(value, "websocket");
         else if (strcasecmp(name, "Connection") == 0)
-            connection |= tvk_hdr_token(value, "upgrade");
+            connection |= tvk_net_hdr_token(value, "upgrade");
         else if (strcasecmp(name, "Sec-WebSocket-Version") == 0)
             version = strcmp(value, "13") == 0;
         else if (strcasecmp(name, "Sec-WebSocket-Key") == 0)
@@ -474,14 +474,14 @@ out:
 int tvk_proxy_build_request(tvk_ws *ws)
 {
     char hp[300];
-    tvk_url_hostport(&ws->u, 1, hp, sizeof hp);
+    tvk_net_url_hostport(&ws->u, 1, hp, sizeof hp);
     int bad = put(ws, "CONNECT %s HTTP/1.1\r\nHost: %s\r\n", hp, hp);
     if (ws->px.has_auth) {
         char cred[300], b64[420];
         int n = snprintf(cred, sizeof cred, "%s:%s", ws->px.user, ws->px.pass);
         if (n < 0 || (size_t)n >= sizeof cred)
             bad = 1;
-        else if (tvk_b64((unsigned char *)cred, (size_t)n, b64, sizeof b64) < 0)
+        else if (tvk_net_b64((unsigned char *)cred, (size_t)n, b64, sizeof b64) < 0)
             bad = 1;
         else
             bad |= put(ws, "Proxy-Authorization: Basic %s\r\n", b64);
@@ -494,7 +494,7 @@ int tvk_proxy_build_request(tvk_ws *ws)
     return 0;
 }
 
-int tvk_headers_valid(const tvk_header *h, size_t n)
+int tvk_net_headers_valid(const tvk_header *h, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         if (!h[i].name || !h[i].name[0] || !valid_header_text(h[i].name) ||

@@ -18,7 +18,7 @@
 #define TVK_IBUF_CAP (64 * 1024) /* socket-side read buffer: wslay asks for 4 KiB at a time */
 
 /* A parsed ws://, wss:// or http:// (proxy) URL. */
-typedef struct tvk_url {
+typedef struct tvk_net_url {
     int tls;
     char host[256]; /* without the brackets of an IPv6 literal */
     int port;
@@ -27,12 +27,12 @@ typedef struct tvk_url {
     char *path; /* malloc'd, starts with '/', includes the query */
     char user[128], pass[128];
     int has_auth;
-} tvk_url;
+} tvk_net_url;
 
-int tvk_url_parse(const char *s, int proxy, tvk_url *u, char *err, size_t errcap);
-void tvk_url_free(tvk_url *u);
+int tvk_net_url_parse(const char *s, int proxy, tvk_net_url *u, char *err, size_t errcap);
+void tvk_net_url_free(tvk_net_url *u);
 /* "host:port" with brackets for IPv6 */
-void tvk_url_hostport(const tvk_url *u, int always_port, char *out, size_t cap);
+void tvk_net_url_hostport(const tvk_net_url *u, int always_port, char *out, size_t cap);
 
 /* permessage-deflate (RFC 7692) parameters and streams. */
 typedef struct tvk_pmd {
@@ -60,17 +60,17 @@ int tvk_pmd_inflate_end(tvk_pmd *p, int server, char **buf, size_t *blen, size_t
 void tvk_pmd_free(tvk_pmd *p);
 
 /* Grows *buf to hold need bytes (+1 for a NUL), never beyond max+1. */
-int tvk_buf_reserve(char **buf, size_t *cap, size_t need, size_t max);
+int tvk_net_reserve(char **buf, size_t *cap, size_t need, size_t max);
 
 /* HTTP helpers */
-int tvk_b64(const unsigned char *in, size_t len, char *out, size_t cap);
+int tvk_net_b64(const unsigned char *in, size_t len, char *out, size_t cap);
 void tvk_ws_accept_key(const char *key, char out[32]);
-int tvk_headers_valid(const tvk_header *h, size_t n);
-int tvk_hdr_token(const char *value, const char *token); /* comma list contains token */
+int tvk_net_headers_valid(const tvk_header *h, size_t n);
+int tvk_net_hdr_token(const char *value, const char *token); /* comma list contains token */
 /* Finds the end of an HTTP header block: offset past "\r\n\r\n", or 0. */
-size_t tvk_http_end(const char *buf, size_t len);
+size_t tvk_net_http_end(const char *buf, size_t len);
 /* Iterates header lines: returns 1 with name/value (NUL-terminated in place), 0 at the end. */
-int tvk_http_next_header(char **cursor, char **name, char **value);
+int tvk_net_http_next_header(char **cursor, char **name, char **value);
 
 typedef struct tvk_rxnode {
     struct tvk_rxnode *next;
@@ -112,7 +112,7 @@ struct tvk_ws {
     void (*log)(void *user, const char *line);
     tvk_ws_upgrade_fn on_upgrade;
 
-    tvk_url u, px;
+    tvk_net_url u, px;
     int use_proxy;
     struct addrinfo *ai, *ai_cur;
     int64_t hs_deadline;
@@ -129,7 +129,7 @@ struct tvk_ws {
     size_t loff, llen; /* bytes after the header block, still to feed wslay */
     char *ibuf;        /* bytes read from the socket, not yet taken by wslay */
     size_t ioff, ilen;
-    char *obuf;        /* outgoing bytes not yet on the socket */
+    char *obuf; /* outgoing bytes not yet on the socket */
     size_t ooff, olen;
     char key[32];
     int reject_status;
@@ -166,12 +166,12 @@ void tvk_ws_logf(tvk_ws *ws, const char *fmt, ...) __attribute__((format(printf,
 void tvk_ws_close_socket(tvk_ws *ws);
 
 /* Transport I/O (plain or TLS): > 0 bytes, 0 EOF, TVK_EAGAIN, or a failure code (ws failed). */
-ssize_t tvk_io_read(tvk_ws *ws, void *buf, size_t len);
-ssize_t tvk_io_write(tvk_ws *ws, const void *buf, size_t len);
+ssize_t tvk_net_io_read(tvk_ws *ws, void *buf, size_t len);
+ssize_t tvk_net_io_write(tvk_ws *ws, const void *buf, size_t len);
 /* Writes ws->obuf out; 0 when empty, TVK_EAGAIN when some remains, < 0 on failure. */
-int tvk_io_flush(tvk_ws *ws);
+int tvk_net_io_flush(tvk_ws *ws);
 /* Appends to ws->obuf; TVK_EAGAIN when full. */
-int tvk_io_queue(tvk_ws *ws, const void *buf, size_t len, int all_or_nothing);
+int tvk_net_io_queue(tvk_ws *ws, const void *buf, size_t len, int all_or_nothing);
 
 int tvk_tls_client_setup(tvk_ws *ws);
 int tvk_tls_server_setup(tvk_ws *ws);

@@ -37,7 +37,7 @@ static void ssl_reason(int ret, int sslerr, int saved_errno, char *out, size_t c
     ERR_clear_error();
 }
 
-ssize_t tvk_io_read(tvk_ws *ws, void *buf, size_t len)
+ssize_t tvk_net_io_read(tvk_ws *ws, void *buf, size_t len)
 {
     if (ws->fd < 0) return ws->err ? ws->err : TVK_ECLOSED;
     if (len > (1u << 30)) len = 1u << 30;
@@ -78,7 +78,7 @@ ssize_t tvk_io_read(tvk_ws *ws, void *buf, size_t len)
                        strerror(errno));
 }
 
-ssize_t tvk_io_write(tvk_ws *ws, const void *buf, size_t len)
+ssize_t tvk_net_io_write(tvk_ws *ws, const void *buf, size_t len)
 {
     if (ws->fd < 0) return ws->err ? ws->err : TVK_ECLOSED;
     if (len > (1u << 30)) len = 1u << 30;
@@ -116,10 +116,10 @@ ssize_t tvk_io_write(tvk_ws *ws, const void *buf, size_t len)
                        strerror(errno));
 }
 
-int tvk_io_flush(tvk_ws *ws)
+int tvk_net_io_flush(tvk_ws *ws)
 {
     while (ws->ooff < ws->olen) {
-        ssize_t n = tvk_io_write(ws, ws->obuf + ws->ooff, ws->olen - ws->ooff);
+        ssize_t n = tvk_net_io_write(ws, ws->obuf + ws->ooff, ws->olen - ws->ooff);
         if (n < 0) return (int)n;
         ws->ooff += (size_t)n;
     }
@@ -127,7 +127,7 @@ int tvk_io_flush(tvk_ws *ws)
     return 0;
 }
 
-int tvk_io_queue(tvk_ws *ws, const void *buf, size_t len, int all_or_nothing)
+int tvk_net_io_queue(tvk_ws *ws, const void *buf, size_t len, int all_or_nothing)
 {
     if (ws->ooff > 0 && TVK_OBUF_CAP - ws->olen < len) {
         memmove(ws->obuf, ws->obuf + ws->ooff, ws->olen - ws->ooff);
@@ -185,7 +185,8 @@ static int bio_create(BIO *b)
 
 static int tls_attach(tvk_ws *ws)
 {
-    ws->biometh = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "tvk_socket");
+    /* a fixed type: BIO_get_new_index() would bump a process-wide counter per connection */
+    ws->biometh = BIO_meth_new(0xE5 | BIO_TYPE_SOURCE_SINK, "tvk_socket");
     if (!ws->biometh || !BIO_meth_set_write_ex(ws->biometh, bio_write) ||
         !BIO_meth_set_read_ex(ws->biometh, bio_read) || !BIO_meth_set_ctrl(ws->biometh, bio_ctrl) ||
         !BIO_meth_set_create(ws->biometh, bio_create))

@@ -45,7 +45,7 @@ int tvk_proxy_resolve(tvk_ws *ws)
     }
     if (!*p) return 0;
     char err[200];
-    int r = tvk_url_parse(p, 1, &ws->px, err, sizeof err);
+    int r = tvk_net_url_parse(p, 1, &ws->px, err, sizeof err);
     if (r) return tvk_ws_fail(ws, r, "%s", err);
     ws->use_proxy = 1;
     ws->info.via_proxy = 1;

@@ -35,17 +35,17 @@ static int pct_decode(const char *s, size_t n, char *out, size_t cap)
     return 0;
 }
 
-static int parse(const char *s, int proxy, tvk_url *u, char *err, size_t errcap);
+static int parse(const char *s, int proxy, tvk_net_url *u, char *err, size_t errcap);
 
-int tvk_url_parse(const char *s, int proxy, tvk_url *u, char *err, size_t errcap)
+int tvk_net_url_parse(const char *s, int proxy, tvk_net_url *u, char *err, size_t errcap)
 {
     memset(u, 0, sizeof *u);
     int r = parse(s, proxy, u, err, errcap);
-    if (r) tvk_url_free(u);
+    if (r) tvk_net_url_free(u);
     return r;
 }
 
-static int parse(const char *s, int proxy, tvk_url *u, char *err, size_t errcap)
+static int parse(const char *s, int proxy, tvk_net_url *u, char *err, size_t errcap)
 {
     /* a proxy URL may carry a password: name it without echoing it */
     const char *shown = proxy ? "(proxy)" : s;
@@ -156,13 +156,13 @@ badport:
     return TVK_EURL;
 }
 
-void tvk_url_free(tvk_url *u)
+void tvk_net_url_free(tvk_net_url *u)
 {
     free(u->path);
     u->path = NULL;
 }
 
-void tvk_url_hostport(const tvk_url *u, int always_port, char *out, size_t cap)
+void tvk_net_url_hostport(const tvk_net_url *u, int always_port, char *out, size_t cap)
 {
     int def = u->tls ? 443 : 80;
     const char *l = u->ipv6 ? "[" : "", *r = u->ipv6 ? "]" : "";

@@ -169,8 +169,8 @@ void tvk_ws_free(tvk_ws *ws)
     free(ws->ibuf);
     free(ws->obuf);
     if (ws->ai) freeaddrinfo(ws->ai);
-    tvk_url_free(&ws->u);
-    tvk_url_free(&ws->px);
+    tvk_net_url_free(&ws->u);
+    tvk_net_url_free(&ws->px);
     for (size_t i = 0; i < ws->nheaders; i++) {
         free((char *)ws->headers[i].name);
         free((char *)ws->headers[i].value);
@@ -247,10 +247,10 @@ int tvk_ws_connect_start(tvk_ws *ws)
     if (ws->state != TVK_WS_IDLE) return TVK_ESTATE;
     ws->state = TVK_WS_CONNECTING;
     ws->hs_deadline = tvk_now_ms() + ws->connect_timeout_ms;
-    if (!tvk_headers_valid(ws->headers, ws->nheaders))
+    if (!tvk_net_headers_valid(ws->headers, ws->nheaders))
         return tvk_ws_fail(ws, TVK_EINVAL, "headers: empty name, or CR/LF/colon in a header");
     char err[200];
-    int r = tvk_url_parse(ws->url, 0, &ws->u, err, sizeof err);
+    int r = tvk_net_url_parse(ws->url, 0, &ws->u, err, sizeof err);
     if (r) return tvk_ws_fail(ws, r, "%s", err);
     if ((r = tvk_proxy_resolve(ws))) return r;
     if (ws->u.tls && ws->insecure)
@@ -260,7 +260,7 @@ int tvk_ws_connect_start(tvk_ws *ws)
                     ws->u.host);
     ws->hbuf = malloc(ws->max_header + 1);
     if (!ws->hbuf) return tvk_ws_fail(ws, TVK_ENOMEM, "connect: out of memory");
-    const tvk_url *t = ws->use_proxy ? &ws->px : &ws->u;
+    const tvk_net_url *t = ws->use_proxy ? &ws->px : &ws->u;
     char port[8];
     snprintf(port, sizeof port, "%d", t->port);
     struct addrinfo hints = {0};
@@ -280,12 +280,12 @@ int tvk_ws_connect_start(tvk_ws *ws)
 static ssize_t read_header(tvk_ws *ws, const char *what)
 {
     for (;;) {
-        size_t end = tvk_http_end(ws->hbuf, ws->hlen);
+        size_t end = tvk_net_http_end(ws->hbuf, ws->hlen);
         if (end) return (ssize_t)end;
         if (ws->hlen >= ws->max_header)
             return tvk_ws_fail(ws, TVK_EHEADER_TOOBIG, "%s: header block exceeds %zu bytes", what,
                                ws->max_header);
-        ssize_t n = tvk_io_read(ws, ws->hbuf + ws->hlen, ws->max_header - ws->hlen);
+        ssize_t n = tvk_net_io_read(ws, ws->hbuf + ws->hlen, ws->max_header - ws->hlen);
         if (n == TVK_EAGAIN) return 0;
         if (n < 0) return n;
         if (n == 0)
@@ -331,7 +331,7 @@ int tvk_ws_progress(tvk_ws *ws)
             break;
         case PH_PROXY_SEND:
         case PH_UPG_SEND:
-            r = tvk_io_flush(ws);
+            r = tvk_net_io_flush(ws);
             if (r == TVK_EAGAIN) return 0;
             if (r) return r;
             ws->hlen = 0;
@@ -371,12 +371,12 @@ int tvk_ws_progress(tvk_ws *ws)
             ws->llen = ws->hlen - (size_t)end;
             break;
         case PH_RESP_SEND:
-            r = tvk_io_flush(ws);
+            r = tvk_net_io_flush(ws);
             if (r == TVK_EAGAIN) return 0;
             if (r) return r;
             return tvk_ws_open(ws);
         case PH_REJECT_SEND:
-            r = tvk_io_flush(ws);
+            r = tvk_net_io_flush(ws);
             if (r == TVK_EAGAIN) return 0;
             if (r) return r;
             tvk_ws_close_socket(ws);
@@ -405,7 +405,7 @@ static ssize_t cb_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, in
         return (ssize_t)n;
     }
     if (ws->ilen == 0) {
-        ssize_t n = tvk_io_read(ws, ws->ibuf, TVK_IBUF_CAP);
+        ssize_t n = tvk_net_io_read(ws, ws->ibuf, TVK_IBUF_CAP);
         if (n <= 0) {
             if (n == 0) ws->eof = 1;
             wslay_event_set_error(ctx, n == TVK_EAGAIN ? WSLAY_ERR_WOULDBLOCK
@@ -427,14 +427,14 @@ static ssize_t cb_send(wslay_event_context_ptr ctx, const uint8_t *data, size_t 
 {
     (void)flags;
     tvk_ws *ws = user;
-    int n = tvk_io_queue(ws, data, len, 0);
+    int n = tvk_net_io_queue(ws, data, len, 0);
     if (n == TVK_EAGAIN) {
-        int r = tvk_io_flush(ws);
+        int r = tvk_net_io_flush(ws);
         if (r < 0 && r != TVK_EAGAIN) {
             wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
             return -1;
         }
-        n = tvk_io_queue(ws, data, len, 0);
+        n = tvk_net_io_queue(ws, data, len, 0);
     }
     if (n == TVK_EAGAIN) {
         wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
@@ -501,7 +501,7 @@ static void cb_frame_chunk(wslay_event_context_ptr ctx,
                        "message %llu: %s", (unsigned long long)ws->info.messages_in + 1, err);
         return;
     }
-    int r = tvk_buf_reserve(&ws->msg, &ws->mcap, ws->mlen + a->data_length, ws->max_message);
+    int r = tvk_net_reserve(&ws->msg, &ws->mcap, ws->mlen + a->data_length, ws->max_message);
     if (r) {
         peer_error(ws, r, 1009, "message %llu: %s", (unsigned long long)ws->info.messages_in + 1,
                    r == TVK_ENOMEM ? "out of memory" : "exceeds the size limit");
@@ -513,7 +513,7 @@ static void cb_frame_chunk(wslay_event_context_ptr ctx,
 
 static void deliver(tvk_ws *ws)
 {
-    if (!ws->msg && tvk_buf_reserve(&ws->msg, &ws->mcap, 0, ws->max_message) != 0) {
+    if (!ws->msg && tvk_net_reserve(&ws->msg, &ws->mcap, 0, ws->max_message) != 0) {
         peer_error(ws, TVK_ENOMEM, 1011, "out of memory");
         return;
     }
@@ -631,7 +631,7 @@ static int pump_out(tvk_ws *ws)
         if (r == WSLAY_ERR_NOMEM) return tvk_ws_fail(ws, TVK_ENOMEM, "WebSocket: out of memory");
         if (r != 0) return tvk_ws_fail(ws, TVK_EIO, "WebSocket: send failed (%d)", r);
     }
-    int r = tvk_io_flush(ws);
+    int r = tvk_net_io_flush(ws);
     return r == TVK_EAGAIN ? 0 : r;
 }
 
@@ -641,7 +641,7 @@ static int finish_peer_error(tvk_ws *ws)
     if (ws->fd >= 0 && wslay_event_get_write_enabled(ws->wctx)) {
         wslay_event_queue_close(ws->wctx, (uint16_t)ws->fail_wscode, NULL, 0);
         wslay_event_send(ws->wctx);
-        tvk_io_flush(ws);
+        tvk_net_io_flush(ws);
     }
     ws->fail_pending = 0;
     int code = ws->err;
@@ -664,7 +664,7 @@ int tvk_ws_io_open(tvk_ws *ws)
             !wslay_event_get_close_received(ws->wctx)) {
             /* wslay refused a frame and queued a close (1002 protocol, 1007 bad UTF-8) */
             wslay_event_send(ws->wctx);
-            tvk_io_flush(ws);
+            tvk_net_io_flush(ws);
             int sent = wslay_event_get_status_code_sent(ws->wctx);
             return tvk_ws_fail(ws, TVK_EWS_PROTOCOL,
                                "WebSocket protocol violation by the peer after message %llu (%s; "

@@ -399,35 +399,35 @@ static void test_connect_errors(void **state)
 static void test_url_parse(void **state)
 {
     (void)state;
-    tvk_url u;
+    tvk_net_url u;
     char err[200];
-    assert_int_equal(tvk_url_parse(TVK_DEFAULT_URL, 0, &u, err, sizeof err), 0);
+    assert_int_equal(tvk_net_url_parse(TVK_DEFAULT_URL, 0, &u, err, sizeof err), 0);
     assert_int_equal(u.tls, 1);
     assert_string_equal(u.host, "data.tradingview.com");
     assert_int_equal(u.port, 443);
     assert_string_equal(u.path, "/socket.io/websocket?from=chart%2F");
-    tvk_url_free(&u);
-    assert_int_equal(tvk_url_parse("ws://[::1]:8080?a=b", 0, &u, err, sizeof err), 0);
+    tvk_net_url_free(&u);
+    assert_int_equal(tvk_net_url_parse("ws://[::1]:8080?a=b", 0, &u, err, sizeof err), 0);
     assert_int_equal(u.ipv6, 1);
     assert_string_equal(u.host, "::1");
     assert_int_equal(u.port, 8080);
     assert_string_equal(u.path, "/?a=b");
     char hp[64];
-    tvk_url_hostport(&u, 0, hp, sizeof hp);
+    tvk_net_url_hostport(&u, 0, hp, sizeof hp);
     assert_string_equal(hp, "[::1]:8080");
-    tvk_url_free(&u);
-    assert_int_equal(tvk_url_parse("http://us%40r:p%3Ass@proxy.lan:3128", 1, &u, err, sizeof err),
-                     0);
+    tvk_net_url_free(&u);
+    assert_int_equal(
+        tvk_net_url_parse("http://us%40r:p%3Ass@proxy.lan:3128", 1, &u, err, sizeof err), 0);
     assert_string_equal(u.user, "us@r");
     assert_string_equal(u.pass, "p:ss");
     assert_int_equal(u.port, 3128);
-    tvk_url_free(&u);
+    tvk_net_url_free(&u);
     char acc[32];
     tvk_ws_accept_key("dGhlIHNhbXBsZSBub25jZQ==", acc); /* the example of RFC 6455 1.3 */
     assert_string_equal(acc, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
-    assert_int_equal(tvk_url_parse("ws://host/a b", 0, &u, err, sizeof err), TVK_EURL);
-    assert_int_equal(tvk_url_parse("ws://:80/", 0, &u, err, sizeof err), TVK_EURL);
-    assert_int_equal(tvk_url_parse("ws://h:8a/", 0, &u, err, sizeof err), TVK_EURL);
+    assert_int_equal(tvk_net_url_parse("ws://host/a b", 0, &u, err, sizeof err), TVK_EURL);
+    assert_int_equal(tvk_net_url_parse("ws://:80/", 0, &u, err, sizeof err), TVK_EURL);
+    assert_int_equal(tvk_net_url_parse("ws://h:8a/", 0, &u, err, sizeof err), TVK_EURL);
 }
 
 static void test_ipv6(void **state)
