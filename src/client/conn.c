@@ -297,6 +297,10 @@ int tvk__conn_send_raw(tvk_conn *c, const char *data, size_t len)
         }
         rc = tvk_ws_send_text(c->ws, data, len);
         if (rc < 0) {
+            if (rc != TVK_EBACKPRESSURE && tvk_ws_get_state(c->ws) == TVK_WS_CLOSED) {
+                conn_lost(c, rc);
+                return TVK_ECONN_LOST;
+            }
             tvk__conn_set_err(c, rc, "send %zu bytes: %s", len, tvk_ws_errmsg(c->ws));
             return rc;
         }
