@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tvkit/wire.h"
+#include "internal.h"
 
 void tvk_buf_init(tvk_buf *b)
 {
@@ -80,35 +80,6 @@ int tvk_buf_printf(tvk_buf *b, const char *fmt, ...)
     return 0;
 }
 
-/* Decodes one UTF-8 sequence strictly (no overlongs, no surrogates, <= U+10FFFF).
- * Returns its length, or 0 when invalid. */
-static size_t utf8_decode(const unsigned char *s, size_t n, unsigned *cp)
-{
-    unsigned c = s[0];
-    size_t len;
-    unsigned min;
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    } else if (c >= 0xC2 && c <= 0xDF) {
-        len = 2, min = 0x80, c &= 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3, min = 0x800, c &= 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4, min = 0x10000, c &= 0x07;
-    } else {
-        return 0;
-    }
-    if (n < len) return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80) return 0;
-        c = (c << 6) | (s[i] & 0x3F);
-    }
-    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) return 0;
-    *cp = c;
-    return len;
-}
-
 static const char hexdig[] = "0123456789abcdef";
 
 static void put_u4(char *o, unsigned u)
@@ -176,7 +147,7 @@ int tvk_buf_json_str(tvk_buf *b, const char *s, size_t n)
             continue;
         }
         unsigned cp;
-        size_t l = utf8_decode(u + i, n - i, &cp);
+        size_t l = tvk_utf8_decode(u + i, n - i, &cp);
         if (!l) {
             b->len = start;
             b->data[start] = '\0';

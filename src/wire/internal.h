@@ -43,6 +43,35 @@ static inline int jt_is(const tvk_json *j, int i, const char *lit, size_t n)
            !memcmp(j->js + j->tok[i].start, lit, n);
 }
 
+/* Decodes one UTF-8 sequence strictly (no overlongs, no surrogates, <= U+10FFFF).
+ * Returns its length, or 0 when invalid. */
+static inline size_t tvk_utf8_decode(const unsigned char *s, size_t n, unsigned *cp)
+{
+    unsigned c = s[0];
+    size_t len;
+    unsigned min;
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    } else if (c >= 0xC2 && c <= 0xDF) {
+        len = 2, min = 0x80, c &= 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3, min = 0x800, c &= 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4, min = 0x10000, c &= 0x07;
+    } else {
+        return 0;
+    }
+    if (n < len) return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80) return 0;
+        c = (c << 6) | (s[i] & 0x3F);
+    }
+    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) return 0;
+    *cp = c;
+    return len;
+}
+
 /* json.c: a token store that grows to the largest packet seen and is then reused. */
 tvk_json *tvk_json_new(void);
 void tvk_json_free(tvk_json *j);

@@ -34,10 +34,17 @@ void tvk_json_free(tvk_json *j)
     free(j);
 }
 
-/* Bytes that end the fast scan of a string body: the quote, a backslash, control characters. */
+/* Bytes that end the fast scan of a string body: the quote, a backslash, control characters,
+ * and non-ASCII bytes (whose UTF-8 is then checked). */
 static const unsigned char str_stop[256] = {
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,         1,
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, ['"'] = 1, ['\\'] = 1,
+    /* clang-format off */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    ['"'] = 1, ['\\'] = 1,
+    [0x80] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    /* clang-format on */
 };
 
 static inline int is_ws(unsigned char c)
@@ -64,6 +71,16 @@ static int scan_string(scan *sc, int *start, int *end)
     const unsigned char *p = sc->p + 1, *e = sc->end;
     *start = (int)(p - sc->s);
     for (;;) {
+        /* Eight bytes at a time while none of them is '"', '\\' or a control character. */
+        while (e - p >= 8) {
+            uint64_t v;
+            memcpy(&v, p, 8);
+            const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+            uint64_t q = v ^ (ones * '"'), b = v ^ (ones * '\\');
+            uint64_t hit = ((q - ones) & ~q) | ((b - ones) & ~b) | ((v - ones * 0x20) & ~v) | v;
+            if (hit & high) break;
+            p += 8;
+        }
         while (p < e && !str_stop[*p])
             p++;
         if (p >= e) {
@@ -72,6 +89,17 @@ static int scan_string(scan *sc, int *start, int *end)
             return -1;
         }
         if (*p == '"') break;
+        if (*p >= 0x80) {
+            unsigned cp;
+            size_t l = tvk_utf8_decode(p, (size_t)(e - p), &cp);
+            if (!l) {
+                sc->p = p;
+                sc->why = "invalid UTF-8 in string";
+                return -1;
+            }
+            p += l;
+            continue;
+        }
         if (*p != '\\') {
             sc->p = p;
             sc->why = "control character in string";

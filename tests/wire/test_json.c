@@ -71,6 +71,9 @@ static void test_wire_json_rejects_invalid(void **state)
         "{\"a\":{\"b\":1}",
         "{\"a\":[1,2}",
         "{\"a\":NaN}",
+        "{\"a\":\"\xff\"}",
+        "{\"a\":1}\xc3\xa9",
+        "{\xc3\xa9:1}",
         "{\"a\":Infinity}",
         "{\"a\":-Infinity}",
     };
@@ -109,6 +112,41 @@ static void test_wire_json_accepts_valid(void **state)
     tvk_json *j = tvk_json_new();
     for (size_t i = 0; i < sizeof good / sizeof *good; i++)
         if (parse(j, good[i]) != 0) fail_msg("rejected valid JSON #%zu: %s", i, good[i]);
+    tvk_json_free(j);
+}
+
+/* Every position of a special byte in strings of every length up to 40, so the 8-byte fast
+ * scan and the byte loop are both exercised at every alignment. */
+static void test_wire_json_string_scan(void **state)
+{
+    (void)state;
+    tvk_json *j = tvk_json_new();
+    const struct {
+        const char *ins;
+        int ok;
+    } kinds[] = {
+        {"\x01", 0},     {"\x1f", 0}, {"\\n", 1},      {"\\u00e9", 1},      {"\\x", 0},
+        {"\xc3\xa9", 1}, {"\xff", 0}, {"\xc0\x80", 0}, {"\xed\xa0\x80", 0}, {"\xf0\x9f\x98\x80", 1},
+        {"\xe2\x82", 0}, {"\"", 0}};
+    char doc[128];
+    for (size_t k = 0; k < sizeof kinds / sizeof *kinds; k++) {
+        for (int len = 0; len <= 40; len++) {
+            for (int pos = 0; pos <= len; pos++) {
+                int n = snprintf(doc, sizeof doc, "[\"%.*s%s%.*s\",1]", pos,
+                                 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", kinds[k].ins,
+                                 len - pos, "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
+                size_t at;
+                const char *why;
+                int rc = tvk_json_parse(j, doc, (size_t)n, &at, &why);
+                if ((rc == 0) != kinds[k].ok)
+                    fail_msg("kind %zu len %d pos %d: rc %d (%s)", k, len, pos, rc, why);
+                if (rc == 0) {
+                    assert_int_equal(tvk_json_count(j), 3);
+                    assert_int_equal(tvk_json_type(j, 2), TVK_J_NUMBER);
+                }
+            }
+        }
+    }
     tvk_json_free(j);
 }
 
@@ -326,6 +364,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_wire_json_rejects_invalid),
         cmocka_unit_test(test_wire_json_accepts_valid),
+        cmocka_unit_test(test_wire_json_string_scan),
         cmocka_unit_test(test_wire_json_depth),
         cmocka_unit_test(test_wire_json_accessors),
         cmocka_unit_test(test_wire_json_growth),
