@@ -210,6 +210,11 @@ int tvk_proxy_parse_response(tvk_ws *ws, size_t end)
 {
     char *b = block_copy(ws, end);
     if (!b) return tvk_ws_fail(ws, TVK_ENOMEM, "proxy: out of memory");
+    if (memchr(b, 0, end)) {
+        free(b);
+        return tvk_ws_fail(ws, TVK_EPROXY, "proxy %s:%d: NUL byte in the answer's header block",
+                           ws->px.host, ws->px.port);
+    }
     char *eol = strstr(b, "\r\n");
     *eol = 0;
     char reason[64], shown[80];
@@ -261,6 +266,11 @@ int tvk_upgrade_parse_response(tvk_ws *ws, size_t end)
 {
     char *b = block_copy(ws, end);
     if (!b) return tvk_ws_fail(ws, TVK_ENOMEM, "upgrade: out of memory");
+    /* the parsing below works on C strings: a NUL would hide the line ends after it */
+    if (memchr(b, 0, end)) {
+        free(b);
+        return tvk_ws_fail(ws, TVK_EHANDSHAKE, "upgrade response: NUL byte in the header block");
+    }
     char *cur = strstr(b, "\r\n");
     *cur = 0;
     cur += 2;
@@ -407,6 +417,10 @@ int tvk_server_handle_request(tvk_ws *ws, size_t end)
         return tvk_ws_fail(ws, TVK_ENOMEM, "upgrade: out of memory");
     }
     int rc = 0;
+    if (memchr(b, 0, end)) {
+        rc = reject(ws, 400, -1, "NUL byte in the request header");
+        goto out;
+    }
     char *cur = strstr(b, "\r\n");
     *cur = 0;
     cur += 2;
