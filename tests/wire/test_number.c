@@ -147,6 +147,15 @@ static void test_wire_number_hard_cases(void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
         check_same(cases[i], strlen(cases[i]));
+    /* Powers of ten (a table for bare 1eN) and their neighbours, both signs, every exponent. */
+    const char *forms[] = {"1e%d", "-1E+%d", "10e%d", "0.1e%d", "1.0e%d", "3e%d", "1e-%d"};
+    for (size_t f = 0; f < sizeof forms / sizeof *forms; f++) {
+        for (int k = 0; k <= 400; k++) {
+            char buf[32];
+            int n = snprintf(buf, sizeof buf, forms[f], k);
+            check_same(buf, (size_t)n);
+        }
+    }
 }
 
 static void test_wire_number_random(void **state)
