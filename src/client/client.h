@@ -72,6 +72,7 @@ struct tvk_series {
 
 typedef struct tvk_qfield {
     char *name;
+    size_t name_len;
     char *json;
     size_t json_len, json_cap;
     double num;

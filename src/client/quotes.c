@@ -7,6 +7,9 @@
 
 #include "client/client.h"
 
+/* A server cannot grow a snapshot without end: fields beyond this are dropped (logged). */
+#define TVK_QUOTE_MAX_FIELDS 512
+
 /* ---------------------------------------------------------------- JSON string helpers */
 
 static int hexval(char ch)
@@ -527,8 +530,9 @@ static int set_field(tvk_quote_entry *e, tvk_str name, const char *json, size_t 
 {
     size_t i;
     for (i = 0; i < e->nf; i++)
-        if (strlen(e->f[i].name) == name.len && !memcmp(e->f[i].name, name.p, name.len)) break;
+        if (e->f[i].name_len == name.len && !memcmp(e->f[i].name, name.p, name.len)) break;
     if (i == e->nf) {
+        if (e->nf >= TVK_QUOTE_MAX_FIELDS) return TVK_EBUFSIZE;
         if (e->nf == e->capf) {
             size_t ncap = e->capf ? e->capf * 2 : 32;
             tvk_qfield *nf = realloc(e->f, ncap * sizeof *nf);
@@ -542,6 +546,7 @@ static int set_field(tvk_quote_entry *e, tvk_str name, const char *json, size_t 
         memset(&e->f[i], 0, sizeof e->f[i]);
         e->f[i].name = tvk__strndup(name.p, name.len);
         if (!e->f[i].name) return TVK_ENOMEM;
+        e->f[i].name_len = name.len;
         e->nf++;
     }
     tvk_qfield *f = &e->f[i];
@@ -560,7 +565,12 @@ static int set_field(tvk_quote_entry *e, tvk_str name, const char *json, size_t 
     f->json[k] = '\0';
     f->json_len = k;
     f->num = num;
-    /* The public view follows the storage (which realloc may have moved). */
+    return 0;
+}
+
+/* The public view follows the storage (which realloc may have moved). */
+static void sync_view(tvk_quote_entry *e)
+{
     for (size_t j = 0; j < e->nf; j++) {
         e->pf[j].name = e->f[j].name;
         e->pf[j].json = e->f[j].json;
@@ -569,7 +579,6 @@ static int set_field(tvk_quote_entry *e, tvk_str name, const char *json, size_t 
     }
     e->pub.fields = e->pf;
     e->pub.nfields = e->nf;
-    return 0;
 }
 
 static void on_qsd(tvk_quotes *q, const tvk_msg *m)
@@ -596,11 +605,14 @@ static void on_qsd(tvk_quotes *q, const tvk_msg *m)
         tvk_jtype t = tvk_json_type(m->json, vt);
         double num = NAN;
         if (t == TVK_J_NUMBER && tvk_json_double(m->json, vt, &num) == 0 && num == 1e100) num = NAN;
-        if (set_field(e, name, p, len, t == TVK_J_STRING, num) < 0) {
-            tvk__conn_log(q->c, "%s: quote field dropped: out of memory", e->symbol);
-            return;
+        int rc = set_field(e, name, p, len, t == TVK_J_STRING, num);
+        if (rc < 0) {
+            tvk__conn_log(q->c, "%s: quote field %.*s dropped: %s", e->symbol, (int)name.len,
+                          name.p, rc == TVK_ENOMEM ? "out of memory" : "too many fields");
+            break;
         }
     }
+    sync_view(e);
     e->pub.status = TVK_QUOTE_OK;
     e->pub.error = 0;
     e->errmsg[0] = '\0';
