@@ -224,6 +224,7 @@ int tvk_pmd_compress(tvk_pmd *p, int server, const char *in, size_t len, unsigne
 
 int tvk_pmd_inflate_begin(tvk_pmd *p)
 {
+    p->inflate_done = 0;
     if (p->inflate_ready) return 0;
     memset(&p->inf, 0, sizeof p->inf);
     /* a 15-bit window decodes whatever window the peer compressed with */
@@ -235,6 +236,9 @@ int tvk_pmd_inflate_begin(tvk_pmd *p)
 int tvk_pmd_inflate(tvk_pmd *p, const unsigned char *in, size_t len, char **buf, size_t *blen,
                     size_t *bcap, size_t max, char *err, size_t errcap)
 {
+    /* Bytes after a final block are not deflate data. Dropping them whatever the frame
+     * boundaries keeps the result independent of how the message was fragmented. */
+    if (p->inflate_done) return 0;
     p->inf.next_in = (Bytef *)(uintptr_t)in;
     p->inf.avail_in = (uInt)len;
     for (;;) {
@@ -262,6 +266,7 @@ int tvk_pmd_inflate(tvk_pmd *p, const unsigned char *in, size_t len, char **buf,
         if (r == Z_STREAM_END) {
             /* the peer ended the deflate stream (BFINAL); the next message starts afresh */
             inflateReset(&p->inf);
+            p->inflate_done = 1;
             return 0;
         }
         if (r != Z_OK && r != Z_BUF_ERROR) {
@@ -277,6 +282,7 @@ int tvk_pmd_inflate_end(tvk_pmd *p, int server, char **buf, size_t *blen, size_t
                         char *err, size_t errcap)
 {
     int r = tvk_pmd_inflate(p, tail, sizeof tail, buf, blen, bcap, max, err, errcap);
+    p->inflate_done = 0;
     if (r) return r;
     /* the sender's context: client messages when we are the server, and vice versa */
     if (server ? p->client_no_ctx : p->server_no_ctx) inflateReset(&p->inf);
