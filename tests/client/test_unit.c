@@ -946,6 +946,117 @@ static void test_many_quotes_index(void **st)
     tvk_conn_free(c);
 }
 
+static void test_request_options(void **st)
+{
+    (void)st;
+    capture cap = {0};
+    tvk_conn *c = test_conn(&cap, 0, 0);
+    tvk_series_req r;
+    tvk_series_req_init(&r);
+    r.symbol = "NASDAQ:AAPL";
+    r.interval = "4H";
+    r.count = 10;
+    r.opts.adjustment = TVK_ADJ_DIVIDENDS;
+    r.opts.session = TVK_SESSION_EXTENDED;
+    r.opts.currency = "EUR";
+    r.opts.backadjustment = "default";
+    r.opts.token = "jwt.token.x";
+    tvk_series *s;
+    assert_int_equal(tvk_series_open(c, &r, &s), 0);
+    const char *cs = tvk_series_chart_session(s);
+    assert_string_equal(payload(cap.msg[0]), "{\"m\":\"set_auth_token\",\"p\":[\"jwt.token.x\"]}");
+    char want[512];
+    snprintf(want, sizeof want,
+             "{\"m\":\"resolve_symbol\",\"p\":[\"%s\",\"sds_sym_1\",\"={\\\"adjustment\\\":"
+             "\\\"dividends\\\",\\\"backadjustment\\\":\\\"default\\\",\\\"currency-id\\\":"
+             "\\\"EUR\\\",\\\"session\\\":\\\"extended\\\",\\\"symbol\\\":\\\"NASDAQ:AAPL\\\"}\"]}",
+             cs);
+    assert_string_equal(payload(cap.msg[2]), want);
+    assert_non_null(strstr(cap.msg[3], "\"240\",10,\"\"]"));
+    tvk_series_close(s);
+    /* the same token is not sent again; the handle's own token is, when it differs */
+    size_t before = cap.n;
+    assert_int_equal(tvk_series_open(c, &r, &s), 0);
+    assert_null(strstr(cap.msg[before], "set_auth_token"));
+    tvk_series_close(s);
+    r.opts.token = NULL;
+    before = cap.n;
+    assert_int_equal(tvk_series_open(c, &r, &s), 0);
+    assert_string_equal(payload(cap.msg[before]),
+                        "{\"m\":\"set_auth_token\",\"p\":[\"unauthorized_user_token\"]}");
+    tvk_series_close(s);
+    cap_clear(&cap);
+    tvk_conn_free(c);
+}
+
+static void test_quote_timeout(void **st)
+{
+    (void)st;
+    capture cap = {0};
+    tvk_conn *c = test_conn(&cap, 0, 40);
+    tvk_quotes *q;
+    assert_int_equal(tvk_quotes_open(c, NULL, NULL, 0, NULL, &q), 0);
+    const char *syms[] = {"SIM:A", "SIM:B"};
+    assert_int_equal(tvk_quotes_add(q, syms, 2), 0);
+    feedf(c, "{\"m\":\"qsd\",\"p\":[\"%s\",{\"n\":\"SIM:A\",\"s\":\"ok\",\"v\":{\"lp\":1}}]}",
+          tvk_quotes_session(q));
+    tvk_event ev;
+    assert_int_equal(tvk_conn_next_event(c, &ev, 0), 1);
+    assert_int_equal(ev.type, TVK_EV_QUOTE);
+    int64_t start = tvk_now_ms();
+    int rc = 0;
+    while (rc == 0 && tvk_now_ms() - start < 5000)
+        rc = tvk_conn_next_event(c, &ev, 0);
+    assert_int_equal(rc, 1);
+    assert_int_equal(ev.type, TVK_EV_ERROR);
+    assert_int_equal(ev.error, TVK_ETIMEDOUT);
+    assert_string_equal(ev.symbol, "SIM:B");
+    assert_int_equal(tvk_quotes_get(q, "SIM:A")->status, TVK_QUOTE_OK);
+    assert_int_equal(tvk_quotes_get(q, "SIM:B")->status, TVK_QUOTE_ERROR);
+    tvk_quotes_close(q);
+    cap_clear(&cap);
+    tvk_conn_free(c);
+}
+
+typedef struct runlog {
+    int n;
+    tvk_event_type types[8];
+} runlog;
+
+static int on_event(void *user, const tvk_event *ev)
+{
+    runlog *l = user;
+    l->types[l->n++] = ev->type;
+    return l->n == 2;
+}
+
+static void test_run_callback(void **st)
+{
+    (void)st;
+    capture cap = {0};
+    tvk_conn *c = test_conn(&cap, 0, 0);
+    tvk_series *s = open_series(c, "SIM:X", "1", 2, 1);
+    const char *cs = tvk_series_chart_session(s);
+    const int64_t t0 = 1800000000;
+    feed_bars(c, cs, t0, 60, 0, 2, 0, t0 + 120 - 1);
+    feed_completed(c, cs, NULL);
+    feed_du(c, cs, 2, t0 + 120, 3.0, t0 + 179);
+    feed_du(c, cs, 3, t0 + 180, 4.0, t0 + 239);
+    runlog l = {0};
+    /* stops when the callback says so, with the rest still queued */
+    assert_int_equal(tvk_conn_run(c, 0, on_event, &l), 1);
+    assert_int_equal(l.n, 2);
+    assert_int_equal(l.types[0], TVK_EV_HISTORY);
+    assert_int_equal(l.types[1], TVK_EV_BAR_CLOSE);
+    l.n = 0;
+    assert_int_equal(tvk_conn_run(c, 0, on_event, &l), 1);
+    assert_int_equal(l.types[0], TVK_EV_BAR_UPDATE);
+    assert_int_equal(l.types[1], TVK_EV_BAR_CLOSE);
+    tvk_series_close(s);
+    cap_clear(&cap);
+    tvk_conn_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -965,6 +1076,9 @@ int main(void)
         cmocka_unit_test(test_quotes),
         cmocka_unit_test(test_quotes_spec_keys),
         cmocka_unit_test(test_many_quotes_index),
+        cmocka_unit_test(test_request_options),
+        cmocka_unit_test(test_quote_timeout),
+        cmocka_unit_test(test_run_callback),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
