@@ -62,7 +62,7 @@ typedef struct tvk_conn_opts {
     int max_bars_per_request;  /* per-request cap used when paging; default 5000 */
     const tvk_header *headers; /* added to / overriding the default upgrade headers */
     size_t nheaders;
-    tvk_log_fn log; /* NULL = stderr for warnings, nothing else */
+    tvk_log_fn log; /* NULL = stderr ("tvkit: " + line) */
     void *log_user;
     int trace;         /* 1 = log every message sent ("-> ...") and received ("<- ...") */
     tvk_raw_fn on_raw; /* NULL = none */

@@ -142,7 +142,10 @@ void tvk__conn_log(tvk_conn *c, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
-    if (c->o.log) c->o.log(c->o.log_user, line);
+    if (c->o.log)
+        c->o.log(c->o.log_user, line);
+    else
+        fprintf(stderr, "tvkit: %s\n", line);
 }
 
 int tvk_conn_error(const tvk_conn *c)
@@ -274,7 +277,7 @@ static void conn_lost(tvk_conn *c, int rc)
 
 static void trace(tvk_conn *c, const char *dir, const char *data, size_t len)
 {
-    if (!c->o.trace || !c->o.log) return;
+    if (!c->o.trace) return;
     int n = len > TVK_TRACE_MAX ? TVK_TRACE_MAX : (int)len;
     tvk__conn_log(c, "%s %.*s%s", dir, n, data, len > TVK_TRACE_MAX ? "..." : "");
 }
