@@ -173,7 +173,9 @@ def main():
     w(f"Written by `bench/run.sh` on {meta.get('date', '?')} (tvkit commit "
       f"`{meta.get('commit', '?')}`). Mode: **{meta.get('mode', '?')}**, "
       f"{meta.get('runs', '?')} timed runs per client and case (medians shown), each case "
-      "preceded by one untimed validation run whose output is checked.")
+      "preceded by one untimed validation run per client whose output lines are counted (of the "
+      "firehose variants only `fh-ws`: the others carry the same stream and are checked by exit "
+      "status and the peer's own count).")
     w("")
     w("## Machine")
     w("")

@@ -30,7 +30,7 @@ for h in '# tvkit benchmark results' '## Machine' '## Results (medians)' '## Tar
 done
 grep -q 'Failed or missing runs' "$out" && fail "some runs failed"
 # The results table: one row per case, every figure a number (no n/a).
-rows=$(awk '/^## Results/{t=1; next} /^## /{t=0} t && /^\| / && !/^\| case/ && !/^\|---/' "$out" | sed -n '/^| start-up\|^| firehose\|^| first quote\|^| history/p')
+rows=$(awk '/^## Results/{t=1; next} /^##/{t=0} t && /^\| / && !/^\| case/ && !/^\|---/' "$out" | sed -n '/^| start-up\|^| firehose\|^| first quote\|^| history/p')
 n=$(printf '%s\n' "$rows" | grep -c . || true)
 [ "$n" -eq 11 ] || fail "expected 11 case rows in the results table, found $n"
 if printf '%s\n' "$rows" | grep -q 'n/a'; then fail "a figure is missing (n/a) in the results table"; fi
