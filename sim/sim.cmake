@@ -5,6 +5,6 @@ add_library(tvkit_sim_core STATIC ${TVK_SIM_CORE_SRC})
 target_include_directories(tvkit_sim_core PUBLIC ${CMAKE_CURRENT_LIST_DIR})
 target_link_libraries(tvkit_sim_core PUBLIC tvkit_net tvkit_wire m)
 
-# EXCLUDE_FROM_ALL until the net server role is committed (it links against it).
-add_executable(tvkit-sim EXCLUDE_FROM_ALL ${CMAKE_CURRENT_LIST_DIR}/main.c)
+add_executable(tvkit-sim ${CMAKE_CURRENT_LIST_DIR}/main.c)
 target_link_libraries(tvkit-sim PRIVATE tvkit_sim_core)
+install(TARGETS tvkit-sim RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})

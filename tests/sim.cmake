@@ -6,3 +6,18 @@ target_link_libraries(sim_test_market PRIVATE tvkit_sim_core ${CMOCKA_LIB})
 target_include_directories(sim_test_market PRIVATE ${CMOCKA_INCLUDE})
 add_test(NAME sim_market COMMAND sim_test_market)
 set_tests_properties(sim_market PROPERTIES TIMEOUT 120)
+
+add_library(tvk_sim_harness STATIC ${CMAKE_CURRENT_LIST_DIR}/sim/harness.c)
+target_include_directories(tvk_sim_harness PUBLIC ${CMAKE_CURRENT_LIST_DIR}/sim ${CMOCKA_INCLUDE})
+target_link_libraries(tvk_sim_harness PUBLIC tvkit_net tvkit_wire ${CMOCKA_LIB} m)
+
+function(tvk_sim_test name src)
+  add_executable(sim_test_${name} ${CMAKE_CURRENT_LIST_DIR}/sim/${src})
+  target_link_libraries(sim_test_${name} PRIVATE tvk_sim_harness)
+  add_dependencies(sim_test_${name} tvkit-sim)
+  add_test(NAME sim_${name} COMMAND sim_test_${name} ${TVK_CAPTURES})
+  set_tests_properties(sim_${name} PROPERTIES TIMEOUT 300
+    ENVIRONMENT "TVK_SIM_BIN=$<TARGET_FILE:tvkit-sim>;TVK_CAPTURES=${TVK_CAPTURES}")
+endfunction()
+
+tvk_sim_test(protocol test_protocol.c)

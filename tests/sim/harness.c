@@ -27,8 +27,11 @@ static pid_t spawn_sim(const char *const *args, int with_port, int *outfd)
     int n = 0;
     argv[n++] = sim_bin();
     if (with_port) {
+        /* A sim left behind by a failed test ends by itself. */
         argv[n++] = "--port";
         argv[n++] = "0";
+        argv[n++] = "--max-lifetime";
+        argv[n++] = "300";
     }
     for (int i = 0; args && args[i] && n < 62; i++)
         argv[n++] = args[i];
@@ -232,6 +235,7 @@ int hs_next(hs_client *c, tvk_msg *m, int timeout_ms)
         c->msg = copy;
         c->msglen = len;
         c->messages++;
+        c->bytes += len;
         rc = tvk_reader_feed(c->rd, c->msg, len);
         if (rc < 0) {
             c->last_err = rc;

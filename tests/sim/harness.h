@@ -14,7 +14,7 @@
 typedef struct hs_sim {
     pid_t pid;
     int port;
-    char url[160];
+    char url[512];
 } hs_sim;
 
 /* Starts the sim (path from $TVK_SIM_BIN) with "--port 0" plus args (NULL-terminated). 0 or -1. */
@@ -30,10 +30,10 @@ typedef struct hs_client {
     tvk_reader *rd;
     char *msg; /* copy of the current WebSocket message */
     size_t msglen;
-    int in_msg; /* the reader holds an unfinished message */
-    int echo;   /* echo heartbeats automatically (default 1) */
-    uint64_t messages, packets, heartbeats;
-    int last_err; /* last reader error */
+    int in_msg;                                    /* the reader holds an unfinished message */
+    int echo;                                      /* echo heartbeats automatically (default 1) */
+    uint64_t messages, packets, heartbeats, bytes; /* bytes: message text received */
+    int last_err;                                  /* last reader error */
     tvk_buf out;
 } hs_client;
 
