@@ -2,7 +2,7 @@
  * 1 M-packet quote stream, each next to a memchr-only framing baseline on the same bytes in the
  * same run. Every figure is the median of N runs (default 5).
  *
- *   bench_decode CAPTURES_DIR [runs] [packets] [only-level]   (only-level 0-3, for perf)
+ *   bench_decode CAPTURES_DIR|- [runs] [packets] [only-level]   (only-level 0-3, for perf)
  *
  * Levels: "memchr"  finds packet boundaries with memchr and the length digits only;
  *         "frame"   tvk_reader_next (framing with the length checks);
@@ -201,8 +201,7 @@ static void bench(const corpus *c, int runs, int only)
     tvk_reader *r = tvk_reader_new(0);
     printf("%s: %zu messages, %.1f MB\n", c->name, c->n, (double)c->bytes / 1e6);
     for (int level = 0; level < 4; level++) {
-        if (only >= 0 && level != only)
-            continue;
+        if (only >= 0 && level != only) continue;
         double t[64];
         /* Warm-up (and token-array growth); it also sizes a sample to >= 50 ms so that the small
          * captures are timed over many passes. */
@@ -239,7 +238,8 @@ int main(int argc, char **argv)
     if (runs < 1 || runs > 64) runs = 5;
     const char *files[] = {"stock-tools_trading-chart_har_server_to_client.txt",
                            "tradingview-rs_socket_messages_split.txt"};
-    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+    /* "-" skips the captures (profiling the synthetic stream alone). */
+    for (size_t i = 0; strcmp(argv[1], "-") && i < sizeof files / sizeof *files; i++) {
         corpus c = {.name = files[i]};
         if (load_capture(&c, argv[1], files[i])) {
             fprintf(stderr, "cannot read %s/%s\n", argv[1], files[i]);

@@ -66,23 +66,29 @@ typedef struct scan {
 } scan;
 
 /* p at the opening quote; on success p is past the closing quote. */
-static int scan_string(scan *sc, int *start, int *end)
+static inline __attribute__((always_inline)) int scan_string(scan *sc, int *start, int *end)
 {
     const unsigned char *p = sc->p + 1, *e = sc->end;
     *start = (int)(p - sc->s);
     for (;;) {
-        /* Eight bytes at a time while none of them is '"', '\\' or a control character. */
-        while (e - p >= 8) {
-            uint64_t v;
-            memcpy(&v, p, 8);
-            const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
-            uint64_t q = v ^ (ones * '"'), b = v ^ (ones * '\\');
-            uint64_t hit = ((q - ones) & ~q) | ((b - ones) & ~b) | ((v - ones * 0x20) & ~v) | v;
-            if (hit & high) break;
-            p += 8;
-        }
-        while (p < e && !str_stop[*p])
+        /* Keys and ids end within a few bytes, so scan bytewise first; a longer string goes on
+         * eight bytes at a time while none of them is '"', '\\', a control or non-ASCII byte. */
+        const unsigned char *lim = e - p > 16 ? p + 16 : e;
+        while (p < lim && !str_stop[*p])
             p++;
+        if (p == lim && p < e) {
+            while (e - p >= 8) {
+                uint64_t v;
+                memcpy(&v, p, 8);
+                const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+                uint64_t q = v ^ (ones * '"'), b = v ^ (ones * '\\');
+                uint64_t hit = ((q - ones) & ~q) | ((b - ones) & ~b) | ((v - ones * 0x20) & ~v) | v;
+                if (hit & high) break;
+                p += 8;
+            }
+            while (p < e && !str_stop[*p])
+                p++;
+        }
         if (p >= e) {
             sc->p = p;
             sc->why = "unterminated string";
@@ -141,7 +147,7 @@ static int scan_string(scan *sc, int *start, int *end)
 }
 
 /* JSON number grammar; p at '-' or a digit. */
-static int scan_number(scan *sc)
+static inline __attribute__((always_inline)) int scan_number(scan *sc)
 {
     const unsigned char *p = sc->p, *e = sc->end;
     if (*p == '-') p++;
