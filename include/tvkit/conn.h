@@ -184,7 +184,8 @@ void tvk_conn_get_stats(const tvk_conn *c, tvk_conn_stats *st);
 /* Checks an interval and writes the form sent to the server into out (cap >= 16):
  *   "1".."1440"      minutes, as is ("60", "240")
  *   "1S".."60S"      seconds, as is
- *   "1H".."168H"     hours, sent as minutes ("4H" -> "240")
+ *   "1H".."168H"     hours, sent as minutes up to 24H ("4H" -> "240"; minutes stop at 1440,
+ *                    so "48H" stays "48H")
  *   "1D".."365D", "1W".."52W", "1M".."12M", and bare "D", "W", "M" (sent as "1D", "1W", "1M")
  * Case-sensitive, as tvkit's validator. TVK_EINTERVAL with a message in err (may be NULL)
  * that names the input and says what is accepted. */

@@ -9,7 +9,8 @@
 
 #define TVK_INTERVAL_HELP                                                                          \
     "accepted: minutes 1-1440 (\"1\", \"5\", \"60\"), seconds 1S-60S, hours 1H-168H (sent as "     \
-    "minutes), days 1D-365D or D, weeks 1W-52W or W, months 1M-12M or M (case-sensitive)"
+    "minutes up to 24H), days 1D-365D or D, weeks 1W-52W or W, months 1M-12M or M "                \
+    "(case-sensitive)"
 
 static int interval_fail(const char *in, const char *why, char *err, size_t errcap)
 {
@@ -70,7 +71,7 @@ int tvk_interval_normalize(const char *in, char *out, size_t cap, char *err, siz
     char tmp[32];
     if (unit == '\0')
         snprintf(tmp, sizeof tmp, "%ld", v);
-    else if (unit == 'H')
+    else if (unit == 'H' && v <= 24)
         snprintf(tmp, sizeof tmp, "%ld", v * 60);
     else
         snprintf(tmp, sizeof tmp, "%ld%c", v, unit);
@@ -104,6 +105,8 @@ int64_t tvk_interval_seconds(const char *norm)
     switch (*p) {
     case '\0':
         return v * 60;
+    case 'H':
+        return v * 3600;
     case 'S':
         return v;
     case 'D':

@@ -85,10 +85,10 @@ static void test_interval(void **st)
 {
     (void)st;
     static const char *ok[][2] = {
-        {"1", "1"},     {"5", "5"},       {"60", "60"},  {"1440", "1440"},  {"1S", "1S"},
-        {"60S", "60S"}, {"1H", "60"},     {"4H", "240"}, {"168H", "10080"}, {"D", "1D"},
-        {"1D", "1D"},   {"365D", "365D"}, {"W", "1W"},   {"52W", "52W"},    {"M", "1M"},
-        {"12M", "12M"}, {"007", "7"},
+        {"1", "1"},       {"5", "5"},   {"60", "60"},   {"1440", "1440"}, {"1S", "1S"},
+        {"60S", "60S"},   {"1H", "60"}, {"4H", "240"},  {"24H", "1440"},  {"25H", "25H"},
+        {"168H", "168H"}, {"D", "1D"},  {"1D", "1D"},   {"365D", "365D"}, {"W", "1W"},
+        {"52W", "52W"},   {"M", "1M"},  {"12M", "12M"}, {"007", "7"},
     };
     char out[16], err[512];
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
@@ -111,6 +111,7 @@ static void test_interval(void **st)
     assert_int_equal(tvk_interval_seconds("1D"), 86400);
     assert_int_equal(tvk_interval_seconds("30S"), 30);
     assert_int_equal(tvk_interval_seconds("1W"), 7 * 86400);
+    assert_int_equal(tvk_interval_seconds("48H"), 48 * 3600);
     assert_int_equal(tvk_interval_seconds("nope"), TVK_EINTERVAL);
 }
 
