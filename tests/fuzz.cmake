@@ -24,6 +24,13 @@ function(tvk_fuzz_link tgt name)
   else()
     target_link_libraries(${tgt} PRIVATE tvkit_static OpenSSL::SSL OpenSSL::Crypto ZLIB::ZLIB
       ${WSLAY_LIB} m)
+    # The CLI's own parsers (dates, counts, ...) are pure and live in cli/parse.c: compiled in
+    # here so that the fuzz build instruments them too.
+    if(EXISTS ${CMAKE_SOURCE_DIR}/cli/parse.c AND EXISTS ${CMAKE_SOURCE_DIR}/cli/parse.h)
+      target_sources(${tgt} PRIVATE ${CMAKE_SOURCE_DIR}/cli/parse.c)
+      target_include_directories(${tgt} PRIVATE ${CMAKE_SOURCE_DIR}/cli)
+      target_compile_definitions(${tgt} PRIVATE TVK_FUZZ_CLI_PARSE)
+    endif()
   endif()
 endfunction()
 
