@@ -560,7 +560,9 @@ int tvk_json_int64(const tvk_json *j, int tok, int64_t *v)
     uint64_t acc = 0;
     while (q < end && (unsigned)(*q - '0') <= 9) {
         unsigned d = (unsigned)(*q - '0');
-        if (acc > (UINT64_MAX - d) / 10) return TVK_ENUMBER;
+        /* Too many digits for an integer, but a fraction or exponent may still bring the
+         * value into range ("100000000000000000000e-10"): the double path decides. */
+        if (acc > (UINT64_MAX - d) / 10) break;
         acc = acc * 10 + d;
         q++;
     }
