@@ -1,0 +1,59 @@
+/* Option helpers shared by the subcommands. */
+#include <string.h>
+
+#include "cli.h"
+#include "parse.h"
+
+const char cli_req_help[] =
+    "  --adjustment A   splits (default), dividends or none\n"
+    "  --session S      regular or extended (default: the server's)\n"
+    "  --currency CUR   convert prices to this currency id (e.g. USD, EUR)\n";
+
+int cli_opt(int argc, char **argv, int *i, const char *name, const char **val)
+{
+    const char *a = argv[*i];
+    size_t n = strlen(name);
+    if (strncmp(a, name, n) != 0) return 0;
+    if (a[n] == '=') {
+        *val = a + n + 1;
+        return 1;
+    }
+    if (a[n] != '\0') return 0;
+    if (*i + 1 >= argc) {
+        cli_err(NULL, "option %s needs a value", name);
+        return -1;
+    }
+    *val = argv[++*i];
+    return 1;
+}
+
+int cli_req_option(tvk_req_opts *o, int argc, char **argv, int *i)
+{
+    static const char *const adj[] = {"splits", "dividends", "none", NULL};
+    static const char *const ses[] = {"regular", "extended", NULL};
+    const char *v;
+    char err[256];
+    int r, k;
+    if ((r = cli_opt(argc, argv, i, "--adjustment", &v)) != 0) {
+        if (r < 0) return CLI_EXIT_USAGE;
+        if ((k = cli_parse_choice(v, "--adjustment", adj, err, sizeof err)) < 0) goto bad;
+        o->adjustment = k == 0 ? TVK_ADJ_SPLITS : k == 1 ? TVK_ADJ_DIVIDENDS : TVK_ADJ_NONE;
+        return 1;
+    }
+    if ((r = cli_opt(argc, argv, i, "--session", &v)) != 0) {
+        if (r < 0) return CLI_EXIT_USAGE;
+        if ((k = cli_parse_choice(v, "--session", ses, err, sizeof err)) < 0) goto bad;
+        o->session = k == 0 ? TVK_SESSION_REGULAR : TVK_SESSION_EXTENDED;
+        return 1;
+    }
+    if ((r = cli_opt(argc, argv, i, "--currency", &v)) != 0) {
+        if (r < 0) return CLI_EXIT_USAGE;
+        if (cli_parse_currency(v, err, sizeof err) < 0) goto bad;
+        o->currency = v;
+        return 1;
+    }
+    return 0;
+bad:
+    cli_err(NULL, "%s", err);
+    return CLI_EXIT_USAGE;
+}

@@ -1,0 +1,96 @@
+/* Shared state and helpers of the tvkit subcommands: the global options, the connection they
+ * open, diagnostics on stderr, and the one mapping from TVK_E* codes to exit statuses. */
+#ifndef TVK_CLI_CLI_H
+#define TVK_CLI_CLI_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "tvkit/tvkit.h"
+
+/* Exit statuses (documented in --help and docs/tvkit.1). */
+enum {
+    CLI_EXIT_OK = 0,
+    CLI_EXIT_OTHER = 1,
+    CLI_EXIT_USAGE = 2,
+    CLI_EXIT_NETWORK = 3,
+    CLI_EXIT_REJECTED = 4,
+    CLI_EXIT_TIMEOUT = 5,
+};
+
+/* The exit status for a TVK_E* code (0 for 0). The only place codes become statuses. */
+int cli_exit_status(int tvk_err);
+
+/* Global options, and what one run of a command needs besides its own arguments. */
+typedef struct cli_ctx {
+    const char *url;   /* NULL = the library default */
+    const char *token; /* NULL = $TVKIT_AUTH_TOKEN or the anonymous token */
+    const char *proxy; /* NULL = from the environment */
+    const char *ca_file;
+    int insecure;
+    int compress;       /* 1 unless --no-compress */
+    int64_t timeout_ms; /* 0 = library defaults */
+    int verbose;        /* -v */
+    int quiet;          /* -q */
+    FILE *record;       /* tvkit record: every received WebSocket message is appended here */
+    const char *record_path;
+    uint64_t recorded;   /* messages written */
+    int record_newlines; /* messages in which a line break had to be replaced */
+} cli_ctx;
+
+void cli_ctx_init(cli_ctx *g);
+
+/* Option with a value, as "--name VALUE" or "--name=VALUE": 1 with *val set (and *i advanced),
+ * 0 if argv[*i] is not this option, -1 (message printed) if the value is missing. */
+int cli_opt(int argc, char **argv, int *i, const char *name, const char **val);
+
+/* The request options shared by history and stream (--adjustment, --session, --currency):
+ * 1 if argv[*i] was one (consumed), 0 if not, CLI_EXIT_USAGE after a message. */
+int cli_req_option(tvk_req_opts *o, int argc, char **argv, int *i);
+extern const char cli_req_help[];
+
+/* If argv[*i] is a global option, consumes it (and its value) and returns 1; returns 0 if it is
+ * not one, CLI_EXIT_USAGE (with a message printed) if its value is missing or wrong. */
+int cli_global_option(cli_ctx *g, int argc, char **argv, int *i);
+
+/* The global options' help lines (shared by every command's --help). */
+extern const char cli_global_help[];
+/* The exit status table (for --help). */
+extern const char cli_exit_help[];
+
+/* Creates the connection from the global options and connects. On failure prints the error and
+ * returns its exit status (the handle is freed); 0 with *out set on success. */
+int cli_connect(cli_ctx *g, tvk_conn **out);
+
+/* "tvkit: <cmd>: message" on stderr. cli_warn and cli_info print nothing under -q; cli_info only
+ * under -v. */
+void cli_err(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cli_warn(const cli_ctx *g, const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void cli_info(const cli_ctx *g, const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Prints the error of a failed library call and returns its exit status. */
+int cli_fail(const char *cmd, int rc, const char *detail);
+
+/* Reports reconnect-layer events (disconnected, reconnecting, reconnected) on stderr unless -q.
+ * Returns 1 if ev was one of them. */
+int cli_conn_event(const cli_ctx *g, const char *cmd, const tvk_event *ev);
+
+/* Writes data and checks it was written: 0, or CLI_EXIT_OTHER after a message (disk full, closed
+ * pipe). */
+int cli_flush(FILE *f, const char *cmd, const char *what);
+
+/* Subcommands that use the connection (argv[0] is the command name). */
+int cli_history(cli_ctx *g, int argc, char **argv);
+int cli_stream(cli_ctx *g, int argc, char **argv);
+int cli_quotes(cli_ctx *g, int argc, char **argv);
+int cli_record(cli_ctx *g, int argc, char **argv);
+
+/* Runs COMMAND (argv[0]) with the global options already parsed into g. */
+int cli_dispatch(cli_ctx *g, int argc, char **argv);
+
+/* The whole command line (main() calls this): the exit status. */
+int cli_main(int argc, char **argv);
+
+#endif

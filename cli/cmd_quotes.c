@@ -1,0 +1,178 @@
+/* tvkit quotes: live quotes of many symbols on one connection, as JSON lines of each symbol's
+ * merged snapshot (every field received so far, latest values) whenever it changes. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "parse.h"
+
+#define CMD "quotes"
+#define MAX_EVENTS INT64_C(1000000000000)
+#define MAX_DURATION_S (86400 * 366)
+
+static const char help[] =
+    "Usage: tvkit quotes SYMBOL... [--count N] [--duration S] [options]\n"
+    "Streams live quotes of every SYMBOL (EXCHANGE:SYMBOL) over one connection: one JSON line\n"
+    "on stdout with the symbol's merged snapshot each time it changes, the first full\n"
+    "snapshots included:\n"
+    "  {\"symbol\":\"NASDAQ:AAPL\",\"status\":\"ok\",\"lp\":189.5,\"ch\":1.2,...}\n"
+    "A symbol the server rejects gives one line {\"symbol\":..,\"status\":\"error\",...} and a\n"
+    "message on stderr; the others go on, and the exit status is then 4.\n"
+    "\n"
+    "  --count N          stop after N snapshots with status ok (exit 0)\n"
+    "  --duration S       stop after S seconds (fractions allowed; exit 0)\n"
+    "  -h, --help         this text\n"
+    "\n"
+    "Without --count or --duration it runs until interrupted.\n"
+    "Connection notices (disconnected, reconnecting, reconnected) go to stderr unless -q.\n"
+    "\n"
+    "%s\n%s";
+
+static int usage_error(const char *fmt_msg, const char *a)
+{
+    fprintf(stderr, "tvkit: " CMD ": ");
+    fprintf(stderr, fmt_msg, a);
+    fprintf(stderr, "\n(see 'tvkit " CMD " --help')\n");
+    return CLI_EXIT_USAGE;
+}
+
+typedef struct args {
+    const char **symbols;
+    size_t nsym;
+    int64_t count, duration_ms;
+} args;
+
+static int parse(cli_ctx *g, int argc, char **argv, args *a)
+{
+    char err[256];
+    const char *v;
+    int r, only_symbols = 0;
+    a->symbols = calloc((size_t)argc, sizeof *a->symbols);
+    if (!a->symbols) {
+        cli_err(CMD, "out of memory");
+        return CLI_EXIT_OTHER;
+    }
+    for (int i = 1; i < argc; i++) {
+        const char *s = argv[i];
+        if (only_symbols || s[0] != '-' || !s[1]) {
+            if (cli_parse_symbol(s, err, sizeof err) < 0) return usage_error("%s", err);
+            a->symbols[a->nsym++] = s;
+            continue;
+        }
+        if (!strcmp(s, "--")) {
+            only_symbols = 1;
+        } else if (!strcmp(s, "-h") || !strcmp(s, "--help")) {
+            printf(help, cli_global_help, cli_exit_help);
+            return -1;
+        } else if ((r = cli_opt(argc, argv, &i, "--count", &v)) != 0) {
+            if (r < 0) return CLI_EXIT_USAGE;
+            if (cli_parse_int(v, "--count", 1, MAX_EVENTS, &a->count, err, sizeof err) < 0)
+                return usage_error("%s", err);
+        } else if ((r = cli_opt(argc, argv, &i, "--duration", &v)) != 0) {
+            if (r < 0) return CLI_EXIT_USAGE;
+            if (cli_parse_seconds(v, "--duration", 0, MAX_DURATION_S, &a->duration_ms, err,
+                                  sizeof err) < 0)
+                return usage_error("%s", err);
+        } else if ((r = cli_global_option(g, argc, argv, &i)) != 0) {
+            if (r != 1) return r;
+        } else {
+            return usage_error("unknown option '%s'", s);
+        }
+    }
+    if (!a->nsym) return usage_error("no SYMBOL given (e.g. NASDAQ:AAPL)%s", "");
+    return 0;
+}
+
+/* 1 when every symbol of the set has failed (nothing more can come). */
+static int all_failed(const tvk_quotes *q)
+{
+    size_t n = tvk_quotes_count(q);
+    for (size_t i = 0; i < n; i++) {
+        const tvk_quote *x = tvk_quotes_at(q, i);
+        if (x && x->status != TVK_QUOTE_ERROR) return 0;
+    }
+    return 1;
+}
+
+static int emit(const tvk_quote *q, tvk_buf *line)
+{
+    tvk_buf_reset(line);
+    int rc = tvk_quote_to_json(q, line);
+    if (!rc) rc = tvk_buf_puts(line, "\n");
+    if (rc < 0) return cli_fail(CMD, rc, NULL);
+    if (fwrite(line->data, 1, line->len, stdout) != line->len || fflush(stdout) != 0)
+        return cli_flush(stdout, CMD, "standard output");
+    return 0;
+}
+
+static int run(cli_ctx *g, tvk_conn *c, const args *a, tvk_quotes **qp)
+{
+    int rc = tvk_quotes_open(c, NULL, NULL, 0, NULL, qp);
+    if (rc == 0) rc = tvk_quotes_add(*qp, a->symbols, a->nsym);
+    if (rc < 0) return cli_fail(CMD, rc, tvk_conn_errmsg(c));
+    int64_t deadline = a->duration_ms ? tvk_now_ms() + a->duration_ms : -1;
+    int64_t events = 0;
+    int status = 0;
+    tvk_buf line;
+    tvk_buf_init(&line);
+    for (;;) {
+        int wait = -1;
+        if (deadline >= 0) {
+            int64_t left = deadline - tvk_now_ms();
+            if (left <= 0) break;
+            wait = left > 1000000 ? 1000000 : (int)left;
+        }
+        tvk_event ev;
+        rc = tvk_conn_next_event(c, &ev, wait);
+        if (rc == 0) continue;
+        if (rc < 0) {
+            if (!status) status = cli_fail(CMD, rc, tvk_conn_errmsg(c));
+            break;
+        }
+        if (cli_conn_event(g, CMD, &ev)) continue;
+        if (ev.type == TVK_EV_ERROR) {
+            const char *sym = ev.quote ? ev.quote->symbol : ev.symbol;
+            cli_err(CMD, "%s: %s (%s)", sym ? sym : "?",
+                    ev.errmsg && *ev.errmsg ? ev.errmsg : tvk_strerror(ev.error),
+                    tvk_errname(ev.error));
+            if (!status) status = cli_exit_status(ev.error);
+            if (ev.quote) {
+                int st = emit(ev.quote, &line);
+                if (st) {
+                    status = st;
+                    break;
+                }
+            }
+            if (all_failed(*qp)) break;
+            continue;
+        }
+        if (ev.type != TVK_EV_QUOTE || !ev.quote) continue;
+        int st = emit(ev.quote, &line);
+        if (st) {
+            status = st;
+            break;
+        }
+        if (a->count && ++events >= a->count) break;
+    }
+    tvk_buf_free(&line);
+    return status;
+}
+
+int cli_quotes(cli_ctx *g, int argc, char **argv)
+{
+    args a;
+    memset(&a, 0, sizeof a);
+    int st = parse(g, argc, argv, &a);
+    if (st) {
+        free(a.symbols);
+        return st < 0 ? 0 : st;
+    }
+    tvk_conn *c = NULL;
+    tvk_quotes *q = NULL;
+    st = cli_connect(g, &c);
+    if (!st) st = run(g, c, &a, &q);
+    tvk_quotes_close(q);
+    tvk_conn_free(c);
+    free(a.symbols);
+    return st;
+}

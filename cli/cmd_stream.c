@@ -1,0 +1,191 @@
+/* tvkit stream: live bars of one or more symbols as JSON lines, one per bar_update (the forming
+ * bar changed) and bar_close (a bar finished), until --count events, --duration seconds, or an
+ * interrupt. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "output.h"
+#include "parse.h"
+
+#define CMD "stream"
+#define MAX_EVENTS INT64_C(1000000000000)
+#define MAX_DURATION_S (86400 * 366)
+
+static const char help[] =
+    "Usage: tvkit stream SYMBOL... -i INTERVAL [--count N] [--duration S] [options]\n"
+    "Streams live bars of each SYMBOL (EXCHANGE:SYMBOL) over one connection, one JSON line per\n"
+    "event on stdout:\n"
+    "  {\"event\":\"bar_update\"|\"bar_close\",\"symbol\":\"NASDAQ:AAPL\",\"time\":\"...\",\n"
+    "   \"open\":...,\"high\":...,\"low\":...,\"close\":...,\"volume\":...}\n"
+    "bar_update: the forming bar changed; bar_close: a bar finished (its final values, once).\n"
+    "\n"
+    "  -i, --interval I   bar interval (as for tvkit history: 1, 5, 1H, 1D, ...)\n"
+    "  --count N          stop after N bar events (exit 0)\n"
+    "  --duration S       stop after S seconds (fractions allowed; exit 0)\n"
+    "  --epoch            times as Unix seconds instead of ISO-8601 UTC\n"
+    "%s"
+    "  -h, --help         this text\n"
+    "\n"
+    "Without --count or --duration it runs until interrupted. A symbol the server rejects is\n"
+    "reported on stderr and the others go on; the exit status is then 4.\n"
+    "Connection notices (disconnected, reconnecting, reconnected) go to stderr unless -q.\n"
+    "\n"
+    "%s\n%s";
+
+static int usage_error(const char *fmt_msg, const char *a)
+{
+    fprintf(stderr, "tvkit: " CMD ": ");
+    fprintf(stderr, fmt_msg, a);
+    fprintf(stderr, "\n(see 'tvkit " CMD " --help')\n");
+    return CLI_EXIT_USAGE;
+}
+
+typedef struct args {
+    const char **symbols;
+    size_t nsym;
+    char interval[32];
+    int64_t count, duration_ms;
+    int epoch;
+    tvk_req_opts ro;
+} args;
+
+static int parse(cli_ctx *g, int argc, char **argv, args *a)
+{
+    char err[256];
+    const char *v;
+    int r, only_symbols = 0;
+    a->symbols = calloc((size_t)argc, sizeof *a->symbols);
+    if (!a->symbols) {
+        cli_err(CMD, "out of memory");
+        return CLI_EXIT_OTHER;
+    }
+    for (int i = 1; i < argc; i++) {
+        const char *s = argv[i];
+        if (only_symbols || s[0] != '-' || !s[1]) {
+            if (cli_parse_symbol(s, err, sizeof err) < 0) return usage_error("%s", err);
+            a->symbols[a->nsym++] = s;
+            continue;
+        }
+        if (!strcmp(s, "--")) {
+            only_symbols = 1;
+        } else if (!strcmp(s, "-h") || !strcmp(s, "--help")) {
+            printf(help, cli_req_help, cli_global_help, cli_exit_help);
+            return -1;
+        } else if (!strcmp(s, "--epoch")) {
+            a->epoch = 1;
+        } else if ((r = cli_opt(argc, argv, &i, "-i", &v)) != 0 ||
+                   (r = cli_opt(argc, argv, &i, "--interval", &v)) != 0) {
+            if (r < 0) return CLI_EXIT_USAGE;
+            if (cli_parse_interval(v, a->interval, sizeof a->interval, err, sizeof err) < 0)
+                return usage_error("%s", err);
+        } else if ((r = cli_opt(argc, argv, &i, "--count", &v)) != 0) {
+            if (r < 0) return CLI_EXIT_USAGE;
+            if (cli_parse_int(v, "--count", 1, MAX_EVENTS, &a->count, err, sizeof err) < 0)
+                return usage_error("%s", err);
+        } else if ((r = cli_opt(argc, argv, &i, "--duration", &v)) != 0) {
+            if (r < 0) return CLI_EXIT_USAGE;
+            if (cli_parse_seconds(v, "--duration", 0, MAX_DURATION_S, &a->duration_ms, err,
+                                  sizeof err) < 0)
+                return usage_error("%s", err);
+        } else if ((r = cli_req_option(&a->ro, argc, argv, &i)) != 0) {
+            if (r != 1) return r;
+        } else if ((r = cli_global_option(g, argc, argv, &i)) != 0) {
+            if (r != 1) return r;
+        } else {
+            return usage_error("unknown option '%s'", s);
+        }
+    }
+    if (!a->nsym) return usage_error("no SYMBOL given (e.g. BINANCE:BTCUSDT)%s", "");
+    if (!a->interval[0]) return usage_error("no interval given (-i, e.g. -i 1)%s", "");
+    return 0;
+}
+
+static int run(cli_ctx *g, tvk_conn *c, const args *a, tvk_series **series)
+{
+    for (size_t i = 0; i < a->nsym; i++) {
+        tvk_series_req r;
+        tvk_series_req_init(&r);
+        r.symbol = a->symbols[i];
+        r.interval = a->interval;
+        r.count = 1; /* only the forming bar: the stream is what is asked for */
+        r.live = 1;
+        r.opts = a->ro;
+        int rc = tvk_series_open(c, &r, &series[i]);
+        if (rc < 0) return cli_fail(CMD, rc, tvk_conn_errmsg(c));
+    }
+    int64_t deadline = a->duration_ms ? tvk_now_ms() + a->duration_ms : -1;
+    int64_t events = 0;
+    size_t failed = 0;
+    int status = 0;
+    tvk_buf line;
+    tvk_buf_init(&line);
+    for (;;) {
+        int wait = -1;
+        if (deadline >= 0) {
+            int64_t left = deadline - tvk_now_ms();
+            if (left <= 0) break;
+            wait = left > 1000000 ? 1000000 : (int)left;
+        }
+        tvk_event ev;
+        int rc = tvk_conn_next_event(c, &ev, wait);
+        if (rc == 0) continue;
+        if (rc < 0) {
+            if (!status) status = cli_fail(CMD, rc, tvk_conn_errmsg(c));
+            break;
+        }
+        if (cli_conn_event(g, CMD, &ev)) continue;
+        if (ev.type == TVK_EV_ERROR) {
+            cli_err(CMD, "%s: %s (%s)", ev.symbol ? ev.symbol : "?",
+                    ev.errmsg && *ev.errmsg ? ev.errmsg : tvk_strerror(ev.error),
+                    tvk_errname(ev.error));
+            if (!status) status = cli_exit_status(ev.error);
+            if (++failed == a->nsym) break;
+            continue;
+        }
+        if (ev.type == TVK_EV_HISTORY) {
+            cli_info(g, CMD, "%s: streaming %s", ev.symbol, ev.interval ? ev.interval : "");
+            continue;
+        }
+        if (ev.type != TVK_EV_BAR_UPDATE && ev.type != TVK_EV_BAR_CLOSE) continue;
+        tvk_buf_reset(&line);
+        rc = cli_bar_event_json(&line, tvk_event_type_name(ev.type), ev.symbol, &ev.bar, a->epoch);
+        if (rc < 0) {
+            status = cli_fail(CMD, rc, NULL);
+            break;
+        }
+        if (fwrite(line.data, 1, line.len, stdout) != line.len || fflush(stdout) != 0) {
+            status = cli_flush(stdout, CMD, "standard output");
+            break;
+        }
+        if (a->count && ++events >= a->count) break;
+    }
+    tvk_buf_free(&line);
+    return status;
+}
+
+int cli_stream(cli_ctx *g, int argc, char **argv)
+{
+    args a;
+    memset(&a, 0, sizeof a);
+    int st = parse(g, argc, argv, &a);
+    if (st) {
+        free(a.symbols);
+        return st < 0 ? 0 : st;
+    }
+    tvk_series **series = calloc(a.nsym, sizeof *series);
+    tvk_conn *c = NULL;
+    if (!series) {
+        cli_err(CMD, "out of memory");
+        st = CLI_EXIT_OTHER;
+    } else {
+        st = cli_connect(g, &c);
+        if (!st) st = run(g, c, &a, series);
+        for (size_t i = 0; i < a.nsym; i++)
+            tvk_series_close(series[i]);
+        tvk_conn_free(c);
+    }
+    free(series);
+    free(a.symbols);
+    return st;
+}

@@ -1,0 +1,231 @@
+/* Global options, the connection built from them, and diagnostics. */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "parse.h"
+
+/* A close handshake at exit should not keep the user waiting for the library's 10 s default. */
+#define CLI_CLOSE_TIMEOUT_MS 2000
+#define CLI_TIMEOUT_MAX_S 86400
+
+const char cli_global_help[] =
+    "Global options (before or after COMMAND):\n"
+    "  --url URL        WebSocket URL (default " TVK_DEFAULT_URL ")\n"
+    "  --token T        auth token (default $" TVK_TOKEN_ENV ", else " TVK_DEFAULT_TOKEN ")\n"
+    "  --proxy URL      HTTP CONNECT proxy http://[user:pass@]host:port (default: https_proxy,\n"
+    "                   HTTPS_PROXY and no_proxy from the environment; \"\" = no proxy)\n"
+    "  --ca-file F      PEM file of trusted CA certificates (default: the system store)\n"
+    "  --insecure       do not verify the server's TLS certificate and host name (unsafe)\n"
+    "  --no-compress    do not offer permessage-deflate compression\n"
+    "  --timeout S      deadline in seconds for connecting and for each server answer\n"
+    "                   (default 10 s to connect, 30 s per answer)\n"
+    "  -v, --verbose    log connection details and every message sent and received to stderr\n"
+    "  -q, --quiet      no progress bar, warnings or reconnect notices (errors still shown)\n";
+
+const char cli_exit_help[] =
+    "Exit status:\n"
+    "  0  success (also when --count or --duration ends a stream)\n"
+    "  1  any other error (no data in the range, output file, out of memory)\n"
+    "  2  usage: bad option, symbol, interval or date (nothing was sent)\n"
+    "  3  network: connect, DNS, proxy, TLS, WebSocket handshake, connection lost\n"
+    "  4  rejected by the server: invalid symbol or interval, auth, critical/protocol error\n"
+    "  5  timeout: no connection or no answer within the deadline\n";
+
+void cli_ctx_init(cli_ctx *g)
+{
+    memset(g, 0, sizeof *g);
+    g->compress = 1;
+}
+
+void cli_err(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "tvkit: %s%s", cmd ? cmd : "", cmd ? ": " : "");
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+void cli_warn(const cli_ctx *g, const char *cmd, const char *fmt, ...)
+{
+    if (g->quiet) return;
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "tvkit: %s%swarning: ", cmd ? cmd : "", cmd ? ": " : "");
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+void cli_info(const cli_ctx *g, const char *cmd, const char *fmt, ...)
+{
+    if (!g->verbose) return;
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "tvkit: %s%s", cmd ? cmd : "", cmd ? ": " : "");
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+int cli_fail(const char *cmd, int rc, const char *detail)
+{
+    if (detail && *detail)
+        cli_err(cmd, "%s (%s)", detail, tvk_errname(rc));
+    else
+        cli_err(cmd, "%s (%s)", tvk_strerror(rc), tvk_errname(rc));
+    return cli_exit_status(rc);
+}
+
+int cli_global_option(cli_ctx *g, int argc, char **argv, int *i)
+{
+    const char *a = argv[*i], *v;
+    char err[256];
+    int r;
+    if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
+        g->verbose = 1;
+        g->quiet = 0;
+        return 1;
+    }
+    if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+        g->quiet = 1;
+        g->verbose = 0;
+        return 1;
+    }
+    if (!strcmp(a, "--insecure")) {
+        g->insecure = 1;
+        return 1;
+    }
+    if (!strcmp(a, "--no-compress")) {
+        g->compress = 0;
+        return 1;
+    }
+#define STR_OPT(name, field)                                                                       \
+    if ((r = cli_opt(argc, argv, i, name, &v)) != 0) {                                             \
+        if (r < 0) return CLI_EXIT_USAGE;                                                          \
+        g->field = v;                                                                              \
+        return 1;                                                                                  \
+    }
+    STR_OPT("--url", url)
+    STR_OPT("--token", token)
+    STR_OPT("--proxy", proxy)
+    STR_OPT("--ca-file", ca_file)
+#undef STR_OPT
+    if ((r = cli_opt(argc, argv, i, "--timeout", &v)) != 0) {
+        if (r < 0) return CLI_EXIT_USAGE;
+        if (cli_parse_seconds(v, "--timeout", 0, CLI_TIMEOUT_MAX_S, &g->timeout_ms, err,
+                              sizeof err) < 0) {
+            cli_err(NULL, "%s", err);
+            return CLI_EXIT_USAGE;
+        }
+        return 1;
+    }
+    return 0;
+}
+
+static void log_line(void *user, const char *line)
+{
+    const cli_ctx *g = user;
+    if (g->quiet) return;
+    fprintf(stderr, "tvkit: %s\n", line);
+}
+
+/* Capture format (../shared/protocol/captures): one WebSocket message per line. A message with a
+ * raw line break is not valid protocol JSON; it is kept on one line with the break replaced by a
+ * space, which keeps every byte length (and so every ~m~ length prefix) intact. */
+static void record_raw(void *user, const char *data, size_t len)
+{
+    cli_ctx *g = user;
+    const char *p = data, *end = data + len;
+    int replaced = 0;
+    while (p < end) {
+        const char *q = p;
+        while (q < end && *q != '\n' && *q != '\r')
+            q++;
+        fwrite(p, 1, (size_t)(q - p), g->record);
+        if (q < end) {
+            fputc(' ', g->record);
+            replaced = 1;
+            q++;
+        }
+        p = q;
+    }
+    fputc('\n', g->record);
+    g->recorded++;
+    g->record_newlines += replaced;
+}
+
+int cli_connect(cli_ctx *g, tvk_conn **out)
+{
+    tvk_conn_opts o;
+    tvk_conn_opts_init(&o);
+    if (g->url) o.url = g->url;
+    o.token = g->token;
+    o.proxy = g->proxy;
+    o.ca_file = g->ca_file;
+    o.insecure = g->insecure;
+    o.compress = g->compress;
+    if (g->timeout_ms > 0) {
+        o.connect_timeout_ms = (int)g->timeout_ms;
+        o.request_timeout_ms = (int)g->timeout_ms;
+    }
+    o.close_timeout_ms =
+        o.connect_timeout_ms < CLI_CLOSE_TIMEOUT_MS ? o.connect_timeout_ms : CLI_CLOSE_TIMEOUT_MS;
+    o.log = log_line;
+    o.log_user = g;
+    o.trace = g->verbose;
+    if (g->record) {
+        o.on_raw = record_raw;
+        o.raw_user = g;
+    }
+    if (g->insecure)
+        cli_warn(g, NULL, "--insecure: the server's certificate and host name are NOT verified");
+    tvk_conn *c = tvk_conn_new_opts(&o);
+    if (!c) {
+        cli_err(NULL, "out of memory");
+        return CLI_EXIT_OTHER;
+    }
+    cli_info(g, NULL, "connecting to %s", o.url);
+    int rc = tvk_conn_connect(c);
+    if (rc < 0) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s", tvk_conn_errmsg(c));
+        tvk_conn_free(c);
+        cli_err(NULL, "cannot connect to %s: %s (%s)", o.url, *msg ? msg : tvk_strerror(rc),
+                tvk_errname(rc));
+        return cli_exit_status(rc);
+    }
+    cli_info(g, NULL, "connected (server session %s)", tvk_conn_server_session(c));
+    *out = c;
+    return 0;
+}
+
+int cli_conn_event(const cli_ctx *g, const char *cmd, const tvk_event *ev)
+{
+    const char *what = ev->errmsg && *ev->errmsg ? ev->errmsg : "";
+    switch (ev->type) {
+    case TVK_EV_DISCONNECTED:
+        if (!g->quiet) cli_err(cmd, "disconnected%s%s", *what ? ": " : "", what);
+        return 1;
+    case TVK_EV_RECONNECTING:
+        if (!g->quiet) cli_err(cmd, "reconnecting%s%s", *what ? ": " : "", what);
+        return 1;
+    case TVK_EV_RECONNECTED:
+        if (!g->quiet) cli_err(cmd, "reconnected%s%s", *what ? ": " : "", what);
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+int cli_flush(FILE *f, const char *cmd, const char *what)
+{
+    if (fflush(f) != 0 || ferror(f)) {
+        cli_err(cmd, "cannot write %s", what);
+        return CLI_EXIT_OTHER;
+    }
+    return 0;
+}
