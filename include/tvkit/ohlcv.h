@@ -233,6 +233,14 @@ typedef struct tvk_event {
  * Heartbeats are echoed. Events of several series and quote sets come interleaved, in order. */
 int tvk_conn_next_event(tvk_conn *c, tvk_event *ev, int timeout_ms);
 
+/* Event-loop integration (instead of blocking in tvk_conn_next_event): watch tvk_conn_fd() for
+ * tvk_conn_wants() (TVK_WANT_READ | TVK_WANT_WRITE), wake up by tvk_conn_deadline() (tvk_now_ms()
+ * time, -1 = none: request deadlines and the WebSocket's timers), then call
+ * tvk_conn_next_event(c, &ev, 0) until it returns 0. -1 / 0 when not connected. */
+int tvk_conn_fd(const tvk_conn *c);
+int tvk_conn_wants(const tvk_conn *c);
+int64_t tvk_conn_deadline(const tvk_conn *c);
+
 /* Callback: return non-zero to stop tvk_conn_run. */
 typedef int (*tvk_event_fn)(void *user, const tvk_event *ev);
 /* Delivers events to fn until timeout_ms passes (-1 = no limit), fn returns non-zero, or the

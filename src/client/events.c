@@ -146,3 +146,28 @@ int tvk_conn_run(tvk_conn *c, int timeout_ms, tvk_event_fn fn, void *user)
         if (fn(user, &ev)) return 1;
     }
 }
+
+int tvk_conn_fd(const tvk_conn *c)
+{
+    return c && c->ws && c->state == TVK_CONN_CONNECTED ? tvk_ws_fd(c->ws) : -1;
+}
+
+int tvk_conn_wants(const tvk_conn *c)
+{
+    return c && c->ws && c->state == TVK_CONN_CONNECTED ? tvk_ws_wants(c->ws) : 0;
+}
+
+int64_t tvk_conn_deadline(const tvk_conn *c)
+{
+    if (!c) return -1;
+    int64_t d = c->ws && c->state == TVK_CONN_CONNECTED ? tvk_ws_deadline(c->ws) : -1;
+    for (const tvk_series *s = c->series; s; s = s->next)
+        if (s->state == TVK_SERIES_LOADING && s->deadline > 0 && (d < 0 || s->deadline < d))
+            d = s->deadline;
+    for (const tvk_quotes *q = c->quotes; q; q = q->next)
+        for (size_t i = 0; i < q->ne; i++) {
+            int64_t e = q->e[i]->deadline;
+            if (q->e[i]->pub.status == TVK_QUOTE_PENDING && e > 0 && (d < 0 || e < d)) d = e;
+        }
+    return d;
+}

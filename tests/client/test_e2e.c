@@ -4,6 +4,7 @@
  * with what the sim logged. argv[1] = the tvkit-sim binary. */
 #define _GNU_SOURCE
 #include <math.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -709,6 +710,49 @@ static void test_pipelined_series(void **st)
     simproc_stop(&s);
 }
 
+/* ---------------------------------------------------------------- caller's event loop */
+
+static void test_event_loop(void **st)
+{
+    (void)st;
+    simproc s;
+    start_sim(&s, NULL);
+    tvk_conn *c = connect_to(&s, 0);
+    tvk_series_req r;
+    tvk_series_req_init(&r);
+    r.symbol = "NASDAQ:GOOGL";
+    r.interval = "1D";
+    r.count = 6000;
+    tvk_series *se;
+    assert_int_equal(tvk_series_open(c, &r, &se), 0);
+    int got = 0, polls = 0;
+    int64_t end = tvk_now_ms() + 20000;
+    while (!got && tvk_now_ms() < end) {
+        int fd = tvk_conn_fd(c);
+        assert_true(fd >= 0);
+        int w = tvk_conn_wants(c);
+        struct pollfd p = {
+            fd, (short)((w & TVK_WANT_READ ? POLLIN : 0) | (w & TVK_WANT_WRITE ? POLLOUT : 0)), 0};
+        int64_t d = tvk_conn_deadline(c), now = tvk_now_ms();
+        int wait = d < 0 ? 1000 : d <= now ? 0 : (int)(d - now < 1000 ? d - now : 1000);
+        assert_true(poll(&p, 1, wait) >= 0);
+        polls++;
+        tvk_event ev;
+        int rc;
+        while ((rc = tvk_conn_next_event(c, &ev, 0)) > 0) {
+            assert_int_equal(ev.type, TVK_EV_HISTORY);
+            assert_int_equal(ev.nbars, 6000);
+            got = 1;
+        }
+        assert_true(rc >= 0);
+    }
+    assert_int_equal(got, 1);
+    assert_true(polls >= 2);
+    tvk_series_close(se);
+    tvk_conn_free(c);
+    simproc_stop(&s);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -722,6 +766,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_history_ended), cmocka_unit_test(test_history_range),
         cmocka_unit_test(test_errors),        cmocka_unit_test(test_bar_close),
         cmocka_unit_test(test_quotes_50),     cmocka_unit_test(test_pipelined_series),
+        cmocka_unit_test(test_event_loop),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
