@@ -17,6 +17,8 @@ int tvk_ws_poll(tvk_ws *ws, int timeout_ms)
         if (wait < 0 || until < wait) wait = until > 0x7fffffff ? 0x7fffffff : (int)until;
     }
     int w = tvk_ws_wants(ws);
+    /* nothing to wait for (receive queue full, nothing to send, no timer): do not block */
+    if (w == 0 && d < 0 && wait < 0) return 0;
     struct pollfd p = {
         ws->fd, (short)((w & TVK_WANT_READ ? POLLIN : 0) | (w & TVK_WANT_WRITE ? POLLOUT : 0)), 0};
     int n = poll(&p, p.fd >= 0 ? 1 : 0, wait);

@@ -550,6 +550,86 @@ static void test_server_header_limit(void **state)
     tu_pump_free(&p);
 }
 
+static void test_server_pings_dead_client(void **state)
+{
+    (void)state;
+    int port;
+    tu_pump p;
+    tvk_ws_server_opts so;
+    tvk_ws_server_opts_init(&so);
+    so.ping_interval_ms = 100;
+    so.ping_timeout_ms = 200;
+    tu_pump_init(&p, tu_listen(&port), &so);
+    int fd = raw_connect(port);
+    const char req[] = "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                       "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                       "Sec-WebSocket-Version: 13\r\n\r\n";
+    assert_int_equal(write(fd, req, sizeof req - 1), (ssize_t)(sizeof req - 1));
+    /* the client completes the handshake and then never answers the pings */
+    int64_t t0 = tvk_now_ms();
+    assert_true(tu_pump_until(&p, srv_closed, &p, 5000));
+    int64_t el = tvk_now_ms() - t0;
+    assert_int_equal(tvk_ws_error(p.srv[0]), TVK_EPING_TIMEOUT);
+    assert_true(el >= 280 && el < 2000);
+    char buf[512] = "";
+    assert_true(read(fd, buf, sizeof buf - 1) > 0);
+    assert_non_null(strstr(buf, "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo="));
+    close(fd);
+    tu_pump_free(&p);
+}
+
+static void test_abort(void **state)
+{
+    (void)state;
+    env e;
+    tvk_ws_server_opts so;
+    tvk_ws_server_opts_init(&so);
+    tvk_ws_opts co;
+    tvk_ws_opts_init(&co);
+    open_pair(&e, &so, &co);
+    tvk_ws_abort(e.p.srv[0]);
+    assert_int_equal(tvk_ws_get_state(e.p.srv[0]), TVK_WS_CLOSED);
+    assert_int_equal(tvk_ws_fd(e.p.srv[0]), -1);
+    assert_true(tu_pump_until(&e.p, client_closed, &e, 5000));
+    assert_int_equal(tvk_ws_error(e.c), TVK_ECLOSED);
+    assert_non_null(strstr(tvk_ws_errmsg(e.c), "without a close frame"));
+    env_free(&e);
+}
+
+static int check_headers(void *user, const tvk_http_request *req, int *retry_after)
+{
+    (void)user, (void)retry_after;
+    int ua = 0, pragma = 0, extra = 0, origin = 0;
+    for (size_t i = 0; i < req->nheaders; i++) {
+        const tvk_header *h = &req->headers[i];
+        if (strcmp(h->name, "User-Agent") == 0) ua += strcmp(h->value, "tvkit-test/1") == 0;
+        if (strcmp(h->name, "Pragma") == 0) pragma++;
+        if (strcmp(h->name, "X-Test") == 0) extra += strcmp(h->value, "yes") == 0;
+        if (strcmp(h->name, "Origin") == 0) origin++;
+        if (strcmp(h->name, "Host") == 0) assert_non_null(strstr(h->value, "127.0.0.1:"));
+    }
+    return ua == 1 && pragma == 0 && extra == 1 && origin == 1 ? 101 : 400;
+}
+
+static void test_header_overrides(void **state)
+{
+    (void)state;
+    env e;
+    tvk_ws_server_opts so;
+    tvk_ws_server_opts_init(&so);
+    so.on_upgrade = check_headers;
+    tvk_ws_opts co;
+    tvk_ws_opts_init(&co);
+    tvk_header hs[] = {{"user-agent", "tvkit-test/1"},
+                       {"Pragma", NULL},
+                       {"X-Test", "yes"},
+                       {"Host", "ignored.example"}};
+    co.headers = hs;
+    co.nheaders = 4;
+    open_pair(&e, &so, &co);
+    env_free(&e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -565,6 +645,9 @@ int main(void)
         cmocka_unit_test(test_server_bad_request),
         cmocka_unit_test(test_server_handshake_timeout),
         cmocka_unit_test(test_server_header_limit),
+        cmocka_unit_test(test_server_pings_dead_client),
+        cmocka_unit_test(test_abort),
+        cmocka_unit_test(test_header_overrides),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
