@@ -1,0 +1,437 @@
+#!/usr/bin/env bash
+# End-to-end tests of the tvkit command against a tvkit-sim started here on a free loopback port.
+# usage: e2e.sh CASE TVKIT TVKIT_SIM PYTHON3 SOURCE_DIR
+# Each CASE is one ctest test (cli_<case>). Every wait has a deadline; the sim is always stopped.
+set -u
+CASE=$1 TVKIT=$2 SIM=$3 PY=$4 SRC=$5
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/tvkit-cli-e2e.XXXXXX")
+SIM_PID=
+cleanup() {
+    if [ -n "$SIM_PID" ]; then
+        kill "$SIM_PID" 2>/dev/null
+        wait "$SIM_PID" 2>/dev/null
+    fi
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+fail() {
+    echo "FAIL [$CASE]: $*" >&2
+    for f in "$TMP"/err "$TMP"/sim.err; do
+        [ -s "$f" ] && { echo "--- $f:" >&2; head -c 3000 "$f" >&2; echo >&2; }
+    done
+    exit 1
+}
+
+# start_sim [sim options...]: sets URL (and PORT); waits for the ready line (deadline 10 s).
+start_sim() {
+    "$SIM" --port 0 -q "$@" >"$TMP/sim.out" 2>"$TMP/sim.err" &
+    SIM_PID=$!
+    local deadline=$((SECONDS + 10)) line=
+    while :; do
+        line=$(sed -n 's/^listening //p' "$TMP/sim.out")
+        [ -n "$line" ] && break
+        kill -0 "$SIM_PID" 2>/dev/null || fail "tvkit-sim exited before it was ready"
+        [ $SECONDS -ge $deadline ] && fail "tvkit-sim not ready within 10 s"
+        sleep 0.05
+    done
+    URL=$line
+    PORT=${URL#ws://127.0.0.1:}
+    PORT=${PORT%%/*}
+}
+
+stop_sim() {
+    kill "$SIM_PID" 2>/dev/null
+    wait "$SIM_PID" 2>/dev/null
+    SIM_PID=
+}
+
+# run EXPECTED_STATUS tvkit-args...: stdout in $TMP/out, stderr in $TMP/err.
+run() {
+    local want=$1
+    shift
+    timeout 60 "$TVKIT" "$@" >"$TMP/out" 2>"$TMP/err"
+    local got=$?
+    [ "$got" = "$want" ] || fail "tvkit $* exited $got, expected $want"
+}
+
+# Python checks read the file given as argv[1].
+py() { "$PY" - "$@" || fail "check failed (see above)"; }
+
+case_help() {
+    run 0 --help
+    for w in history stream quotes decode record --url --token --proxy --ca-file --insecure \
+        --no-compress --timeout -v -q --version TVKIT_AUTH_TOKEN "Exit status"; do
+        grep -q -e "$w" "$TMP/out" || fail "tvkit --help does not mention $w"
+    done
+    run 0 --version
+    grep -q '^tvkit [0-9]' "$TMP/out" || fail "--version printed: $(cat "$TMP/out")"
+    declare -A opts=(
+        [history]="-i --interval -n --count --from --to -f --format -o --output --epoch --adjustment --session --currency --help --url --timeout"
+        [stream]="-i --interval --count --duration --epoch --adjustment --session --currency --help --url --timeout"
+        [quotes]="--count --duration --help --url --timeout"
+        [record]="FILE COMMAND --help"
+        [decode]="FILE")
+    for c in history stream quotes record decode; do
+        run 0 "$c" --help
+        for o in ${opts[$c]}; do
+            grep -q -e "$o" "$TMP/out" || fail "tvkit $c --help does not document $o"
+        done
+    done
+    # -h works everywhere too, and help goes to stdout.
+    run 0 history -h
+    [ -s "$TMP/out" ] || fail "tvkit history -h printed nothing on stdout"
+}
+
+case_usage() {
+    # Nothing listens on the URL's port: a usage error must be reported before connecting
+    # (status 2, not 3).
+    start_sim
+    stop_sim
+    local u="--url ws://127.0.0.1:$PORT/socket.io/websocket"
+    local bad=(
+        ""
+        "nosuchcommand"
+        "--nosuchoption history NASDAQ:AAPL -i 1D -n 1"
+        "history NASDAQ:AAPL -n 1"
+        "history NASDAQ:AAPL -i 7X -n 1"
+        "history NASDAQ:AAPL -i 1441 -n 1"
+        "history AAPL -i 1D -n 1"
+        "history -i 1D -n 1"
+        "history NASDAQ:AAPL -i 1D"
+        "history NASDAQ:AAPL -i 1D -n 0"
+        "history NASDAQ:AAPL -i 1D -n abc"
+        "history NASDAQ:AAPL -i 1D -n 5 --from 2024-01-01"
+        "history NASDAQ:AAPL -i 1D --to 2024-01-01"
+        "history NASDAQ:AAPL -i 1D --from 2024-13-01"
+        "history NASDAQ:AAPL -i 1D --from 2023-02-29"
+        "history NASDAQ:AAPL -i 1D --from yesterday"
+        "history NASDAQ:AAPL -i 1D --from 2024-02-01 --to 2024-01-01"
+        "history NASDAQ:AAPL -i 1D -n 5 -f xml"
+        "history NASDAQ:AAPL -i 1D -n 5 --adjustment weird"
+        "history NASDAQ:AAPL -i 1D -n 5 --session night"
+        "history NASDAQ:AAPL -i 1D -n 5 --currency usd"
+        "history NASDAQ:AAPL -i 1D -n 5 --timeout 0"
+        "history NASDAQ:AAPL -i 1D -n 5 --bogus"
+        "history NASDAQ:AAPL -i"
+        "stream NASDAQ:AAPL"
+        "stream NASDAQ:AAPL -i 1 --count 0"
+        "stream NASDAQ:AAPL -i 1 --duration soon"
+        "quotes"
+        "quotes NASDAQ:AAPL --count -1"
+        "quotes NASDAQ:AAPL --timeout abc"
+        "record"
+        "record $TMP/x.txt"
+        "record $TMP/x.txt decode"
+        "--timeout"
+    )
+    for args in "${bad[@]}"; do
+        # shellcheck disable=SC2086
+        run 2 $u $args
+        [ -s "$TMP/err" ] || fail "tvkit $args: no message on stderr"
+        [ -s "$TMP/out" ] && fail "tvkit $args: wrote to stdout: $(head -c 200 "$TMP/out")"
+        grep -q "cannot connect" "$TMP/err" && fail "tvkit $args: tried to connect"
+    done
+    [ -e "$TMP/x.txt" ] && fail "record created its file on a usage error"
+    # The messages name the problem.
+    run 2 $u history NASDAQ:AAPL -i 1D --from 2024-13-01
+    grep -q "month" "$TMP/err" || fail "bad month message: $(cat "$TMP/err")"
+    run 2 $u history NASDAQ:AAPL -i 7X -n 1
+    grep -q "7X" "$TMP/err" || fail "bad interval message: $(cat "$TMP/err")"
+    run 2 $u history AAPL -i 1D -n 1
+    grep -q "AAPL" "$TMP/err" || fail "bad symbol message: $(cat "$TMP/err")"
+}
+
+case_history() {
+    start_sim
+    local u="--url $URL"
+    # 20,000 daily bars, paged: CSV by default on a pipe, sorted and unique.
+    run 0 $u history NASDAQ:AAPL -i 1D -n 20000
+    py "$TMP/out" <<'EOF'
+import sys, csv, datetime
+rows = list(csv.reader(open(sys.argv[1])))
+assert rows[0] == ["symbol","time","open","high","low","close","volume"], rows[0]
+rows = rows[1:]
+assert len(rows) == 20000, len(rows)
+ts = [datetime.datetime.strptime(r[1], "%Y-%m-%dT%H:%M:%SZ") for r in rows]
+assert all(a < b for a, b in zip(ts, ts[1:])), "not strictly increasing"
+for r in rows:
+    assert r[0] == "NASDAQ:AAPL"
+    o, h, l, c, v = map(float, r[2:])
+    assert l <= min(o, c) and h >= max(o, c), r
+EOF
+    cp "$TMP/out" "$TMP/big.csv"
+    # The newest 5 bars are the last 5 of the big download; JSONL and --epoch carry the same.
+    run 0 $u history NASDAQ:AAPL -i 1D -n 5 -f csv
+    [ "$(tail -n 5 "$TMP/big.csv")" = "$(tail -n +2 "$TMP/out")" ] || fail "-n 5 is not the tail of -n 20000"
+    run 0 $u history NASDAQ:AAPL -i 1D -n 5 -f jsonl --epoch
+    cp "$TMP/out" "$TMP/j"
+    py "$TMP/j" "$TMP/big.csv" <<'EOF'
+import sys, json, csv, calendar, time
+js = [json.loads(l) for l in open(sys.argv[1])]
+rows = list(csv.reader(open(sys.argv[2])))[-5:]
+assert len(js) == 5
+for j, r in zip(js, rows):
+    assert set(j) == {"symbol","time","open","high","low","close","volume"}, j
+    assert isinstance(j["time"], int)
+    assert j["time"] == calendar.timegm(time.strptime(r[1], "%Y-%m-%dT%H:%M:%SZ"))
+    assert [j[k] for k in ("open","high","low","close","volume")] == list(map(float, r[2:])), (j, r)
+EOF
+    run 0 $u history NASDAQ:AAPL -i 1D -n 3 -f csv --epoch
+    tail -n +2 "$TMP/out" | grep -qvE '^NASDAQ:AAPL,[0-9]+,' && fail "--epoch CSV: $(cat "$TMP/out")"
+    # -o FILE: nothing on stdout, the file holds the CSV.
+    run 0 $u history NASDAQ:AAPL -i 1D -n 5 -o "$TMP/o.csv"
+    [ -s "$TMP/out" ] && fail "-o wrote to stdout"
+    [ "$(tail -n 5 "$TMP/big.csv")" = "$(tail -n +2 "$TMP/o.csv")" ] || fail "-o file differs"
+    run 0 $u history NASDAQ:AAPL -i 1D -n 5 -o "$TMP/o.jsonl" -f jsonl
+    [ "$(wc -l <"$TMP/o.jsonl")" = 5 ] || fail "-o -f jsonl: $(cat "$TMP/o.jsonl")"
+    # Table: aligned, a header per symbol.
+    run 0 $u history NASDAQ:AAPL SP:SPX -i 1D -n 3 -f table
+    py "$TMP/out" <<'EOF'
+import sys
+lines = open(sys.argv[1]).read().split("\n")
+assert lines[0].split() == ["symbol","time","open","high","low","close","volume"], lines[0]
+assert lines[1].startswith("NASDAQ:AAPL  "), lines[1]
+assert lines[4] == "", lines[4]
+assert lines[5].split() == lines[0].split()
+assert all(l.startswith("SP:SPX ") for l in lines[6:9]), lines
+# right-aligned numbers: every data row of a block has the same length
+assert len({len(l) for l in lines[1:4]}) == 1 and len({len(l) for l in lines[6:9]}) == 1
+EOF
+    # An index has no volume: empty CSV field, null in JSON.
+    run 0 $u history SP:SPX -i 1D -n 4
+    [ "$(tail -n +2 "$TMP/out" | grep -c ',$')" = 4 ] || fail "SP:SPX volume not empty: $(cat "$TMP/out")"
+    run 0 $u history SP:SPX -i 1D -n 2 -f jsonl
+    [ "$(grep -c '"volume":null}' "$TMP/out")" = 2 ] || fail "SP:SPX JSON volume: $(cat "$TMP/out")"
+    # Several symbols over one connection, in the order given (more than the pipeline window).
+    local syms="NYSE:IBM NASDAQ:AAPL SP:SPX BINANCE:BTCUSDT FX:EURUSD NASDAQ:MSFT SIM:ZZZ NASDAQ:GOOGL"
+    # shellcheck disable=SC2086
+    run 0 $u history $syms -i 1D -n 7
+    [ "$(tail -n +2 "$TMP/out" | cut -d, -f1 | uniq | tr '\n' ' ')" = "$syms " ] ||
+        fail "order: $(tail -n +2 "$TMP/out" | cut -d, -f1 | uniq | tr '\n' ' ')"
+    [ "$(wc -l <"$TMP/out")" = 57 ] || fail "8 x 7 bars + header: $(wc -l <"$TMP/out")"
+    # The same bars as one symbol alone.
+    grep '^NASDAQ:AAPL,' "$TMP/out" >"$TMP/multi"
+    [ "$(tail -n 7 "$TMP/big.csv")" = "$(cat "$TMP/multi")" ] || fail "multi-symbol bars differ"
+}
+
+case_range() {
+    start_sim
+    local u="--url $URL"
+    run 0 $u history NYSE:IBM -i 60 -n 40 -f csv --epoch
+    tail -n +2 "$TMP/out" >"$TMP/all"
+    local from to
+    from=$(sed -n 10p "$TMP/all" | cut -d, -f2)
+    to=$(sed -n 30p "$TMP/all" | cut -d, -f2)
+    # [from, to) is exactly rows 10..29, by Unix seconds and by ISO dates.
+    run 0 $u history NYSE:IBM -i 60 --from "$from" --to "$to" -f csv --epoch
+    [ "$(tail -n +2 "$TMP/out")" = "$(sed -n 10,29p "$TMP/all")" ] || fail "range by seconds"
+    local fi ti
+    fi=$("$PY" -c "import time,sys; print(time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime($from)))")
+    ti=$("$PY" -c "import time,sys; print(time.strftime('%Y-%m-%dT%H:%M', time.gmtime($to)))")
+    run 0 $u history NYSE:IBM -i 60 --from "$fi" --to "$ti" -f csv --epoch
+    [ "$(tail -n +2 "$TMP/out")" = "$(sed -n 10,29p "$TMP/all")" ] || fail "range by ISO dates"
+    # --to defaults to now: the range from row 30 on ends with the newest bar.
+    run 0 $u history NYSE:IBM -i 60 --from "$to" -f csv --epoch
+    [ "$(tail -n 1 "$TMP/out")" = "$(tail -n 1 "$TMP/all")" ] || fail "--to default (now)"
+    [ "$(tail -n +2 "$TMP/out" | head -n 1)" = "$(sed -n 30p "$TMP/all")" ] || fail "--from only"
+    # Daily range with dates only.
+    run 0 $u history NASDAQ:AAPL -i 1D --from 2020-01-01 --to 2020-02-01
+    py "$TMP/out" <<'EOF'
+import sys, csv
+rows = list(csv.reader(open(sys.argv[1])))[1:]
+assert 15 <= len(rows) <= 23, len(rows)
+assert all("2020-01-01" <= r[1] < "2020-02-01" for r in rows), rows
+EOF
+    # A range with no bars is an error (status 1), not an empty success.
+    # (1970-01-03 was a Saturday: no daily bar of a stock.)
+    run 1 $u history NASDAQ:AAPL -i 1D --from 1970-01-03 --to 1970-01-04T12:00
+    grep -qi "no data" "$TMP/err" || fail "no-data message: $(cat "$TMP/err")"
+}
+
+case_stream() {
+    # A 1-minute bar closes every 0.1 s of wall time.
+    start_sim --speed 600 --update-ms 20
+    local u="--url $URL"
+    run 0 $u stream BINANCE:BTCUSDT -i 1 --count 60
+    cp "$TMP/out" "$TMP/s"
+    py "$TMP/s" <<'EOF'
+import sys, json
+ev = [json.loads(l) for l in open(sys.argv[1])]
+assert len(ev) == 60, len(ev)
+keys = ["event","symbol","time","open","high","low","close","volume"]
+closes = []
+for e in ev:
+    assert list(e) == keys, e
+    assert e["event"] in ("bar_update", "bar_close"), e
+    assert e["symbol"] == "BINANCE:BTCUSDT"
+    assert e["time"].endswith(":00Z"), e
+    assert e["low"] <= min(e["open"], e["close"]) and e["high"] >= max(e["open"], e["close"])
+    if e["event"] == "bar_close": closes.append(e["time"])
+assert closes, "no bar_close in 60 events"
+assert closes == sorted(set(closes)), closes
+EOF
+    run 0 $u stream BINANCE:BTCUSDT BINANCE:ETHUSDT -i 1 --count 40 --epoch
+    grep -q '"symbol":"BINANCE:ETHUSDT","time":[0-9]' "$TMP/out" || fail "second symbol / --epoch"
+    # --duration stops the stream (status 0).
+    run 0 $u stream BINANCE:BTCUSDT -i 1 --duration 0.5
+    [ -s "$TMP/out" ] || fail "--duration 0.5: no events"
+    # A symbol the server rejects: reported, the others go on, status 4.
+    run 4 $u stream NASDAQ:NOPE BINANCE:BTCUSDT -i 1 --duration 0.5
+    grep -q "NASDAQ:NOPE" "$TMP/err" || fail "rejected symbol not reported"
+    grep -q '"symbol":"BINANCE:BTCUSDT"' "$TMP/out" || fail "the good symbol stopped"
+    run 4 $u stream NASDAQ:NOPE -i 1
+}
+
+case_quotes() {
+    start_sim --update-ms 20
+    local u="--url $URL"
+    local syms="BINANCE:BTCUSDT BINANCE:ETHUSDT NASDAQ:AAPL NYSE:IBM FX:EURUSD"
+    # shellcheck disable=SC2086
+    run 0 $u quotes $syms --count 30
+    cp "$TMP/out" "$TMP/q"
+    py "$TMP/q" $syms <<'EOF'
+import sys, json
+qs = [json.loads(l) for l in open(sys.argv[1])]
+assert len(qs) == 30, len(qs)
+syms = sys.argv[2:]
+first = {}
+for q in qs:
+    assert q["status"] == "ok", q
+    assert q["symbol"] in syms, q
+    first.setdefault(q["symbol"], q)
+# every symbol's first snapshot is complete (merged: later lines carry every field too)
+assert set(first) == set(syms), first.keys()
+for q in qs:
+    for k in ("lp", "ch", "description", "exchange"):
+        assert k in q, (k, q)
+EOF
+    # shellcheck disable=SC2086
+    run 0 $u quotes $syms --duration 0.5
+    [ "$(wc -l <"$TMP/out")" -ge 5 ] || fail "--duration 0.5: $(wc -l <"$TMP/out") lines"
+    run 4 $u quotes NASDAQ:NOPE BINANCE:BTCUSDT --duration 0.5
+    grep -q '"symbol":"NASDAQ:NOPE","status":"error"' "$TMP/out" || fail "error line: $(head -c 300 "$TMP/out")"
+    grep -q '"symbol":"BINANCE:BTCUSDT","status":"ok"' "$TMP/out" || fail "good symbol stopped"
+    grep -q "NASDAQ:NOPE" "$TMP/err" || fail "no message for the rejected symbol"
+    run 4 $u quotes NASDAQ:NOPE
+}
+
+case_record() {
+    start_sim
+    local u="--url $URL"
+    run 0 $u record "$TMP/h.txt" history NASDAQ:AAPL -i 1D -n 12000 -o "$TMP/h.csv"
+    [ "$(wc -l <"$TMP/h.csv")" = 12001 ] || fail "recorded history output"
+    grep -q '^~m~[0-9]*~m~{"session_id"' "$TMP/h.txt" || fail "capture lacks the hello"
+    "$TVKIT" decode "$TMP/h.txt" >"$TMP/d" 2>"$TMP/err" || fail "decode of the capture failed"
+    py "$TMP/d" "$TMP/h.csv" <<'EOF'
+import sys, json
+pk = [json.loads(l) for l in open(sys.argv[1])]
+types = [p["type"] for p in pk]
+assert types[0] == "hello", types[:3]
+assert "symbol_resolved" in types and "series_completed" in types, set(types)
+bars = {b["t"] for p in pk if p["type"] == "timescale_update" for s in p["series"] for b in s["bars"]}
+assert len(bars) >= 12000, len(bars)
+EOF
+    run 0 $u record "$TMP/q.txt" quotes BINANCE:BTCUSDT NYSE:IBM --count 3
+    "$TVKIT" decode "$TMP/q.txt" >"$TMP/d" 2>"$TMP/err" || fail "decode of the quotes capture"
+    grep -q '"type":"qsd"' "$TMP/d" || fail "no qsd in the quotes capture"
+    # Global options after record, and the command's status passes through.
+    run 4 record $u "$TMP/bad.txt" history NASDAQ:NOPE -i 1D -n 2 --timeout 5
+    grep -q "symbol_error" "$TMP/bad.txt" || fail "capture of a rejected symbol"
+    run 1 $u record /nonexistent-dir/x.txt history NASDAQ:AAPL -i 1D -n 2
+}
+
+case_exit() {
+    # 3: connection refused (a port on which the sim listened, now closed).
+    start_sim
+    local port=$PORT
+    stop_sim
+    run 3 --url "ws://127.0.0.1:$port/socket.io/websocket" history NASDAQ:AAPL -i 1D -n 2
+    grep -q "cannot connect" "$TMP/err" || fail "refused message: $(cat "$TMP/err")"
+    run 3 --url "ws://127.0.0.1:$port/socket.io/websocket" quotes NASDAQ:AAPL
+    run 3 --url "ws://127.0.0.1:$port/socket.io/websocket" stream NASDAQ:AAPL -i 1
+    # 4: the server rejects the symbol (valid syntax, unknown to the server).
+    start_sim
+    run 4 --url "$URL" history NASDAQ:NOPE -i 1D -n 2
+    grep -q "NASDAQ:NOPE" "$TMP/err" || fail "rejected-symbol message: $(cat "$TMP/err")"
+    # Several symbols: the good ones are still written, the status says one failed.
+    run 4 --url "$URL" history NASDAQ:AAPL NASDAQ:NOPE NYSE:IBM -i 1D -n 2 --epoch
+    [ "$(tail -n +2 "$TMP/out" | cut -d, -f1 | tr '\n' ' ')" = "NASDAQ:AAPL NASDAQ:AAPL NYSE:IBM NYSE:IBM " ] ||
+        fail "partial output: $(cat "$TMP/out")"
+    stop_sim
+    # 5: the server stops answering (heartbeats go on) and the deadline passes.
+    start_sim --fault stall-after=1
+    run 5 --url "$URL" --timeout 1 history NASDAQ:AAPL -i 1D -n 2
+    grep -q "TVK_ETIMEDOUT" "$TMP/err" || fail "timeout message: $(cat "$TMP/err")"
+    run 5 --url "$URL" --timeout 0.5 quotes NASDAQ:AAPL
+    run 5 --url "$URL" --timeout 0.5 stream NASDAQ:AAPL -i 1
+    stop_sim
+    # 5: every answer takes longer than the deadline.
+    start_sim --latency 2000
+    run 5 --url "$URL" --timeout 0.5 history NASDAQ:AAPL -i 1D -n 2
+    stop_sim
+    # 3 or 4 for a protocol_error answer (the server rejected the request): 4.
+    start_sim --fault protocol-error=1
+    run 4 --url "$URL" history NASDAQ:AAPL -i 1D -n 2
+}
+
+case_tty() {
+    # On a terminal: the table by default, and a progress bar on stderr (cleared at the end).
+    start_sim
+    "$PY" - "$TVKIT" "$URL" <<'EOF' || fail "terminal run"
+import os, pty, sys, select, time
+tvkit, url = sys.argv[1], sys.argv[2]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(tvkit, [tvkit, "--url", url, "history", "NASDAQ:AAPL", "NYSE:IBM", "-i", "1D", "-n", "20000"])
+out = b""
+deadline = time.time() + 60
+while time.time() < deadline:
+    r, _, _ = select.select([fd], [], [], 1)
+    if not r: continue
+    try: chunk = os.read(fd, 65536)
+    except OSError: break
+    if not chunk: break
+    out += chunk
+_, st = os.waitpid(pid, 0)
+assert os.WEXITSTATUS(st) == 0, st
+text = out.decode()
+assert "symbol       time" in text or "symbol  " in text, text[:300]
+assert "NASDAQ:AAPL  " in text and "NYSE:IBM  " in text
+assert "%" in text and "bars" in text and "\x1b[K" in text, "no progress bar"
+assert "," not in text.split("\n")[1], "CSV on a terminal"
+EOF
+}
+
+case_man() {
+    local page="$SRC/docs/tvkit.1"
+    [ -f "$page" ] || fail "no $page"
+    local warn
+    if command -v man >/dev/null; then
+        warn=$(MANWIDTH=80 LC_ALL=C.UTF-8 man --warnings -E UTF-8 -l "$page" 2>&1 >/dev/null)
+    elif command -v groff >/dev/null; then
+        warn=$(groff -man -ww -z "$page" 2>&1)
+    elif command -v nroff >/dev/null; then
+        warn=$(nroff -man -ww "$page" 2>&1 >/dev/null)
+    else
+        echo "SKIP [$CASE]: neither man, groff nor nroff is installed"
+        exit 0
+    fi
+    [ -z "$warn" ] || fail "docs/tvkit.1 renders with warnings: $warn"
+    # Every option of every --help is documented in the man page.
+    local text
+    text=$(MANWIDTH=200 man -l "$page" 2>/dev/null || nroff -man "$page")
+    for c in "" history stream quotes record; do
+        # shellcheck disable=SC2086
+        "$TVKIT" $c --help | grep -oE '(^| )--?[a-z][a-z-]*' | sed 's/^ //' | sort -u |
+            while read -r o; do
+                grep -qe "$o" <<<"$text" || { echo "man page lacks $o (from tvkit $c --help)"; exit 1; }
+            done || fail "man page incomplete"
+    done
+    for s in "Exit status\|EXIT STATUS" TVKIT_AUTH_TOKEN https_proxy EXAMPLES; do
+        grep -qi "$s" <<<"$text" || fail "man page lacks $s"
+    done
+}
+
+"case_$CASE"
+echo "PASS [$CASE]"
