@@ -558,15 +558,17 @@ int tvk_json_int64(const tvk_json *j, int tok, int64_t *v)
     int neg = *q == '-';
     q += neg;
     uint64_t acc = 0;
+    int overflow = 0;
     while (q < end && (unsigned)(*q - '0') <= 9) {
         unsigned d = (unsigned)(*q - '0');
-        /* Too many digits for an integer, but a fraction or exponent may still bring the
-         * value into range ("100000000000000000000e-10"): the double path decides. */
-        if (acc > (UINT64_MAX - d) / 10) break;
+        if (acc > (UINT64_MAX - d) / 10) {
+            overflow = 1; /* "100000000000000000000e-10" may still be an int64: see below */
+            break;
+        }
         acc = acc * 10 + d;
         q++;
     }
-    if (q == end) {
+    if (q == end && !overflow) {
         if (neg ? acc > (uint64_t)INT64_MAX + 1 : acc > (uint64_t)INT64_MAX) return TVK_ENUMBER;
         *v = neg ? (int64_t)(0 - acc) : (int64_t)acc;
         return 0;

@@ -206,6 +206,21 @@ static void test_wire_json_accessors(void **state)
     assert_true(iv == 1728013500);
     assert_int_equal(tvk_json_int64(j, tvk_json_member(j, 0, "f"), &iv), TVK_ENUMBER);
     assert_int_equal(tvk_json_int64(j, m, &iv), TVK_ESHAPE);
+    /* Digits that overflow on their own but an exponent brings back into range. */
+    tvk_json *k = tvk_json_new();
+    assert_int_equal(parse(k, "[100000000000000000000e-10,-99999999999999999999999e-5,"
+                              "18446744073709551616,1e-400,123456789012345678901234567890.5e-20]"),
+                     0);
+    assert_int_equal(tvk_json_int64(k, 1, &iv), 0);
+    assert_true(iv == 10000000000LL);
+    /* -999999999999999999.99 has no double of its own: it is -1e18, an integer. */
+    assert_int_equal(tvk_json_int64(k, 2, &iv), 0);
+    assert_true(iv == -1000000000000000000LL);
+    assert_int_equal(tvk_json_int64(k, 3, &iv), TVK_ENUMBER);
+    assert_int_equal(tvk_json_int64(k, 4, &iv), 0);
+    assert_true(iv == 0);
+    assert_int_equal(tvk_json_int64(k, 5, &iv), TVK_ENUMBER); /* 1234567890.12345... */
+    tvk_json_free(k);
     double d;
     assert_int_equal(tvk_json_double(j, tvk_json_member(j, 0, "f"), &d), 0);
     assert_true(d == 1.5);
