@@ -15,6 +15,7 @@
 
 #define TVK_WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 #define TVK_OBUF_CAP (64 * 1024) /* socket-side write buffer: wslay output lands here */
+#define TVK_FLUSH_AT (16 * 1024) /* send_text writes at once only from this much queued */
 #define TVK_IBUF_CAP (64 * 1024) /* socket-side read buffer: wslay asks for 4 KiB at a time */
 
 /* A parsed ws://, wss:// or http:// (proxy) URL. */

@@ -622,8 +622,9 @@ static int can_read(const tvk_ws *ws)
     return ws->wctx && wslay_event_want_read(ws->wctx) && ws->qbytes <= ws->max_message;
 }
 
-/* Sends what wslay has queued, then our buffer; EAGAIN is not an error. */
-static int pump_out(tvk_ws *ws)
+/* Sends what wslay has queued, then our buffer; EAGAIN is not an error. With lazy, a small
+ * remainder waits in the buffer for on_writable, so a burst of sends shares one write. */
+static int pump_out_lazy(tvk_ws *ws, int lazy)
 {
     if (wslay_event_want_write(ws->wctx)) {
         int r = wslay_event_send(ws->wctx);
@@ -631,8 +632,14 @@ static int pump_out(tvk_ws *ws)
         if (r == WSLAY_ERR_NOMEM) return tvk_ws_fail(ws, TVK_ENOMEM, "WebSocket: out of memory");
         if (r != 0) return tvk_ws_fail(ws, TVK_EIO, "WebSocket: send failed (%d)", r);
     }
+    if (lazy && ws->olen - ws->ooff < TVK_FLUSH_AT) return 0;
     int r = tvk_net_io_flush(ws);
     return r == TVK_EAGAIN ? 0 : r;
+}
+
+static int pump_out(tvk_ws *ws)
+{
+    return pump_out_lazy(ws, 0);
 }
 
 /* Finishes a peer error: the close frame goes out if the socket takes it now, then we drop. */
@@ -891,7 +898,7 @@ int tvk_ws_send_text(tvk_ws *ws, const char *data, size_t len)
     if (r != 0) return TVK_ESTATE;
     ws->info.messages_out++;
     if (ws->in_recv) return 0; /* on_readable sends it when wslay_event_recv returns */
-    r = pump_out(ws);
+    r = pump_out_lazy(ws, 1);
     return r == TVK_EAGAIN ? 0 : r;
 }
 
