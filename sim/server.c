@@ -278,15 +278,17 @@ static void check_faults(sim_conn *c)
     if (f->garbage_after == n) send_fault_message(c, "garbage");
     if (f->bad_length_after == n) send_fault_message(c, "bad-length");
     if (f->oversize_after == n) send_fault_message(c, "oversize");
-    if (f->stall_after == n && !c->stalled) {
+    if (f->stall_after >= 0 && n >= f->stall_after && !c->stalled) {
         sim_conn_flush(c);
         c->stalled = 1;
     }
-    if (f->silent_after == n && !c->silent) {
+    if (f->silent_after >= 0 && n >= f->silent_after && !c->silent) {
         sim_conn_flush(c);
         c->silent = 1;
     }
-    if ((f->close_every == n || (c->first && f->close_after == n)) && !c->closing) {
+    if (((f->close_every >= 0 && n >= f->close_every) ||
+         (c->first && f->close_after >= 0 && n >= f->close_after)) &&
+        !c->closing) {
         sim_conn_flush(c);
         c->closing = 1;
         logf_(c->srv, "connection %d: fault: closing after %" PRId64 " packets", c->id, n);
@@ -379,9 +381,15 @@ static void handle_packet(sim_conn *c, const tvk_msg *m)
     /* set_auth_token, set_locale, studies, replay_*, unknown methods: no answer. */
 }
 
+static void conn_opened(sim_conn *c, int64_t now);
+
 static void on_message(void *user, const char *data, size_t len)
 {
     sim_conn *c = user;
+    if (c->dead) return;
+    /* The client's first message can arrive in the same read that completed the upgrade:
+     * the hello must still go out first. */
+    if (!c->opened) conn_opened(c, tvk_now_ms());
     if (c->dead) return;
     if (tvk_reader_feed(c->rd, data, len) < 0) {
         tvk_msg m;

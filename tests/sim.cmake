@@ -21,3 +21,4 @@ function(tvk_sim_test name src)
 endfunction()
 
 tvk_sim_test(protocol test_protocol.c)
+tvk_sim_test(faults test_faults.c)

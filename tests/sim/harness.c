@@ -15,6 +15,27 @@
 
 extern char **environ;
 
+/* Sims still running: killed at exit, so that a failed assertion (which skips hs_stop) leaves
+ * no process holding the test's output pipes open. */
+static pid_t live[64];
+
+static void kill_live(void)
+{
+    for (size_t i = 0; i < sizeof live / sizeof live[0]; i++)
+        if (live[i] > 0) kill(live[i], SIGKILL);
+}
+
+static void track(pid_t pid, int add)
+{
+    static int registered;
+    if (!registered && atexit(kill_live) == 0) registered = 1;
+    for (size_t i = 0; i < sizeof live / sizeof live[0]; i++)
+        if (add ? live[i] == 0 : live[i] == pid) {
+            live[i] = add ? pid : 0;
+            return;
+        }
+}
+
 static const char *sim_bin(void)
 {
     const char *b = getenv("TVK_SIM_BIN");
@@ -31,7 +52,7 @@ static pid_t spawn_sim(const char *const *args, int with_port, int *outfd)
         argv[n++] = "--port";
         argv[n++] = "0";
         argv[n++] = "--max-lifetime";
-        argv[n++] = "300";
+        argv[n++] = "120";
     }
     for (int i = 0; args && args[i] && n < 62; i++)
         argv[n++] = args[i];
@@ -75,6 +96,7 @@ int hs_start(hs_sim *s, const char *const *args)
     memset(s, 0, sizeof *s);
     s->pid = spawn_sim(args, 1, &fd);
     if (s->pid < 0) return -1;
+    track(s->pid, 1);
     char line[512];
     size_t ll = 0;
     int64_t end = tvk_now_ms() + 10000;
@@ -114,7 +136,18 @@ int hs_stop(hs_sim *s)
         kill(s->pid, SIGKILL);
         st = wait_exit(s->pid, 5000);
     }
+    track(s->pid, 0);
     s->pid = 0;
+    return st;
+}
+
+int hs_wait_exit(hs_sim *s, int ms)
+{
+    int st = wait_exit(s->pid, ms);
+    if (st != -2) {
+        track(s->pid, 0);
+        s->pid = 0;
+    }
     return st;
 }
 

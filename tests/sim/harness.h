@@ -21,6 +21,8 @@ typedef struct hs_sim {
 int hs_start(hs_sim *s, const char *const *args);
 /* SIGTERM, then waits (deadline 5 s, then SIGKILL). Returns the exit status, or -1. */
 int hs_stop(hs_sim *s);
+/* Waits up to ms for the sim to exit by itself: its exit status, or -2 on timeout. */
+int hs_wait_exit(hs_sim *s, int ms);
 /* Runs the sim binary with args and no network, capturing stdout into out (NUL-terminated);
  * returns the exit status. */
 int hs_run(const char *const *args, char *out, size_t cap);

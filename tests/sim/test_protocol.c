@@ -144,7 +144,7 @@ static void test_origin_403(void **st)
     tvk_ws_get_info(c.ws, &info);
     assert_int_equal(info.http_status, 403);
     hs_close(&c);
-    hs_stop(&s);
+    assert_int_equal(hs_stop(&s), 0);
 }
 
 static void test_paging_limits(void **st)
@@ -178,7 +178,7 @@ static void test_paging_limits(void **st)
     assert_int_equal(pg.nbars, 0);
     assert_string_equal(pg.data_completed, "end");
     hs_close(&c);
-    hs_stop(&s);
+    assert_int_equal(hs_stop(&s), 0);
 }
 
 static void test_index_without_volume(void **st)
@@ -195,7 +195,7 @@ static void test_index_without_volume(void **st)
     assert_int_equal(pg.nbars, 100);
     assert_int_equal(pg.five_values, 100);
     hs_close(&c);
-    hs_stop(&s);
+    assert_int_equal(hs_stop(&s), 0);
 }
 
 /* Same seed, same clock: two connections (a reconnect) see identical bars; another seed does
@@ -225,7 +225,7 @@ static void test_shared_market(void **st)
         assert_true(pa.close[i] == pb.close[i - shift]);
     }
     hs_close(&b);
-    hs_stop(&s);
+    assert_int_equal(hs_stop(&s), 0);
     const char *args2[] = {"--start", START, "--seed", "12", NULL};
     assert_int_equal(hs_start(&s2, args2), 0);
     connect_ok(&s2, &b);
@@ -236,7 +236,7 @@ static void test_shared_market(void **st)
         same += pa.close[i] == pb.close[i];
     assert_true(same < 100);
     hs_close(&b);
-    hs_stop(&s2);
+    assert_int_equal(hs_stop(&s2), 0);
 }
 
 static void expect_error(hs_client *c, const char *name, const char *reason)
@@ -309,7 +309,7 @@ static void test_errors(void **st)
     assert_int_equal(hs_send(&c, "resolve_symbol", "[\"cs_sym\",\"x\",\"NASDAQ:AAPL\"]"), 0);
     assert_int_equal(hs_wait(&c, "protocol_error", &m, WAIT), 1);
     hs_close(&c);
-    hs_stop(&s);
+    assert_int_equal(hs_stop(&s), 0);
 }
 
 static void test_range(void **st)
@@ -360,7 +360,7 @@ static void test_range(void **st)
     assert_int_equal(finals[0], 0);
     assert_int_equal(finals[1], 1);
     hs_close(&c);
-    hs_stop(&s);
+    assert_int_equal(hs_stop(&s), 0);
 }
 
 static int field_count(const tvk_msg *m, tvk_qsd *q, const char *name)
@@ -432,7 +432,7 @@ static void test_quotes(void **st)
         deltas++;
     }
     hs_close(&c);
-    hs_stop(&s);
+    assert_int_equal(hs_stop(&s), 0);
 }
 
 /* Live bars: du updates with lbs.bar_close_time, then a new bar by timescale_update. */
@@ -474,7 +474,7 @@ static void test_live(void **st)
     assert_true(du > 0);
     assert_true(newbar);
     hs_close(&c);
-    hs_stop(&s);
+    assert_int_equal(hs_stop(&s), 0);
 }
 
 static void test_heartbeats(void **st)
@@ -502,7 +502,7 @@ static void test_heartbeats(void **st)
     assert_true(rc < 0);
     assert_true(c.heartbeats >= 1);
     hs_close(&c);
-    hs_stop(&s);
+    assert_int_equal(hs_stop(&s), 0);
 }
 
 static void test_compression(void **st)
@@ -524,13 +524,13 @@ static void test_compression(void **st)
     assert_true(info.bytes_in * 2 < c.bytes); /* the bars arrived compressed */
     hs_close(&c);
     const char *args2[] = {"--start", START, "--no-compress", NULL};
-    hs_stop(&s);
+    assert_int_equal(hs_stop(&s), 0);
     assert_int_equal(hs_start(&s, args2), 0);
     connect_ok(&s, &c);
     tvk_ws_get_info(c.ws, &info);
     assert_int_equal(info.deflate, 0);
     hs_close(&c);
-    hs_stop(&s);
+    assert_int_equal(hs_stop(&s), 0);
 }
 
 int main(void)
