@@ -126,6 +126,8 @@ static int table(FILE *f, int epoch, int first, const char *symbol, const tvk_oh
             rc = tvk_buf_printf(&line, "  %*s", (int)w[k + 2], cell);
             cell += strlen(cell) + 1;
         }
+        while (!rc && line.len && line.data[line.len - 1] == ' ') /* blank volume */
+            line.len--;
         if (!rc) rc = tvk_buf_puts(&line, "\n");
         if (!rc && line.len > 65536) rc = flush_buf(f, &line);
     }

@@ -290,13 +290,14 @@ static void test_output_formats(void **st)
     assert_non_null(strstr(s, "\"time\":1704205800,"));
     free(s);
     s = render(CLI_FMT_TABLE, 0, 1, "SP:SPX", bars, 2);
-    /* Text columns left-aligned, numbers right-aligned, a missing volume blank. */
+    /* Text columns left-aligned, numbers right-aligned, a missing volume blank (and the line
+     * not padded after it). */
     assert_string_equal(s, "symbol  time                  open                 high    low       "
                            "close   volume\n"
                            "SP:SPX  2024-01-02 14:30:00  189.5               190.25    188      "
                            "189.75  1234567\n"
                            "SP:SPX  2024-01-03 14:30:00    0.1  0.30000000000000004  1e-07  "
-                           "12345678.9         \n");
+                           "12345678.9\n");
     free(s);
     /* A later table block is separated by a blank line; an empty block has just its header. */
     s = render(CLI_FMT_TABLE, 0, 0, "NYSE:IBM", bars, 0);
