@@ -753,6 +753,46 @@ static void test_event_loop(void **st)
     simproc_stop(&s);
 }
 
+/* ---------------------------------------------------------------- bad server data */
+
+static void test_bad_frames(void **st)
+{
+    (void)st;
+    static const char *faults[] = {"garbage=2", "bad-length=3"};
+    for (size_t k = 0; k < 2; k++) {
+        simproc s;
+        const char *extra[] = {"--fault", faults[k], NULL};
+        start_sim(&s, extra);
+        tvk_conn_opts o;
+        tvk_conn_opts_init(&o);
+        o.url = s.url;
+        o.proxy = "";
+        o.request_timeout_ms = 2000;
+        o.log = NULL;
+        tvk_conn *c = tvk_conn_new_opts(&o);
+        assert_int_equal(tvk_conn_connect(c), 0);
+        tvk_bars b;
+        /* a message that cannot be read is skipped (and counted); what it carried is lost, so
+         * the request either completes or times out, never crashes or hangs */
+        int64_t t0 = tvk_now_ms();
+        int rc = tvk_history(c, "NASDAQ:AAPL", "1D", 100, NULL, &b);
+        assert_true(rc == 0 || rc == TVK_ETIMEDOUT);
+        assert_true(tvk_now_ms() - t0 < 10000);
+        if (rc == 0) assert_int_equal(b.n, 100);
+        tvk_bars_free(&b);
+        tvk_conn_stats cst;
+        tvk_conn_get_stats(c, &cst);
+        assert_true(cst.parse_errors >= 1);
+        /* the connection is still usable */
+        rc = tvk_history(c, "NASDAQ:MSFT", "1D", 50, NULL, &b);
+        assert_int_equal(rc, 0);
+        assert_int_equal(b.n, 50);
+        tvk_bars_free(&b);
+        tvk_conn_free(c);
+        simproc_stop(&s);
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -766,7 +806,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_history_ended), cmocka_unit_test(test_history_range),
         cmocka_unit_test(test_errors),        cmocka_unit_test(test_bar_close),
         cmocka_unit_test(test_quotes_50),     cmocka_unit_test(test_pipelined_series),
-        cmocka_unit_test(test_event_loop),
+        cmocka_unit_test(test_event_loop),    cmocka_unit_test(test_bad_frames),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -649,6 +649,14 @@ static void test_history_errors(void **st)
 
     s = open_series(c, "NASDAQ:AAPL", "1D", 10, 0);
     feedf(c,
+          "{\"m\":\"timescale_update\",\"p\":[\"%s\",{\"sds_1\":{\"s\":[{\"i\":0,\"v\":[1,"
+          "\"x\"]}],\"t\":\"s1\"}},{}]}",
+          tvk_series_chart_session(s));
+    expect_error(c, s, TVK_ESHAPE, "malformed bar 1");
+    tvk_series_close(s);
+
+    s = open_series(c, "NASDAQ:AAPL", "1D", 10, 0);
+    feedf(c,
           "{\"m\":\"critical_error\",\"p\":[\"%s\",{\"error_code\":\"unauthorized_access\"},"
           "\"method: set_auth_token\"]}",
           tvk_series_chart_session(s));
