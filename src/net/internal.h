@@ -64,6 +64,9 @@ void tvk_pmd_free(tvk_pmd *p);
 /* Grows *buf to hold need bytes (+1 for a NUL), never beyond max+1. */
 int tvk_net_reserve(char **buf, size_t *cap, size_t need, size_t max);
 
+/* Offset of the first byte that is not valid UTF-8 (RFC 3629), or len when all is valid. */
+size_t tvk_net_utf8_check(const unsigned char *s, size_t len);
+
 /* HTTP helpers */
 int tvk_net_b64(const unsigned char *in, size_t len, char *out, size_t cap);
 void tvk_ws_accept_key(const char *key, char out[32]);
@@ -143,7 +146,7 @@ struct tvk_ws {
     char *msg;
     size_t mlen, mcap;
     uint64_t mwire;
-    int m_active, m_compressed, m_ctrl, m_fin, m_skip;
+    int m_active, m_compressed, m_ctrl, m_fin, m_text;
 
     tvk_rxnode *qhead, *qtail;
     size_t qbytes;

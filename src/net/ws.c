@@ -465,6 +465,7 @@ static void cb_frame_start(wslay_event_context_ptr ctx,
         ws->mlen = 0;
         ws->mwire = 0;
         ws->m_compressed = ws->pmd.on && wslay_get_rsv1(a->rsv);
+        ws->m_text = a->opcode == WSLAY_TEXT_FRAME;
         if (ws->m_compressed && tvk_pmd_inflate_begin(&ws->pmd) != 0) {
             peer_error(ws, TVK_ENOMEM, 1011, "inflate: out of memory");
             return;
@@ -561,6 +562,15 @@ static void cb_frame_end(wslay_event_context_ptr ctx, void *user)
         if (r) {
             peer_error(ws, r, r == TVK_EMSG_TOOBIG ? 1009 : 1007, "message %llu: %s",
                        (unsigned long long)ws->info.messages_in + 1, err);
+            return;
+        }
+        /* wslay checks UTF-8 of plain text messages only; inflated ones are checked here */
+        size_t bad =
+            ws->m_text ? tvk_net_utf8_check((const unsigned char *)ws->msg, ws->mlen) : ws->mlen;
+        if (bad < ws->mlen) {
+            peer_error(ws, TVK_EWS_PROTOCOL, 1007,
+                       "message %llu: invalid UTF-8 at byte %zu of a compressed text message",
+                       (unsigned long long)ws->info.messages_in + 1, bad);
             return;
         }
     }

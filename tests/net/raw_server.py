@@ -1,7 +1,8 @@
 """Misbehaving WebSocket servers for the net_* tests, on 127.0.0.1, port 0.
 
-Usage: raw_server.py MODE. Prints "ready port N", serves connections one after another until
-SIGTERM. Modes:
+Usage: raw_server.py [MODE]. Prints "ready port N" and serves each connection in a thread until
+SIGTERM. A request for the path /mode/<name> picks the mode per connection (one server process
+for a whole test program); otherwise MODE applies. Modes:
   403, 429        reject the upgrade (429 carries "Retry-After: 30")
   429date         429 with Retry-After as an HTTP-date 60 s ahead
   frag            deflate negotiated; a fragmented message with a ping between its frames, a
@@ -10,7 +11,8 @@ SIGTERM. Modes:
   truncated       half a 101 response, then close
   bigheader       a 101 whose header block is 64 KiB
   bigmsg          valid handshake, then a text frame that announces 64 MiB
-  bomb            deflate negotiated, then a compressed 64 MiB message (about 64 KiB on the wire)
+  bomb            deflate negotiated, then a compressed 16 MiB message (about 16 KiB on the wire)
+  badutf8z        deflate negotiated, then a compressed text message that is not UTF-8
   badrsv          no extension negotiated, then a frame with RSV1 set
   badopcode       valid handshake, then a frame with reserved opcode 3
   silent          valid handshake, then reads everything and never answers (no pongs)
@@ -23,6 +25,7 @@ import signal
 import socket
 import struct
 import sys
+import threading
 import time
 import zlib
 
@@ -37,7 +40,7 @@ def read_request(c):
             return None
         buf += d
     head = buf.split(b"\r\n\r\n", 1)[0].decode("latin-1")
-    headers = {}
+    headers = {":path": head.split(" ")[1] if " " in head else "/"}
     for line in head.split("\r\n")[1:]:
         k, _, v = line.partition(":")
         headers[k.strip().lower()] = v.strip()
@@ -106,6 +109,8 @@ def serve(mode, c):
     h = read_request(c)
     if h is None:
         return
+    if h[":path"].startswith("/mode/"):
+        mode = h[":path"][6:]
     if mode == "403":
         c.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 9\r\n\r\nforbidden")
     elif mode == "429":
@@ -141,7 +146,12 @@ def serve(mode, c):
         drain(c)
     elif mode == "bomb":
         z = zlib.compressobj(wbits=-15)
-        data = z.compress(b"0" * (64 << 20)) + z.flush(zlib.Z_SYNC_FLUSH)
+        data = z.compress(b"0" * (16 << 20)) + z.flush(zlib.Z_SYNC_FLUSH)
+        c.sendall(ok_101(h, "permessage-deflate") + frame(data[:-4], rsv1=True))
+        drain(c)
+    elif mode == "badutf8z":
+        z = zlib.compressobj(wbits=-15)
+        data = z.compress(b"ok \xed\xa0\x80 surrogate") + z.flush(zlib.Z_SYNC_FLUSH)
         c.sendall(ok_101(h, "permessage-deflate") + frame(data[:-4], rsv1=True))
         drain(c)
     elif mode == "badrsv":
@@ -169,24 +179,28 @@ def serve(mode, c):
                 data = zlib.decompressobj(wbits=-15).decompress(data + b"\x00\x00\xff\xff")
             c.sendall(frame(data, opcode=op))
     else:
-        sys.exit("unknown mode " + mode)
+        c.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
+
+
+def handle(mode, c):
+    try:
+        serve(mode, c)
+    except OSError:
+        pass
+    finally:
+        c.close()
 
 
 def main():
-    mode = sys.argv[1]
+    mode = sys.argv[1] if len(sys.argv) > 1 else "hello"
     signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
-    s.listen(8)
+    s.listen(16)
     print("ready port %d" % s.getsockname()[1], flush=True)
     while True:
         c, _ = s.accept()
-        try:
-            serve(mode, c)
-        except OSError:
-            pass
-        finally:
-            c.close()
+        threading.Thread(target=handle, args=(mode, c), daemon=True).start()
 
 
 if __name__ == "__main__":

@@ -12,14 +12,29 @@
 
 #include "util.h"
 
-static pid_t g_pid = -1, g_proxy = -1;
+/* One raw_server.py for the whole program; the request path picks the misbehaviour. */
+static pid_t g_raw = -1, g_proxy = -1;
+static int g_port;
+
+static int start_raw_server(void **state)
+{
+    (void)state;
+    g_raw = tu_spawn_script("TVK_PYTHON3", "raw_server.py", NULL, &g_port);
+    return g_raw > 0 ? 0 : -1;
+}
+
+static int stop_raw_server(void **state)
+{
+    (void)state;
+    tu_stop(g_raw);
+    return 0;
+}
 
 static int stop_servers(void **state)
 {
     (void)state;
-    tu_stop(g_pid);
     tu_stop(g_proxy);
-    g_pid = g_proxy = -1;
+    g_proxy = -1;
     unsetenv("http_proxy");
     unsetenv("https_proxy");
     unsetenv("HTTPS_PROXY");
@@ -27,19 +42,10 @@ static int stop_servers(void **state)
     return 0;
 }
 
-static int start_raw(const char *mode)
+static tvk_ws *client_path(const char *mode, tvk_ws_opts *o)
 {
-    int port = 0;
-    const char *args[] = {mode, NULL};
-    g_pid = tu_spawn_script("TVK_PYTHON3", "raw_server.py", args, &port);
-    assert_true(g_pid > 0);
-    return port;
-}
-
-static tvk_ws *client(int port, tvk_ws_opts *o)
-{
-    static char url[64];
-    snprintf(url, sizeof url, "ws://127.0.0.1:%d/", port);
+    static char url[96];
+    snprintf(url, sizeof url, "ws://127.0.0.1:%d/mode/%s", g_port, mode);
     o->url = url;
     tvk_ws *ws = tvk_ws_new(o);
     assert_non_null(ws);
@@ -49,9 +55,8 @@ static tvk_ws *client(int port, tvk_ws_opts *o)
 /* Connects to a raw_server mode; returns the handle after connect (or failure). */
 static tvk_ws *run_mode(const char *mode, tvk_ws_opts *o, int *rc)
 {
-    int port = start_raw(mode);
     if (!o->proxy) o->proxy = "";
-    tvk_ws *ws = client(port, o);
+    tvk_ws *ws = client_path(mode, o);
     *rc = tvk_ws_connect(ws);
     return ws;
 }
@@ -227,9 +232,18 @@ static void test_protocol_errors(void **state)
         tvk_ws *ws = run_mode(modes[i], &o, &rc);
         recv_until_error(ws, rc, TVK_EWS_PROTOCOL, "close 1002 sent");
         tvk_ws_free(ws);
-        tu_stop(g_pid);
-        g_pid = -1;
     }
+}
+
+static void test_bad_utf8_compressed(void **state)
+{
+    (void)state;
+    tvk_ws_opts o;
+    tvk_ws_opts_init(&o);
+    int rc;
+    tvk_ws *ws = run_mode("badutf8z", &o, &rc);
+    recv_until_error(ws, rc, TVK_EWS_PROTOCOL, "invalid UTF-8 at byte 3 of a compressed text");
+    tvk_ws_free(ws);
 }
 
 static void test_ping_timeout(void **state)
@@ -294,7 +308,6 @@ static int start_proxy(const char *auth)
 static void test_proxy(void **state)
 {
     (void)state;
-    int port = start_raw("hello");
     int pport = start_proxy("user:s3cret");
     char purl[128];
     tvk_ws_opts o;
@@ -306,7 +319,7 @@ static void test_proxy(void **state)
     tvk_ws_opts_init(&o);
     snprintf(purl, sizeof purl, "http://user:s3cret@127.0.0.1:%d", pport);
     o.proxy = purl;
-    tvk_ws *ws = client(port, &o);
+    tvk_ws *ws = client_path("hello", &o);
     int rc = tvk_ws_connect(ws);
     if (rc) fail_msg("via proxy: %s", tvk_ws_errmsg(ws));
     tvk_ws_get_info(ws, &in);
@@ -318,7 +331,7 @@ static void test_proxy(void **state)
     /* wrong credentials: the proxy's answer, named */
     snprintf(purl, sizeof purl, "http://user:wrong@127.0.0.1:%d", pport);
     o.proxy = purl;
-    ws = client(port, &o);
+    ws = client_path("hello", &o);
     rc = tvk_ws_connect(ws);
     expect_err(ws, rc, TVK_EPROXY, "407 Proxy Authentication Required");
     tvk_ws_free(ws);
@@ -328,7 +341,7 @@ static void test_proxy(void **state)
     setenv("http_proxy", purl, 1);
     tvk_ws_opts_init(&o);
     o.proxy = NULL;
-    ws = client(port, &o);
+    ws = client_path("hello", &o);
     assert_int_equal(tvk_ws_connect(ws), 0);
     tvk_ws_get_info(ws, &in);
     assert_int_equal(in.via_proxy, 1);
@@ -336,7 +349,7 @@ static void test_proxy(void **state)
     setenv("no_proxy", "example.com, 127.0.0.1", 1);
     tvk_ws_opts_init(&o);
     o.proxy = NULL;
-    ws = client(port, &o);
+    ws = client_path("hello", &o);
     assert_int_equal(tvk_ws_connect(ws), 0);
     tvk_ws_get_info(ws, &in);
     assert_int_equal(in.via_proxy, 0);
@@ -345,7 +358,7 @@ static void test_proxy(void **state)
     /* a proxy that is not there */
     tvk_ws_opts_init(&o);
     o.proxy = "http://127.0.0.1:1";
-    ws = client(port, &o);
+    ws = client_path("hello", &o);
     rc = tvk_ws_connect(ws);
     expect_err(ws, rc, TVK_ECONNECT, "proxy 127.0.0.1:1");
     tvk_ws_free(ws);
@@ -365,9 +378,10 @@ int main(void)
         cmocka_unit_test_teardown(test_big_message, stop_servers),
         cmocka_unit_test_teardown(test_bomb, stop_servers),
         cmocka_unit_test_teardown(test_protocol_errors, stop_servers),
+        cmocka_unit_test_teardown(test_bad_utf8_compressed, stop_servers),
         cmocka_unit_test_teardown(test_ping_timeout, stop_servers),
         cmocka_unit_test_teardown(test_mixed_deflate, stop_servers),
         cmocka_unit_test_teardown(test_proxy, stop_servers),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, start_raw_server, stop_raw_server);
 }

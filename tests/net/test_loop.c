@@ -430,6 +430,30 @@ static void test_url_parse(void **state)
     assert_int_equal(tvk_net_url_parse("ws://h:8a/", 0, &u, err, sizeof err), TVK_EURL);
 }
 
+static void test_utf8_check(void **state)
+{
+    (void)state;
+    struct {
+        const char *s;
+        size_t bad;
+    } c[] = {
+        {"plain ascii text, long enough for the 8-byte path", 49},
+        {"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 Vi\xe1\xbb\x87t", 20},
+        {"\xc0\xaf", 0},         /* overlong slash */
+        {"ab\xe0\x80\xaf", 2},   /* overlong, 3 bytes */
+        {"abc\xed\xa0\x80", 3},  /* surrogate */
+        {"\xf4\x90\x80\x80", 0}, /* above U+10FFFF */
+        {"12345678\xe2\x82", 8}, /* truncated */
+        {"\x80", 0},             /* stray continuation */
+        {"\xf5\x80\x80\x80", 0},
+    };
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        size_t len = strlen(c[i].s);
+        size_t want = c[i].bad == 49 || c[i].bad == 20 ? len : c[i].bad;
+        assert_int_equal(tvk_net_utf8_check((const unsigned char *)c[i].s, len), want);
+    }
+}
+
 static void test_ipv6(void **state)
 {
     (void)state;
@@ -642,6 +666,7 @@ int main(void)
         cmocka_unit_test(test_too_big),
         cmocka_unit_test(test_connect_errors),
         cmocka_unit_test(test_ipv6),
+        cmocka_unit_test(test_utf8_check),
         cmocka_unit_test(test_server_bad_request),
         cmocka_unit_test(test_server_handshake_timeout),
         cmocka_unit_test(test_server_header_limit),
