@@ -282,8 +282,10 @@ int tvk_tls_handshake(tvk_ws *ws)
     }
     char why[200];
     ssl_reason(r, e, se, why, sizeof why);
-    return tvk_ws_fail(ws, TVK_ETLS, "TLS: handshake with %s:%d failed: %s",
-                       ws->server ? "client" : ws->u.host, ws->server ? 0 : ws->u.port, why);
+    if (ws->server)
+        return tvk_ws_fail(ws, TVK_ETLS, "TLS: handshake with the client failed: %s", why);
+    return tvk_ws_fail(ws, TVK_ETLS, "TLS: handshake with %s:%d failed: %s", ws->u.host, ws->u.port,
+                       why);
 }
 
 void tvk_tls_free(tvk_ws *ws)
