@@ -74,6 +74,11 @@ static int slow_path(const char *s, size_t n, double *out)
     return rc;
 }
 
+static inline int digit(char c)
+{
+    return (unsigned)(c - '0') <= 9;
+}
+
 int tvk_parse_double(const char *s, size_t n, double *out)
 {
     const char *p = s, *end = s + n;
@@ -82,41 +87,29 @@ int tvk_parse_double(const char *s, size_t n, double *out)
         neg = 1;
         p++;
     }
-    /* JSON grammar: int part "0" or [1-9][0-9]*, optional .[0-9]+, optional [eE][+-]?[0-9]+ */
-    if (p == end || (unsigned)(*p - '0') > 9) return TVK_ENUMBER;
+    /* JSON grammar: int part "0" or [1-9][0-9]*, optional .[0-9]+, optional [eE][+-]?[0-9]+.
+     * The digits accumulate into mant unchecked; more than 19 of them (where mant could have
+     * wrapped) go to the slow path, which rereads the text. */
+    if (p == end || !digit(*p)) return TVK_ENUMBER;
+    const char *ds = p;
     uint64_t mant = 0;
-    int ndig = 0;      /* significant digits accumulated in mant */
-    int dropped = 0;   /* nonzero digits that did not fit in mant */
-    int64_t exp10 = 0; /* decimal exponent adjustment */
     if (*p == '0') {
         p++;
-        if (p < end && (unsigned)(*p - '0') <= 9) return TVK_ENUMBER; /* leading zero */
+        if (p < end && digit(*p)) return TVK_ENUMBER; /* leading zero */
     } else {
-        while (p < end && (unsigned)(*p - '0') <= 9) {
-            if (ndig < 19) {
-                mant = mant * 10 + (uint64_t)(*p - '0');
-                if (mant) ndig++;
-            } else {
-                exp10++;
-                dropped |= *p != '0';
-            }
-            p++;
-        }
+        while (p < end && digit(*p))
+            mant = mant * 10 + (uint64_t)(*p++ - '0');
     }
+    size_t ndig = (size_t)(p - ds), nfrac = 0;
     if (p < end && *p == '.') {
-        p++;
-        if (p == end || (unsigned)(*p - '0') > 9) return TVK_ENUMBER;
-        while (p < end && (unsigned)(*p - '0') <= 9) {
-            if (ndig < 19) {
-                mant = mant * 10 + (uint64_t)(*p - '0');
-                if (mant) ndig++;
-                exp10--;
-            } else {
-                dropped |= *p != '0';
-            }
-            p++;
-        }
+        const char *fs = ++p;
+        while (p < end && digit(*p))
+            mant = mant * 10 + (uint64_t)(*p++ - '0');
+        nfrac = (size_t)(p - fs);
+        if (!nfrac) return TVK_ENUMBER;
+        ndig += nfrac;
     }
+    int64_t e = 0;
     if (p < end && (*p == 'e' || *p == 'E')) {
         p++;
         int eneg = 0;
@@ -124,16 +117,16 @@ int tvk_parse_double(const char *s, size_t n, double *out)
             eneg = *p == '-';
             p++;
         }
-        if (p == end || (unsigned)(*p - '0') > 9) return TVK_ENUMBER;
-        int64_t e = 0;
-        while (p < end && (unsigned)(*p - '0') <= 9) {
+        if (p == end || !digit(*p)) return TVK_ENUMBER;
+        while (p < end && digit(*p)) {
             if (e < 100000000) e = e * 10 + (*p - '0');
             p++;
         }
-        exp10 += eneg ? -e : e;
+        if (eneg) e = -e;
     }
     if (p != end) return TVK_ENUMBER;
-    if (!dropped) {
+    if (ndig <= 19) {
+        int64_t exp10 = e - (int64_t)nfrac;
         double v;
         if (mant == 0) {
             *out = neg ? -0.0 : 0.0;
