@@ -199,6 +199,37 @@ int sim_opts_parse(sim_opts *o, int argc, char **argv, char *err, size_t errcap)
             snprintf(err, errcap, "unexpected argument '%s' (see --help)", a);
             return -1;
         }
+        static const char *const valued[] = {"--host",
+                                             "--port",
+                                             "--seed",
+                                             "--history",
+                                             "--max-bars",
+                                             "--heartbeat",
+                                             "--heartbeat-timeout",
+                                             "--speed",
+                                             "--start",
+                                             "--update-ms",
+                                             "--compress-threshold",
+                                             "--max-conns",
+                                             "--latency",
+                                             "--max-lifetime",
+                                             "--replay",
+                                             "--firehose",
+                                             "--symbols",
+                                             "--log",
+                                             "--tls-cert",
+                                             "--tls-key",
+                                             "--oversize-bytes",
+                                             "--fault",
+                                             NULL};
+        size_t nl = strcspn(a, "=");
+        int known = 0;
+        for (int k = 0; valued[k] && !known; k++)
+            known = strlen(valued[k]) == nl && !strncmp(valued[k], a, nl);
+        if (!known) {
+            snprintf(err, errcap, "unknown option '%.*s' (see --help)", (int)nl, a);
+            return -1;
+        }
         /* Every other option takes a value: "--opt VALUE" or "--opt=VALUE". */
         char optname[40];
         const char *val;

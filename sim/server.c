@@ -339,6 +339,7 @@ static void start_replay(sim_conn *c)
 {
     sim_server *s = c->srv;
     c->replay_started = 1;
+
     for (size_t i = 0; i < s->nreplay && !c->dead; i++) {
         if (strncmp(s->replay_lines[i], "~m~", 3) == 0) {
             send_message(c, s->replay_lines[i], s->replay_lens[i]);
@@ -645,7 +646,7 @@ sim_server *sim_server_new(const sim_opts *o, char *err, size_t errcap)
         char e[256] = "";
         s->ssl_ctx = tvk_ws_server_tls_ctx(o->tls_cert, o->tls_key, e, sizeof e);
         if (!s->ssl_ctx) {
-            snprintf(err, errcap, "TLS: %s", e);
+            snprintf(err, errcap, "--tls-cert %s / --tls-key %s: %s", o->tls_cert, o->tls_key, e);
             goto fail;
         }
     }

@@ -22,3 +22,4 @@ endfunction()
 
 tvk_sim_test(protocol test_protocol.c)
 tvk_sim_test(faults test_faults.c)
+tvk_sim_test(modes test_modes.c)

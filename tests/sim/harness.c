@@ -226,39 +226,45 @@ int hs_send(hs_client *c, const char *method, const char *params_json)
     return rc ? rc : tvk_ws_flush(c->ws, 5000);
 }
 
+/* The next packet of the current message: 1, 0 when exhausted, < 0 on a reader error. */
+static int take(hs_client *c, tvk_msg *m)
+{
+    if (!c->in_msg) return 0;
+    int rc = tvk_reader_next_msg(c->rd, m);
+    if (rc > 0) {
+        c->packets++;
+        if (m->type == TVK_MSG_HEARTBEAT) {
+            c->heartbeats++;
+            if (c->echo) {
+                tvk_buf hb;
+                tvk_buf_init(&hb);
+                tvk_frame_heartbeat(&hb, m->heartbeat);
+                tvk_ws_send_text(c->ws, hb.data, hb.len);
+                tvk_buf_free(&hb);
+            }
+        }
+        return 1;
+    }
+    if (rc == 0) {
+        c->in_msg = 0;
+        return 0;
+    }
+    c->last_err = rc;
+    if (rc != TVK_EJSON && rc != TVK_ESHAPE && rc != TVK_ENUMBER) c->in_msg = 0;
+    return rc;
+}
+
 int hs_next(hs_client *c, tvk_msg *m, int timeout_ms)
 {
     int64_t end = tvk_now_ms() + timeout_ms;
     for (;;) {
-        if (c->in_msg) {
-            int rc = tvk_reader_next_msg(c->rd, m);
-            if (rc > 0) {
-                c->packets++;
-                if (m->type == TVK_MSG_HEARTBEAT) {
-                    c->heartbeats++;
-                    if (c->echo) {
-                        tvk_buf hb;
-                        tvk_buf_init(&hb);
-                        tvk_frame_heartbeat(&hb, m->heartbeat);
-                        tvk_ws_send_text(c->ws, hb.data, hb.len);
-                        tvk_buf_free(&hb);
-                    }
-                }
-                return 1;
-            }
-            if (rc == 0) {
-                c->in_msg = 0;
-            } else {
-                c->last_err = rc;
-                if (rc != TVK_EJSON && rc != TVK_ESHAPE && rc != TVK_ENUMBER) c->in_msg = 0;
-                return rc;
-            }
-        }
+        int rc = take(c, m);
+        if (rc != 0) return rc;
         int64_t left = end - tvk_now_ms();
         if (left < 0) left = 0;
         const char *data;
         size_t len;
-        int rc = tvk_ws_recv(c->ws, &data, &len, (int)left);
+        rc = tvk_ws_recv(c->ws, &data, &len, (int)left);
         if (rc < 0) return rc;
         if (rc == 0) return 0;
         char *copy = realloc(c->msg, len + 1);
@@ -276,6 +282,11 @@ int hs_next(hs_client *c, tvk_msg *m, int timeout_ms)
         }
         c->in_msg = 1;
     }
+}
+
+int hs_next_in_msg(hs_client *c, tvk_msg *m)
+{
+    return take(c, m);
 }
 
 int hs_is(const tvk_msg *m, const char *name)

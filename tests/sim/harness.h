@@ -52,6 +52,9 @@ int hs_send_raw(hs_client *c, const char *text);
  * packet is skipped and reading goes on at the next call). The message stays valid until the
  * next call. With echo on, heartbeats are echoed and still returned. */
 int hs_next(hs_client *c, tvk_msg *m, int timeout_ms);
+/* The next packet of the current WebSocket message only: 1, 0 when it is exhausted, < 0 on a
+ * reader error. */
+int hs_next_in_msg(hs_client *c, tvk_msg *m);
 /* Skips packets until one with method name (or "heartbeat"/"hello") arrives: 1, 0 on timeout,
  * < 0 on error. */
 int hs_wait(hs_client *c, const char *name, tvk_msg *m, int timeout_ms);
