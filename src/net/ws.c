@@ -692,20 +692,7 @@ int tvk_ws_io_open(tvk_ws *ws)
                                sent);
         }
     }
-    int r = pump_out(ws);
-    if (r) return r;
-    int both = wslay_event_get_close_received(ws->wctx) && wslay_event_get_close_sent(ws->wctx);
-    if (both && ws->olen == ws->ooff) {
-        tvk_ws_close_socket(ws);
-        ws->state = TVK_WS_CLOSED;
-        ws->phase = PH_DONE;
-        if (!ws->close_initiated && !ws->err) {
-            ws->err = TVK_ECLOSED;
-            snprintf(ws->errmsg, sizeof ws->errmsg, "peer closed the connection (close code %d)",
-                     ws->info.close_code);
-        }
-        return ws->err;
-    }
+    /* EOF first: writing the close reply to a socket the peer has shut would only add EPIPE */
     if (ws->eof) {
         if (ws->close_initiated && wslay_event_get_close_sent(ws->wctx)) {
             tvk_ws_close_socket(ws);
@@ -719,6 +706,20 @@ int tvk_ws_io_open(tvk_ws *ws)
         return tvk_ws_fail(ws, TVK_ECLOSED,
                            "connection closed by peer without a close frame (after %llu messages)",
                            (unsigned long long)ws->info.messages_in);
+    }
+    int r = pump_out(ws);
+    if (r) return r;
+    int both = wslay_event_get_close_received(ws->wctx) && wslay_event_get_close_sent(ws->wctx);
+    if (both && ws->olen == ws->ooff) {
+        tvk_ws_close_socket(ws);
+        ws->state = TVK_WS_CLOSED;
+        ws->phase = PH_DONE;
+        if (!ws->close_initiated && !ws->err) {
+            ws->err = TVK_ECLOSED;
+            snprintf(ws->errmsg, sizeof ws->errmsg, "peer closed the connection (close code %d)",
+                     ws->info.close_code);
+        }
+        return ws->err;
     }
     return 0;
 }
