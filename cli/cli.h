@@ -73,6 +73,10 @@ void cli_info(const cli_ctx *g, const char *cmd, const char *fmt, ...)
 /* Prints the error of a failed library call and returns its exit status. */
 int cli_fail(const char *cmd, int rc, const char *detail);
 
+/* The error of one symbol: "tvkit: cmd: SYMBOL: message (TVK_E...)", the symbol left out when
+ * the library's message already names it. */
+void cli_symbol_err(const char *cmd, const char *symbol, int err, const char *msg);
+
 /* Reports reconnect-layer events (disconnected, reconnecting, reconnected) on stderr unless -q.
  * Returns 1 if ev was one of them. */
 int cli_conn_event(const cli_ctx *g, const char *cmd, const tvk_event *ev);

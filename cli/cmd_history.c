@@ -186,12 +186,7 @@ static int run(cli_ctx *g, tvk_conn *c, const args *a, job *jobs, cli_progress *
         cli_progress_done(pg, i);
         cli_progress_clear(pg);
         if (rc < 0) {
-            const char *m = tvk_series_errmsg(j->s);
-            if (rc == TVK_ENODATA)
-                cli_err(CMD, "%s: no data%s%s", j->symbol, m && *m ? ": " : "", m ? m : "");
-            else
-                cli_err(CMD, "%s: %s (%s)", j->symbol, m && *m ? m : tvk_strerror(rc),
-                        tvk_errname(rc));
+            cli_symbol_err(CMD, j->symbol, rc, tvk_series_errmsg(j->s));
             if (!status) status = cli_exit_status(rc);
             if (tvk_conn_get_state(c) != TVK_CONN_CONNECTED) {
                 if (!status) status = CLI_EXIT_NETWORK;

@@ -132,9 +132,7 @@ static int run(cli_ctx *g, tvk_conn *c, const args *a, tvk_quotes **qp)
         if (cli_conn_event(g, CMD, &ev)) continue;
         if (ev.type == TVK_EV_ERROR) {
             const char *sym = ev.quote ? ev.quote->symbol : ev.symbol;
-            cli_err(CMD, "%s: %s (%s)", sym ? sym : "?",
-                    ev.errmsg && *ev.errmsg ? ev.errmsg : tvk_strerror(ev.error),
-                    tvk_errname(ev.error));
+            cli_symbol_err(CMD, sym, ev.error, ev.errmsg);
             if (!status) status = cli_exit_status(ev.error);
             if (ev.quote) {
                 int st = emit(ev.quote, &line);

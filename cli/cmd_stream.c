@@ -136,9 +136,7 @@ static int run(cli_ctx *g, tvk_conn *c, const args *a, tvk_series **series)
         }
         if (cli_conn_event(g, CMD, &ev)) continue;
         if (ev.type == TVK_EV_ERROR) {
-            cli_err(CMD, "%s: %s (%s)", ev.symbol ? ev.symbol : "?",
-                    ev.errmsg && *ev.errmsg ? ev.errmsg : tvk_strerror(ev.error),
-                    tvk_errname(ev.error));
+            cli_symbol_err(CMD, ev.symbol, ev.error, ev.errmsg);
             if (!status) status = cli_exit_status(ev.error);
             if (++failed == a->nsym) break;
             continue;

@@ -126,6 +126,15 @@ int cli_global_option(cli_ctx *g, int argc, char **argv, int *i)
     return 0;
 }
 
+void cli_symbol_err(const char *cmd, const char *symbol, int err, const char *msg)
+{
+    if (!msg || !*msg) msg = tvk_strerror(err);
+    if (symbol && *symbol && !strstr(msg, symbol))
+        cli_err(cmd, "%s: %s (%s)", symbol, msg, tvk_errname(err));
+    else
+        cli_err(cmd, "%s (%s)", msg, tvk_errname(err));
+}
+
 static void log_line(void *user, const char *line)
 {
     const cli_ctx *g = user;

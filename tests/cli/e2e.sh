@@ -284,7 +284,7 @@ EOF
 }
 
 case_quotes() {
-    start_sim --update-ms 20
+    start_sim --update-ms 20 --speed 60
     local u="--url $URL"
     local syms="BINANCE:BTCUSDT BINANCE:ETHUSDT NASDAQ:AAPL NYSE:IBM FX:EURUSD"
     # shellcheck disable=SC2086
@@ -383,8 +383,8 @@ import os, pty, sys, select, time
 tvkit, url = sys.argv[1], sys.argv[2]
 pid, fd = pty.fork()
 if pid == 0:
-    os.execv(tvkit, [tvkit, "--url", url, "history", "NASDAQ:AAPL", "NYSE:IBM", "-i", "1D", "-n", "20000"])
-out = b""
+    os.execv(tvkit, [tvkit, "--url", url, "history", "NASDAQ:AAPL", "NYSE:IBM", "-i", "1D", "-n", "6000"])
+out = bytearray()
 deadline = time.time() + 60
 while time.time() < deadline:
     r, _, _ = select.select([fd], [], [], 1)
