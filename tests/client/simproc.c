@@ -62,7 +62,8 @@ int simproc_start(simproc *s, const char *bin, const char *const *args)
         char *nl = strchr(line, '\n');
         if (nl && !strncmp(line, "listening ", 10)) {
             *nl = '\0';
-            snprintf(s->url, sizeof s->url, "%s", line + 10);
+            if (strlen(line + 10) >= sizeof s->url) break; /* not a URL we can hold */
+            memcpy(s->url, line + 10, strlen(line + 10) + 1);
         } else if (nl || ll >= sizeof line - 1) {
             break;
         }
