@@ -403,6 +403,37 @@ assert "," not in text.split("\n")[1], "CSV on a terminal"
 EOF
 }
 
+case_options() {
+    start_sim --history 300 --log "$TMP/sim.log"
+    local u="--url $URL"
+    # The history ends before the count: a success with fewer bars and a warning (none with -q).
+    run 0 $u history NASDAQ:AAPL -i 1D -n 1000
+    [ "$(wc -l <"$TMP/out")" = 301 ] || fail "ended history: $(wc -l <"$TMP/out") lines"
+    grep -q "ended after 300 of 1000" "$TMP/err" || fail "no ended warning: $(cat "$TMP/err")"
+    run 0 $u -q history NASDAQ:AAPL -i 1D -n 1000
+    [ -s "$TMP/err" ] && fail "-q printed: $(cat "$TMP/err")"
+    # -v logs the connection and the messages both ways.
+    run 0 $u -v history NASDAQ:AAPL -i 1D -n 2
+    grep -q "connecting to $URL" "$TMP/err" || fail "-v: no connect line"
+    grep -q -- '-> .*create_series' "$TMP/err" || fail "-v: no sent message"
+    grep -q -- '<- .*timescale_update' "$TMP/err" || fail "-v: no received message"
+    # The token: the environment, overridden by --token (as the server received it).
+    TVKIT_AUTH_TOKEN=env-token-123 run 0 $u history NASDAQ:AAPL -i 1D -n 1
+    grep -q '"set_auth_token".*env-token-123' "$TMP/sim.log" || fail "TVKIT_AUTH_TOKEN not sent"
+    TVKIT_AUTH_TOKEN=env-token-123 run 0 $u --token=opt-token-456 history NASDAQ:AAPL -i 1D -n 1
+    grep -q '"set_auth_token".*opt-token-456' "$TMP/sim.log" || fail "--token not sent"
+    # Options that change the transport, after COMMAND too.
+    run 0 history NASDAQ:AAPL -i 1D -n 2 $u --no-compress --proxy "" --timeout 5
+    [ "$(wc -l <"$TMP/out")" = 3 ] || fail "options after COMMAND"
+    run 0 $u --insecure history NASDAQ:AAPL -i 1D -n 1
+    grep -q "warning.*--insecure" "$TMP/err" || fail "--insecure gave no warning"
+    # Request options reach the server.
+    run 0 $u history NASDAQ:AAPL -i 1D -n 1 --adjustment dividends --session extended --currency EUR
+    grep -q 'dividends' "$TMP/sim.log" || fail "--adjustment not sent"
+    grep -q 'extended' "$TMP/sim.log" || fail "--session not sent"
+    grep -q 'EUR' "$TMP/sim.log" || fail "--currency not sent"
+}
+
 case_man() {
     local page="$SRC/docs/tvkit.1"
     [ -f "$page" ] || fail "no $page"
