@@ -60,15 +60,15 @@ for t in $targets; do
     "$corpus" "$build/fuzz-seeds/$t" "tests/fuzz/regress/$t" >"$log" 2>&1
   rc=$?
   set -e
-  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
-  rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
-  cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
+  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1 || true)
+  rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1 || true)
+  cov=$( (grep -o 'cov: [0-9]*' "$log" || true) | tail -1 | cut -d' ' -f2)
   line=$(printf '%-9s %10s execs %8s exec/s  cov %6s  corpus %5s' "$t" "${execs:-?}" \
     "${rate:-?}" "${cov:-?}" "$(ls "$corpus" | wc -l)")
   if [ "$rc" -ne 0 ]; then
     failed+=("$t")
-    line="$line  FOUND: $(ls -t "$crashes" | head -1)"
-    grep -E "^(==[0-9]+==ERROR|SUMMARY|.*fuzz property failed)" "$log" | head -5 >&2 || true
+    line="$line  FOUND: $(ls -t "$crashes" | head -1 || true)"
+    grep -E "^(==[0-9]+==ERROR|SUMMARY|.*fuzz property failed|.*error in line)" "$log" | head -5 >&2 || true
   else
     line="$line  ok"
   fi

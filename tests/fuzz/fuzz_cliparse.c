@@ -78,9 +78,14 @@ static void check_interval(const char *s)
         FUZZ_CHECK(err[0] != '\0' && strlen(err) < 24);
     } else {
         FUZZ_CHECK(rc == 0);
-        /* digits, then at most one of S D W M */
+        /* digits, then at most one of S H D W M (hours only past 24: minutes stop at 1440) */
         size_t n = strlen(out), d = strspn(out, "0123456789");
-        FUZZ_CHECK(d >= 1 && n - d <= 1 && (d == n || strchr("SDWM", out[d])));
+        FUZZ_CHECK(d >= 1 && n - d <= 1 && (d == n || strchr("SHDWM", out[d])));
+        if (d < n && out[d] == 'H') FUZZ_CHECK(atol(out) > 24);
+        /* the normalised form is a fixed point */
+        char again[16];
+        FUZZ_CHECK(tvk_interval_normalize(out, again, sizeof again, NULL, 0) == 0);
+        FUZZ_CHECK(strcmp(again, out) == 0);
         FUZZ_CHECK(tvk_interval_seconds(out) == want);
         /* the normalised form of the input, and the buffer bound */
         char tiny[3];
