@@ -620,6 +620,30 @@ static void test_abort(void **state)
     env_free(&e);
 }
 
+/* Writing to a peer that is gone is an error code, never SIGPIPE (which would kill the test). */
+static void test_no_sigpipe(void **state)
+{
+    (void)state;
+    env e;
+    tvk_ws_server_opts so;
+    tvk_ws_server_opts_init(&so);
+    tvk_ws_opts co;
+    tvk_ws_opts_init(&co);
+    co.compress = 0;
+    open_pair(&e, &so, &co);
+    tvk_ws_abort(e.p.srv[0]);
+    char *chunk = tu_text(32 * 1024, 3);
+    int r = 0;
+    for (int i = 0; i < 2000 && r == 0; i++) {
+        r = tvk_ws_send_text(e.c, chunk, 32 * 1024);
+        if (r == TVK_EBACKPRESSURE) r = tvk_ws_flush(e.c, 5000);
+    }
+    assert_true(r == TVK_EIO || r == TVK_ECLOSED);
+    assert_int_equal(tvk_ws_get_state(e.c), TVK_WS_CLOSED);
+    free(chunk);
+    env_free(&e);
+}
+
 static int check_headers(void *user, const tvk_http_request *req, int *retry_after)
 {
     (void)user, (void)retry_after;
@@ -672,6 +696,7 @@ int main(void)
         cmocka_unit_test(test_server_header_limit),
         cmocka_unit_test(test_server_pings_dead_client),
         cmocka_unit_test(test_abort),
+        cmocka_unit_test(test_no_sigpipe),
         cmocka_unit_test(test_header_overrides),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

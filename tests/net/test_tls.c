@@ -164,6 +164,30 @@ static void test_ca_file_ok(void **state)
     done(&e);
 }
 
+static void test_no_sigpipe(void **state)
+{
+    (void)state;
+    env e;
+    tvk_ws_opts o;
+    tvk_ws_opts_init(&o);
+    o.proxy = "";
+    o.ca_file = ca;
+    o.compress = 0;
+    run(&e, cert, key, "wss://127.0.0.1:%d/", &o);
+    assert_int_equal(tvk_ws_get_state(e.c), TVK_WS_OPEN);
+    assert_true(e.p.nsrv == 1);
+    tvk_ws_abort(e.p.srv[0]);
+    char buf[32 * 1024];
+    memset(buf, 'x', sizeof buf);
+    int r = 0;
+    for (int i = 0; i < 2000 && r == 0; i++) {
+        r = tvk_ws_send_text(e.c, buf, sizeof buf);
+        if (r == TVK_EBACKPRESSURE) r = tvk_ws_flush(e.c, 5000);
+    }
+    assert_true(r == TVK_EIO || r == TVK_ECLOSED);
+    done(&e);
+}
+
 static void test_unknown_ca(void **state)
 {
     (void)state;
@@ -289,6 +313,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ca_file_ok),
+        cmocka_unit_test(test_no_sigpipe),
         cmocka_unit_test(test_unknown_ca),
         cmocka_unit_test(test_self_signed),
         cmocka_unit_test(test_wrong_host),
