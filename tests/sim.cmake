@@ -23,3 +23,15 @@ endfunction()
 tvk_sim_test(protocol test_protocol.c)
 tvk_sim_test(faults test_faults.c)
 tvk_sim_test(modes test_modes.c)
+
+# A real client not written here: the npm package @mathieuc/tradingview, unmodified, against the
+# sim (12,000 daily bars via request_more_data, quotes for 20 symbols). Skipped (exit 77) only
+# when node or the package is missing.
+if(TVK_NODE)
+  add_test(NAME sim_node_tradingview
+    COMMAND ${TVK_NODE} ${CMAKE_CURRENT_LIST_DIR}/node/sim_tradingview.js $<TARGET_FILE:tvkit-sim>)
+else()
+  add_test(NAME sim_node_tradingview
+    COMMAND sh -c "echo 'SKIP: node is not installed (scripts/install-deps.sh installs it)'; exit 77")
+endif()
+set_tests_properties(sim_node_tradingview PROPERTIES TIMEOUT 120 SKIP_RETURN_CODE 77)
