@@ -16,7 +16,7 @@
 
 static char dir[256];
 static char ca[300], cert[300], key[300], self_cert[300], self_key[300];
-static pid_t g_proxy = -1;
+static pid_t g_child = -1;
 
 static int make_pki(void **state)
 {
@@ -278,8 +278,8 @@ static void test_tls_via_proxy(void **state)
 {
     (void)state;
     int pport;
-    g_proxy = tu_spawn_script("TVK_PYTHON3", "connect_proxy.py", NULL, &pport);
-    assert_true(g_proxy > 0);
+    g_child = tu_spawn_script("TVK_PYTHON3", "connect_proxy.py", NULL, &pport);
+    assert_true(g_child > 0);
     char purl[64];
     snprintf(purl, sizeof purl, "127.0.0.1:%d", pport);
     setenv("HTTPS_PROXY", purl, 1);
@@ -301,11 +301,43 @@ static void test_tls_via_proxy(void **state)
     done(&e);
 }
 
-static int stop_proxy(void **state)
+/* An independent TLS server: python3-websockets with the ssl module, our CA. */
+static void test_python_tls(void **state)
 {
     (void)state;
-    tu_stop(g_proxy);
-    g_proxy = -1;
+    int port;
+    const char *args[] = {"--tls", cert, key, NULL};
+    g_child = tu_spawn_script("TVK_PYTHON3", "ws_server.py", args, &port);
+    assert_true(g_child > 0);
+    char url[64];
+    snprintf(url, sizeof url, "wss://127.0.0.1:%d/", port);
+    tvk_ws_opts o;
+    tvk_ws_opts_init(&o);
+    o.url = url;
+    o.proxy = "";
+    o.ca_file = ca;
+    tvk_ws *ws = tvk_ws_new(&o);
+    if (tvk_ws_connect(ws) != 0) fail_msg("%s", tvk_ws_errmsg(ws));
+    char *big = tu_text(1u << 20, 4);
+    assert_int_equal(tvk_ws_send_text(ws, big, 1u << 20), 0);
+    const char *d;
+    size_t n;
+    assert_int_equal(tvk_ws_recv(ws, &d, &n, 20000), 1);
+    assert_int_equal(n, 1u << 20);
+    assert_memory_equal(d, big, n);
+    free(big);
+    assert_int_equal(tvk_ws_send_text(ws, "ping-me", 7), 0);
+    assert_int_equal(tvk_ws_recv(ws, &d, &n, 5000), 1);
+    assert_string_equal(d, "pong-ok");
+    assert_int_equal(tvk_ws_close(ws), 0);
+    tvk_ws_free(ws);
+}
+
+static int stop_child(void **state)
+{
+    (void)state;
+    tu_stop(g_child);
+    g_child = -1;
     return 0;
 }
 
@@ -320,7 +352,8 @@ int main(void)
         cmocka_unit_test(test_insecure_warns),
         cmocka_unit_test(test_bad_ca_file_and_ctx),
         cmocka_unit_test(test_plain_to_tls),
-        cmocka_unit_test_teardown(test_tls_via_proxy, stop_proxy),
+        cmocka_unit_test_teardown(test_tls_via_proxy, stop_child),
+        cmocka_unit_test_teardown(test_python_tls, stop_child),
     };
     return cmocka_run_group_tests(tests, make_pki, drop_pki);
 }

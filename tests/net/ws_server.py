@@ -11,6 +11,7 @@ Prints "ready port N" once listening; runs until SIGTERM.
 import argparse
 import asyncio
 import signal
+import ssl
 
 import websockets
 from websockets import frames
@@ -24,6 +25,7 @@ def main():
     ap.add_argument("--client-no-context-takeover", action="store_true")
     ap.add_argument("--server-max-window-bits", type=int)
     ap.add_argument("--client-max-window-bits", type=int)
+    ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"), help="serve wss with these PEMs")
     args = ap.parse_args()
 
     class Threshold(pmd.PerMessageDeflate):
@@ -74,9 +76,13 @@ def main():
     async def run():
         stop = asyncio.get_running_loop().create_future()
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set_result, None)
+        tls = None
+        if args.tls:
+            tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            tls.load_cert_chain(args.tls[0], args.tls[1])
         async with websockets.serve(handler, "127.0.0.1", 0, compression=None,
                                     extensions=[factory], max_size=64 << 20,
-                                    ping_interval=None) as server:
+                                    ping_interval=None, ssl=tls) as server:
             port = server.sockets[0].getsockname()[1]
             print("ready port %d" % port, flush=True)
             await stop
