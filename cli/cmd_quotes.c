@@ -40,6 +40,7 @@ typedef struct args {
     const char **symbols;
     size_t nsym;
     int64_t count, duration_ms;
+    int have_duration; /* --duration 0 is valid: subscribe, then stop */
 } args;
 
 static int parse(cli_ctx *g, int argc, char **argv, args *a)
@@ -73,6 +74,7 @@ static int parse(cli_ctx *g, int argc, char **argv, args *a)
             if (cli_parse_seconds(v, "--duration", 0, MAX_DURATION_S, &a->duration_ms, err,
                                   sizeof err) < 0)
                 return usage_error("%s", err);
+            a->have_duration = 1;
         } else if ((r = cli_global_option(g, argc, argv, &i)) != 0) {
             if (r != 1) return r;
         } else {
@@ -110,7 +112,7 @@ static int run(cli_ctx *g, tvk_conn *c, const args *a, tvk_quotes **qp)
     int rc = tvk_quotes_open(c, NULL, NULL, 0, NULL, qp);
     if (rc == 0) rc = tvk_quotes_add(*qp, a->symbols, a->nsym);
     if (rc < 0) return cli_fail(CMD, rc, tvk_conn_errmsg(c));
-    int64_t deadline = a->duration_ms ? tvk_now_ms() + a->duration_ms : -1;
+    int64_t deadline = a->have_duration ? tvk_now_ms() + a->duration_ms : -1;
     int64_t events = 0;
     int status = 0;
     tvk_buf line;

@@ -46,6 +46,7 @@ typedef struct args {
     size_t nsym;
     char interval[32];
     int64_t count, duration_ms;
+    int have_duration; /* --duration 0 is valid: subscribe, then stop */
     int epoch;
     tvk_req_opts ro;
 } args;
@@ -88,6 +89,7 @@ static int parse(cli_ctx *g, int argc, char **argv, args *a)
             if (cli_parse_seconds(v, "--duration", 0, MAX_DURATION_S, &a->duration_ms, err,
                                   sizeof err) < 0)
                 return usage_error("%s", err);
+            a->have_duration = 1;
         } else if ((r = cli_req_option(&a->ro, argc, argv, &i)) != 0) {
             if (r != 1) return r;
         } else if ((r = cli_global_option(g, argc, argv, &i)) != 0) {
@@ -114,7 +116,7 @@ static int run(cli_ctx *g, tvk_conn *c, const args *a, tvk_series **series)
         int rc = tvk_series_open(c, &r, &series[i]);
         if (rc < 0) return cli_fail(CMD, rc, tvk_conn_errmsg(c));
     }
-    int64_t deadline = a->duration_ms ? tvk_now_ms() + a->duration_ms : -1;
+    int64_t deadline = a->have_duration ? tvk_now_ms() + a->duration_ms : -1;
     int64_t events = 0;
     size_t failed = 0;
     int status = 0;

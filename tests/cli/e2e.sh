@@ -327,7 +327,7 @@ case_record() {
 import sys, json
 pk = [json.loads(l) for l in open(sys.argv[1])]
 types = [p["type"] for p in pk]
-assert types[0] == "hello", types[:3]
+assert types[0] == "hello", (types[:3], open(sys.argv[1]).read(300))
 assert "symbol_resolved" in types and "series_completed" in types, set(types)
 bars = {b["t"] for p in pk if p["type"] == "timescale_update" for s in p["series"] for b in s["bars"]}
 assert len(bars) >= 12000, len(bars)
