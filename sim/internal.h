@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "firehose.h"
 #include "market.h"
 #include "opts.h"
 #include "proto.h"
@@ -75,10 +76,7 @@ typedef struct sim_delayed {
 typedef struct sim_firehose {
     int active, done;
     char qs[SIM_ID_MAX];
-    tvk_buf pool; /* pre-generated framed qsd packets back to back */
-    size_t *offs; /* packet start offsets in pool, npool + 1 entries */
-    size_t npool, next;
-    int64_t remaining;
+    sim_fh src;
 } sim_firehose;
 
 typedef struct sim_conn {

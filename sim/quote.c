@@ -41,9 +41,7 @@ void sim_quote_free_all(sim_conn *c)
     for (int i = 0; i < c->nquotes; i++)
         free_sess(c->quotes[i]);
     c->nquotes = 0;
-    tvk_buf_free(&c->fh.pool);
-    free(c->fh.offs);
-    c->fh.offs = NULL;
+    sim_fh_free(&c->fh.src);
 }
 
 static const char *const *fields_of(const sim_qsess *q, size_t *n)
@@ -233,44 +231,28 @@ void sim_quote_live(sim_conn *c, int64_t now)
 
 static void firehose_start(sim_conn *c, sim_qsess *q)
 {
-    static const char *const fhf[] = {"lp", "ch", "chp", "lp_time", "volume"};
     sim_firehose *f = &c->fh;
-    size_t k = 0, want = (size_t)c->srv->o.firehose_symbols;
-    size_t variants = 65536 / want;
-    if (variants < 1) variants = 1;
-    if (variants > 64) variants = 64;
-    f->offs = malloc((want * variants + 1) * sizeof *f->offs);
-    if (!f->offs) {
+    size_t want = (size_t)c->srv->o.firehose_symbols, n = 0;
+    const char **keys = malloc(want * sizeof *keys);
+    sim_symbol *syms = malloc(want * sizeof *syms);
+    int rc = keys && syms ? 0 : TVK_ENOMEM;
+    for (size_t i = 0; i < q->nsyms && n < want && !rc; i++)
+        if (q->syms[i].ok) {
+            keys[n] = q->syms[i].n;
+            syms[n++] = q->syms[i].sym;
+        }
+    if (!rc)
+        rc =
+            sim_fh_build(&f->src, q->id, keys, syms, n, sim_market_now(c->srv), c->srv->o.firehose);
+    free(keys);
+    free(syms);
+    if (rc) {
         sim_conn_fail(c, "out of memory for the firehose");
         return;
     }
-    sim_enc e;
-    sim_enc_init(&e, &f->pool);
-    int64_t now = sim_market_now(c->srv);
-    f->npool = 0;
-    for (size_t v = 0; v < variants; v++) {
-        k = 0;
-        for (size_t i = 0; i < q->nsyms && k < want; i++) {
-            sim_qsym *s = &q->syms[i];
-            if (!s->ok) continue;
-            sim_quote qq;
-            sim_quote_at(&s->sym, now + (int64_t)v, &qq);
-            f->offs[f->npool++] = f->pool.len;
-            if (sim_enc_qsd(&e, q->id, s->n, &s->sym, &qq, NULL, fhf, 5, NULL) < 0) {
-                sim_enc_free(&e);
-                sim_conn_fail(c, "out of memory for the firehose");
-                return;
-            }
-            k++;
-        }
-    }
-    f->offs[f->npool] = f->pool.len;
-    sim_enc_free(&e);
     snprintf(f->qs, sizeof f->qs, "%s", q->id);
-    f->remaining = c->srv->o.firehose;
-    f->next = 0;
     f->active = 1;
-    sim_conn_flush(c); /* the snapshot goes first */
+    sim_conn_flush(c); /* the snapshots go first */
 }
 
 void sim_firehose_pump(sim_conn *c)
@@ -279,37 +261,15 @@ void sim_firehose_pump(sim_conn *c)
     if (!f->active || !c->ws) return;
     while (tvk_ws_pending(c->ws) < FH_QUEUE) {
         if (c->out.len == 0) {
-            if (f->remaining == 0) {
-                /* The end marker: an "m" no client knows, so real clients ignore it. */
-                tvk_buf tmp;
-                tvk_buf_init(&tmp);
-                int rc = tvk_buf_puts(&tmp, "{\"m\":\"firehose_completed\",\"p\":[");
-                if (!rc) rc = tvk_buf_json_str(&tmp, f->qs, strlen(f->qs));
-                if (!rc) rc = tvk_buf_printf(&tmp, ",%lld]}", (long long)c->srv->o.firehose);
-                if (!rc) rc = tvk_frame(&c->out, tmp.data, tmp.len);
-                tvk_buf_free(&tmp);
-                if (rc) {
-                    sim_conn_fail(c, "out of memory for the firehose marker");
-                    return;
-                }
+            int64_t n = sim_fh_fill(&f->src, &c->out, FH_BATCH);
+            if (n == 0) {
+                if (sim_fh_marker(&c->out, f->qs, c->srv->o.firehose)) n = TVK_ENOMEM;
                 f->active = 0;
                 f->done = 1;
-            } else {
-                while (c->out.len < FH_BATCH && f->remaining > 0) {
-                    /* Copy the longest contiguous run of the pool that fits. */
-                    size_t end = f->next;
-                    while (end < f->npool && (int64_t)(end - f->next) < f->remaining &&
-                           f->offs[end + 1] - f->offs[f->next] + c->out.len <= FH_BATCH)
-                        end++;
-                    if (end == f->next) end++;
-                    if (tvk_buf_append(&c->out, f->pool.data + f->offs[f->next],
-                                       f->offs[end] - f->offs[f->next])) {
-                        sim_conn_fail(c, "out of memory for a firehose batch");
-                        return;
-                    }
-                    f->remaining -= (int64_t)(end - f->next);
-                    f->next = end == f->npool ? 0 : end;
-                }
+            }
+            if (n < 0) {
+                sim_conn_fail(c, "out of memory for a firehose batch");
+                return;
             }
         }
         int rc = tvk_ws_send_text(c->ws, c->out.data, c->out.len);

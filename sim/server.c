@@ -495,7 +495,7 @@ static void accept_new(sim_server *s)
         c->id = ++s->next_id;
         tvk_buf_init(&c->out);
         sim_enc_init(&c->enc, &c->out);
-        tvk_buf_init(&c->fh.pool);
+        tvk_buf_init(&c->fh.src.pool);
         c->rd = tvk_reader_new(0);
         tvk_ws_server_opts wo;
         tvk_ws_server_opts_init(&wo);
