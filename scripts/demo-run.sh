@@ -22,6 +22,10 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# CSV as aligned columns (column(1) is in bsdextrautils, which a minimal system may lack).
+cols() {
+    if command -v column >/dev/null; then column -t -s,; else tr ',' '\t'; fi
+}
 head_line() { printf '\n== %s ==\n' "$*"; }
 show_cmd() { printf '$ tvkit %s\n' "$*"; }
 
@@ -52,9 +56,9 @@ t0=$(date +%s%N)
 t1=$(date +%s%N)
 rows=$(($(wc -l <"$TMP/aapl.csv") - 1))
 echo "first rows:"
-head -n 4 "$TMP/aapl.csv" | column -t -s, | sed 's/^/  /'
+head -n 4 "$TMP/aapl.csv" | cols | sed 's/^/  /'
 echo "last rows:"
-{ head -n 1 "$TMP/aapl.csv"; tail -n 3 "$TMP/aapl.csv"; } | column -t -s, | sed 's/^/  /'
+{ head -n 1 "$TMP/aapl.csv"; tail -n 3 "$TMP/aapl.csv"; } | cols | sed 's/^/  /'
 printf 'bars: %d (unique times: %d) in %d ms\n' "$rows" \
     "$(tail -n +2 "$TMP/aapl.csv" | cut -d, -f2 | sort -u | wc -l)" $(((t1 - t0) / 1000000))
 

@@ -434,6 +434,19 @@ case_options() {
     grep -q 'EUR' "$TMP/sim.log" || fail "--currency not sent"
 }
 
+case_demo() {
+    # The README's demo, its stdout not a terminal; afterwards the sim must be gone.
+    timeout 120 bash "$SRC/scripts/demo-run.sh" "$(dirname "$TVKIT")" >"$TMP/out" 2>"$TMP/err" ||
+        fail "demo-run.sh failed: $(tail -n 20 "$TMP/out")"
+    grep -q "^bars: 20000 (unique times: 20000)" "$TMP/out" || fail "demo history: $(cat "$TMP/out")"
+    grep -q "^snapshots written: [1-9]" "$TMP/out" || fail "demo quotes"
+    grep -q "^events: [0-9]* bar_update, [1-9][0-9]* bar_close" "$TMP/out" || fail "demo stream"
+    local url
+    url=$(sed -n 's/^tvkit-sim is listening on //p' "$TMP/out")
+    [ -n "$url" ] || fail "demo did not say where the sim listened"
+    run 3 --url "$url" --timeout 2 history NASDAQ:AAPL -i 1D -n 1
+}
+
 case_man() {
     local page="$SRC/docs/tvkit.1"
     [ -f "$page" ] || fail "no $page"
