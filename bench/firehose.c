@@ -6,15 +6,25 @@
  *   produce   the sim's own path (sim_fh_fill): pre-encoded packets copied out in 256 KiB
  *             batches, as the server hands them to the WebSocket layer
  *   encode    baseline: encoding every qsd packet afresh (sim_enc_qsd), what a naive server does
- *   memcpy    upper bound: copying the same bytes with nothing else
- *   loopback  end to end: tvkit-sim as a child process streams to a client here (net client
- *             role, no compression, packets counted by the wire reader's framing), from the
- *             first firehose packet to the end marker; two processes, so two cores
+ *   memcpy    reference: copying the same number of bytes with nothing else
+ *   sim-raw   end to end: tvkit-sim as a child process streams over loopback to a minimal
+ *             raw-socket reader here (frames parsed by hand, packets framed by the wire
+ *             reader), from the first firehose packet to the end marker: the sim's delivery
+ *   sim-net   the same with the net client role (tvk_ws_recv) as the reader
+ * The loopback rows use two processes (two cores), each side single-threaded.
  * The target is >= 2 M packets/s for `produce`. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "firehose.h"
 #include "proto.h"
@@ -121,7 +131,8 @@ static double run_encode(const syms *y, int64_t packets)
 
 static double run_memcpy(size_t bytes)
 {
-    size_t n = 64 * 1024 * 1024 < bytes ? 64 * 1024 * 1024 : bytes;
+    /* A source the size of the sim's pool (~1 MB), so both copy from cache alike. */
+    size_t n = (size_t)1 << 20;
     char *src = malloc(n), *dst = malloc(BATCH);
     if (!src || !dst) return -1;
     memset(src, 'x', n);
@@ -139,15 +150,11 @@ static double run_memcpy(size_t bytes)
 
 /* ---------------------------------------------------------------- loopback */
 
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 extern char **environ;
 
-static double run_loopback(const char *sim, int64_t packets, size_t nsyms)
+static double raw_client(int port, int64_t packets, size_t nsyms);
+
+static double run_loopback(const char *sim, int64_t packets, size_t nsyms, int raw)
 {
     char np[32], ns[32];
     snprintf(np, sizeof np, "%lld", (long long)packets);
@@ -181,7 +188,10 @@ static double run_loopback(const char *sim, int64_t packets, size_t nsyms)
     close(pfd[0]);
     double dt = -1;
     char *nl = strchr(line, '\n');
-    if (strncmp(line, "listening ", 10) == 0 && nl) {
+    char *colon = strrchr(line, ':');
+    if (raw && strncmp(line, "listening ", 10) == 0 && nl && colon) {
+        dt = raw_client(atoi(colon + 1), packets, nsyms);
+    } else if (strncmp(line, "listening ", 10) == 0 && nl) {
         *nl = 0;
         tvk_ws_opts o;
         tvk_ws_opts_init(&o);
@@ -243,6 +253,123 @@ static double run_loopback(const char *sim, int64_t packets, size_t nsyms)
     return dt;
 }
 
+/* A minimal reader on a raw TCP socket: the upgrade by hand, unmasked server frames parsed here,
+ * packets framed by the wire reader. It costs the sim's side nothing extra, so this row shows
+ * what the sim itself delivers. */
+
+static int read_full(int fd, char *p, size_t n)
+{
+    while (n) {
+        ssize_t k = read(fd, p, n);
+        if (k <= 0) return -1;
+        p += k;
+        n -= (size_t)k;
+    }
+    return 0;
+}
+
+static int ws_text(int fd, const char *text)
+{
+    size_t n = strlen(text);
+    unsigned char h[14];
+    size_t hl = 0;
+    h[hl++] = 0x81;
+    if (n < 126) {
+        h[hl++] = (unsigned char)(0x80 | n);
+    } else {
+        h[hl++] = 0x80 | 126;
+        h[hl++] = (unsigned char)(n >> 8);
+        h[hl++] = (unsigned char)n;
+    }
+    memset(h + hl, 0, 4); /* a zero mask: the payload goes as is */
+    hl += 4;
+    if (write(fd, h, hl) != (ssize_t)hl || write(fd, text, n) != (ssize_t)n) return -1;
+    return 0;
+}
+
+static double raw_client(int port, int64_t packets, size_t nsyms)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a)) return -1;
+    static const char req[] =
+        "GET /socket.io/websocket HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+        "Sec-WebSocket-Version: 13\r\nOrigin: https://www.tradingview.com\r\n\r\n";
+    if (write(fd, req, sizeof req - 1) != (ssize_t)(sizeof req - 1)) return -1;
+    char hdr[1024];
+    size_t hl = 0;
+    while (hl < 4 || memcmp(hdr + hl - 4, "\r\n\r\n", 4)) /* byte by byte: no over-read */
+        if (hl >= sizeof hdr - 1 || read_full(fd, hdr + hl++, 1)) return -1;
+    tvk_buf b;
+    tvk_buf_init(&b);
+    tvk_build_quote_create_session(&b, "qs_bench");
+    char(*kb)[32] = calloc(nsyms, sizeof *kb);
+    const char **keys = calloc(nsyms, sizeof *keys);
+    for (size_t i = 0; kb && keys && i < nsyms; i++) {
+        snprintf(kb[i], sizeof kb[i], "SIM:F%03zu", i);
+        keys[i] = kb[i];
+    }
+    if (kb && keys) tvk_build_quote_add_symbols(&b, "qs_bench", keys, nsyms);
+    free(kb);
+    free(keys);
+    int bad = ws_text(fd, b.data);
+    tvk_buf_free(&b);
+    tvk_reader *rd = tvk_reader_new(0);
+    size_t cap = 1 << 20;
+    char *msg = malloc(cap);
+    int64_t qsd = 0, completed = 0;
+    double t0 = 0, dt = -1;
+    while (!bad && rd && msg) {
+        unsigned char h[10];
+        if (read_full(fd, (char *)h, 2)) break;
+        uint64_t n = h[1] & 0x7f;
+        if (n == 126) {
+            if (read_full(fd, (char *)h + 2, 2)) break;
+            n = (uint64_t)h[2] << 8 | h[3];
+        } else if (n == 127) {
+            if (read_full(fd, (char *)h + 2, 8)) break;
+            n = 0;
+            for (int i = 2; i < 10; i++)
+                n = n << 8 | h[i];
+        }
+        if (n > cap) {
+            char *m2 = n < ((uint64_t)1 << 30) ? realloc(msg, (size_t)n) : NULL;
+            if (!m2) break;
+            msg = m2;
+            cap = (size_t)n;
+        }
+        if (read_full(fd, msg, (size_t)n)) break;
+        if ((h[0] & 0x0f) != 1) continue; /* ping and friends: not counted */
+        tvk_packet pk;
+        int done = 0;
+        tvk_reader_feed(rd, msg, (size_t)n);
+        while (tvk_reader_next(rd, &pk) > 0) {
+            if (pk.kind != TVK_PKT_JSON || pk.len < 12) continue;
+            if (!memcmp(pk.data, "{\"m\":\"qsd\"", 10)) {
+                if (completed >= (int64_t)nsyms && qsd++ == 0) t0 = now_s();
+            } else if (!memcmp(pk.data, "{\"m\":\"quote_c", 13)) {
+                completed++;
+            } else if (!memcmp(pk.data, "{\"m\":\"fireh", 11)) {
+                done = 1;
+            }
+        }
+        if (done) {
+            if (qsd == packets) dt = now_s() - t0;
+            break;
+        }
+    }
+    free(msg);
+    tvk_reader_free(rd);
+    close(fd);
+    return dt;
+}
+
 int main(int argc, char **argv)
 {
     int64_t packets = argc > 1 ? atoll(argv[1]) : 1000000;
@@ -262,9 +389,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "out of memory\n");
         return 1;
     }
-    double tp[99], te[99], tm[99], tl[99];
+    double tp[99], te[99], tm[99], tl[99], tr[99];
     size_t bytes = 0;
-    int nl = 0;
+    int nl = 0, nr = 0;
     for (int i = 0; i < runs; i++) {
         tp[i] = run_produce(&y, packets, &bytes);
         te[i] = run_encode(&y, packets);
@@ -273,8 +400,10 @@ int main(int argc, char **argv)
             fprintf(stderr, "run %d failed\n", i);
             return 1;
         }
-        double l = run_loopback(sim, packets, nsyms);
+        double l = run_loopback(sim, packets, nsyms, 0);
         if (l > 0) tl[nl++] = l;
+        l = run_loopback(sim, packets, nsyms, 1);
+        if (l > 0) tr[nr++] = l;
     }
     printf("sim firehose: %lld qsd packets over %zu symbols, %.1f MB, median of %d runs\n",
            (long long)packets, nsyms, bytes / 1e6, runs);
@@ -286,8 +415,9 @@ int main(int argc, char **argv)
     } rows[] = {
         {"produce", tp, runs, "sim path: pre-encoded pool, 256 KiB batches (one core)"},
         {"encode", te, runs, "baseline: encode every packet (one core)"},
-        {"memcpy", tm, runs, "upper bound: copy the same bytes (one core)"},
-        {"loopback", tl, nl, "tvkit-sim -> ws client here, no deflate (two processes)"},
+        {"memcpy", tm, runs, "reference: memcpy the same bytes in 256 KiB batches (one core)"},
+        {"sim-raw", tr, nr, "tvkit-sim process -> raw-socket reader, no deflate (two processes)"},
+        {"sim-net", tl, nl, "tvkit-sim process -> tvkit net client + reader, no deflate"},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         if (rows[i].n == 0) {
