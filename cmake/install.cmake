@@ -14,5 +14,7 @@ write_basic_package_version_file(${CMAKE_CURRENT_BINARY_DIR}/tvkitConfigVersion.
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/tvkitConfig.cmake ${CMAKE_CURRENT_BINARY_DIR}/tvkitConfigVersion.cmake
   DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/tvkit)
 
+# Path from <prefix>/<libdir>/pkgconfig back up to <prefix>.
+file(RELATIVE_PATH TVK_PC_UP /x/${CMAKE_INSTALL_LIBDIR}/pkgconfig /x)
 configure_file(${CMAKE_CURRENT_LIST_DIR}/tvkit.pc.in ${CMAKE_CURRENT_BINARY_DIR}/tvkit.pc @ONLY)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/tvkit.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

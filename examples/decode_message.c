@@ -8,7 +8,7 @@
 
 static const char sample[] =
     "~m~4~m~~h~7"
-    "~m~171~m~{\"m\":\"timescale_update\",\"p\":[\"cs_abcdefghijkl\",{\"sds_1\":{\"s\":[{\"i\":0,"
+    "~m~147~m~{\"m\":\"timescale_update\",\"p\":[\"cs_abcdefghijkl\",{\"sds_1\":{\"s\":[{\"i\":0,"
     "\"v\":[1728013500.0,356.1,363.6,355.0,361.4,207578.0]}],\"t\":\"s1\"}},{\"index\":0}]}";
 
 int main(int argc, char **argv)

@@ -23,7 +23,7 @@ for ex in "$src"/examples/*.c; do
   # shellcheck disable=SC2046
   cc -std=c11 -Wall -Werror $san "$ex" -o "$tmp/$name-static" $(pkg-config --cflags tvkit) \
      "$libdir/libtvkit.a" $(pkg-config --static --libs-only-l tvkit | sed 's/-ltvkit//')
-  ldd "$tmp/$name-shared" | grep -q "$libdir/libtvkit.so.0" ||
+  LD_LIBRARY_PATH="$libdir" ldd "$tmp/$name-shared" | grep -q "$libdir/libtvkit.so.0" ||
     { echo "FAIL: $name-shared does not load libtvkit from the prefix"; fails=1; }
 done
 out=$(LD_LIBRARY_PATH="$libdir" "$tmp/decode_message-shared")
