@@ -1,6 +1,7 @@
 /* tvkit history: historical bars of one or more symbols, by count or by date range, over one
  * connection. Up to PIPELINE series load at once (each in its own chart session); output is
  * written symbol by symbol in the order given, each as soon as it and those before it are done. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -211,10 +212,10 @@ static int run(cli_ctx *g, tvk_conn *c, const args *a, job *jobs, cli_progress *
         *written = 1;
         if (rc < 0) {
             cli_err(CMD, "cannot write %s: %s", a->output ? a->output : "standard output",
-                    tvk_strerror(rc));
+                    rc == TVK_EIO ? strerror(errno) : tvk_strerror(rc));
             return CLI_EXIT_OTHER;
         }
-        if (fflush(out) != 0) return cli_flush(out, CMD, a->output ? a->output : "stdout");
+        if ((rc = cli_flush(out, CMD, a->output ? a->output : "standard output")) != 0) return rc;
     }
     return status;
 }
@@ -230,7 +231,7 @@ int cli_history(cli_ctx *g, int argc, char **argv)
     }
     FILE *out = stdout;
     if (a.output && !(out = fopen(a.output, "w"))) {
-        cli_err(CMD, "cannot open %s for writing", a.output);
+        cli_err(CMD, "cannot open %s for writing: %s", a.output, strerror(errno));
         free(a.symbols);
         return CLI_EXIT_OTHER;
     }
@@ -259,7 +260,7 @@ int cli_history(cli_ctx *g, int argc, char **argv)
 done:
     if (a.output) {
         if (fclose(out) != 0 && !st) {
-            cli_err(CMD, "cannot write %s", a.output);
+            cli_err(CMD, "cannot write %s: %s", a.output, strerror(errno));
             st = CLI_EXIT_OTHER;
         }
         /* Leave no empty file behind a failed download. */

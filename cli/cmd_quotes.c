@@ -102,9 +102,9 @@ static int emit(const tvk_quote *q, tvk_buf *line)
     int rc = tvk_quote_to_json(q, line);
     if (!rc) rc = tvk_buf_puts(line, "\n");
     if (rc < 0) return cli_fail(CMD, rc, NULL);
-    if (fwrite(line->data, 1, line->len, stdout) != line->len || fflush(stdout) != 0)
-        return cli_flush(stdout, CMD, "standard output");
-    return 0;
+    /* Each line is flushed at once (a stream); a short write sets the error flag. */
+    fwrite(line->data, 1, line->len, stdout);
+    return cli_flush(stdout, CMD, "standard output");
 }
 
 static int run(cli_ctx *g, tvk_conn *c, const args *a, tvk_quotes **qp)

@@ -154,8 +154,11 @@ static int run(cli_ctx *g, tvk_conn *c, const args *a, tvk_series **series)
             status = cli_fail(CMD, rc, NULL);
             break;
         }
-        if (fwrite(line.data, 1, line.len, stdout) != line.len || fflush(stdout) != 0) {
-            status = cli_flush(stdout, CMD, "standard output");
+        /* Each line is flushed at once; a short write sets the error flag cli_flush checks. */
+        fwrite(line.data, 1, line.len, stdout);
+        int st = cli_flush(stdout, CMD, "standard output");
+        if (st) {
+            status = st;
             break;
         }
         if (a->count && ++events >= a->count) break;

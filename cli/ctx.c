@@ -1,4 +1,5 @@
 /* Global options, the connection built from them, and diagnostics. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -232,8 +233,9 @@ int cli_conn_event(const cli_ctx *g, const char *cmd, const tvk_event *ev)
 
 int cli_flush(FILE *f, const char *cmd, const char *what)
 {
+    errno = 0;
     if (fflush(f) != 0 || ferror(f)) {
-        cli_err(cmd, "cannot write %s", what);
+        cli_err(cmd, "cannot write %s%s%s", what, errno ? ": " : "", errno ? strerror(errno) : "");
         return CLI_EXIT_OTHER;
     }
     return 0;

@@ -85,6 +85,9 @@ int cli_main(int argc, char **argv)
         return cli_flush(stdout, NULL, "standard output");
     }
     int st = cli_dispatch(&g, argc - i, argv + i);
-    int fl = cli_flush(stdout, NULL, "standard output");
-    return st ? st : fl;
+    if (st) {
+        fflush(stdout); /* the command already reported its failure */
+        return st;
+    }
+    return cli_flush(stdout, NULL, "standard output");
 }

@@ -25,11 +25,13 @@ fail() {
 
 # start_sim [sim options...]: sets URL (and PORT); waits for the ready line (deadline 10 s).
 start_sim() {
+    # A fresh file: the ready line of a previous sim must not be read for this one.
+    rm -f "$TMP/sim.out"
     "$SIM" --port 0 -q "$@" >"$TMP/sim.out" 2>"$TMP/sim.err" &
     SIM_PID=$!
     local deadline=$((SECONDS + 10)) line=
     while :; do
-        line=$(sed -n 's/^listening //p' "$TMP/sim.out")
+        line=$(sed -n 's/^listening //p' "$TMP/sim.out" 2>/dev/null)
         [ -n "$line" ] && break
         kill -0 "$SIM_PID" 2>/dev/null || fail "tvkit-sim exited before it was ready"
         [ $SECONDS -ge $deadline ] && fail "tvkit-sim not ready within 10 s"
@@ -427,6 +429,19 @@ case_options() {
     [ "$(wc -l <"$TMP/out")" = 3 ] || fail "options after COMMAND"
     run 0 $u --insecure history NASDAQ:AAPL -i 1D -n 1
     grep -q "warning.*--insecure" "$TMP/err" || fail "--insecure gave no warning"
+    # Output that cannot be written: status 1 with the reason.
+    if [ -w /dev/full ]; then
+        for args in "history NASDAQ:AAPL -i 1D -n 5" "history NASDAQ:AAPL -i 1D -n 5 -f table" \
+            "quotes NASDAQ:AAPL --count 1" "stream BINANCE:BTCUSDT -i 1 --count 1"; do
+            # shellcheck disable=SC2086
+            timeout 60 "$TVKIT" $u $args >/dev/full 2>"$TMP/err"
+            [ $? = 1 ] || fail "tvkit $args >/dev/full: not status 1"
+            grep -q "No space left" "$TMP/err" || fail "tvkit $args >/dev/full: $(cat "$TMP/err")"
+        done
+        run 1 $u history NASDAQ:AAPL -i 1D -n 5 -o /dev/full
+    fi
+    run 1 $u history NASDAQ:AAPL -i 1D -n 5 -o "$TMP"
+    grep -q "Is a directory" "$TMP/err" || fail "-o DIR: $(cat "$TMP/err")"
     # Request options reach the server.
     run 0 $u history NASDAQ:AAPL -i 1D -n 1 --adjustment dividends --session extended --currency EUR
     grep -q 'dividends' "$TMP/sim.log" || fail "--adjustment not sent"
