@@ -11,6 +11,11 @@
 
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include "harness.h"
 
 #define START "1717432200" /* Monday 2024-06-03 16:30 UTC: US session open */
@@ -129,6 +134,64 @@ static void test_hello_and_history(void **st)
     }
     assert_true(pg.last_time == 1717432200.0 - 7200); /* today's bar, opened at 14:30 */
     hs_close(&c);
+    assert_int_equal(hs_stop(&s), 0);
+}
+
+/* The client's first message in the same TCP segment as the upgrade request: the hello must
+ * still be the first packet (regression: the answer once went out before it). */
+static void test_hello_first_when_pipelined(void **st)
+{
+    (void)st;
+    hs_sim s;
+    assert_int_equal(hs_start(&s, NULL), 0);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)s.port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    /* Answered at once (protocol_error: unknown session). */
+    static const char pkt[] = "~m~43~m~{\"m\":\"quote_add_symbols\",\"p\":[\"q\",\"SIM:A\"]}";
+    char req[1024];
+    int n = snprintf(req, sizeof req,
+                     "GET /socket.io/websocket HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                     "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                     "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+                     "Origin: https://www.tradingview.com\r\n\r\n");
+    req[n++] = (char)0x81;
+    req[n++] = (char)(0x80 | (sizeof pkt - 1)); /* masked, key 0: payload as is */
+    memset(req + n, 0, 4);
+    n += 4;
+    memcpy(req + n, pkt, sizeof pkt - 1);
+    n += (int)sizeof pkt - 1;
+    assert_int_equal(write(fd, req, (size_t)n), n);
+    char buf[4096];
+    size_t len = 0;
+    int64_t end = tvk_now_ms() + WAIT;
+    char *body = NULL;
+    while (!body && tvk_now_ms() < end && len < sizeof buf - 1) {
+        ssize_t k = read(fd, buf + len, sizeof buf - 1 - len);
+        assert_true(k > 0);
+        len += (size_t)k;
+        buf[len] = 0;
+        body = strstr(buf, "\r\n\r\n");
+    }
+    assert_non_null(body);
+    assert_non_null(strstr(buf, "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"));
+    body += 4;
+    while ((size_t)(body - buf) + 8 > len) {
+        ssize_t k = read(fd, buf + len, sizeof buf - 1 - len);
+        assert_true(k > 0);
+        len += (size_t)k;
+    }
+    /* First frame: a text frame whose payload is the hello packet. */
+    assert_int_equal((unsigned char)body[0], 0x81);
+    size_t hdr = ((unsigned char)body[1] & 0x7f) == 126 ? 4 : 2;
+    assert_memory_equal(body + hdr, "~m~", 3);
+    assert_non_null(memchr(body + hdr, '{', 12));
+    assert_memory_equal(strchr(body + hdr, '{'), "{\"session_id\"", 13);
+    close(fd);
     assert_int_equal(hs_stop(&s), 0);
 }
 
@@ -537,6 +600,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hello_and_history),
+        cmocka_unit_test(test_hello_first_when_pipelined),
         cmocka_unit_test(test_origin_403),
         cmocka_unit_test(test_paging_limits),
         cmocka_unit_test(test_index_without_volume),
