@@ -20,8 +20,9 @@
 #define SIM_MAX_REFS 64      /* resolved symbols per chart session */
 #define SIM_MAX_QSYMS 20000  /* symbols per quote session */
 #define SIM_MAX_FIELDS 256
-#define SIM_BATCH_LIMIT ((size_t)1 << 20) /* split outgoing batches at packet ends past this */
-#define SIM_LIVE_CATCHUP 50               /* most bars in one live timescale_update after a pause */
+#define SIM_DELAY_LIMIT ((size_t)64 << 20) /* bytes held back by --latency per connection */
+#define SIM_BATCH_LIMIT ((size_t)1 << 20)  /* split outgoing batches at packet ends past this */
+#define SIM_LIVE_CATCHUP 50 /* most bars in one live timescale_update after a pause */
 
 typedef struct sim_symref {
     char id[SIM_ID_MAX];
@@ -51,8 +52,8 @@ typedef struct sim_chart {
 } sim_chart;
 
 typedef struct sim_qsym {
-    char key[SIM_KEY_MAX]; /* as the client sent it */
-    char n[SIM_KEY_MAX];   /* as echoed in "n" */
+    char *key; /* as the client sent it */
+    char *n;   /* as echoed in "n" */
     int ok;
     sim_symbol sym;
     sim_quote last;
@@ -101,6 +102,7 @@ typedef struct sim_conn {
     int nquotes;
     /* modes */
     sim_delayed *delay_head, *delay_tail;
+    size_t delay_bytes;
     int replay_started;
     sim_firehose fh;
     int dead;

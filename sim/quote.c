@@ -32,6 +32,10 @@ static void free_fields(sim_qsess *q)
 static void free_sess(sim_qsess *q)
 {
     free_fields(q);
+    for (size_t i = 0; i < q->nsyms; i++) {
+        free(q->syms[i].key);
+        free(q->syms[i].n);
+    }
     free(q->syms);
     free(q);
 }
@@ -78,21 +82,45 @@ static void set_fields(sim_conn *c, const tvk_msg *m, sim_qsess *q)
 
 static void firehose_start(sim_conn *c, sim_qsess *q);
 
+/* String param at token t into buf: 0, or -1 when not a string or too long. */
+static int tok_str(const tvk_msg *m, int t, char *buf, size_t cap)
+{
+    size_t len;
+    if (tvk_json_type(m->json, t) != TVK_J_STRING || tvk_json_str(m->json, t, buf, cap, &len) ||
+        memchr(buf, 0, len))
+        return -1;
+    return 0;
+}
+
+static int qsyms_total(const sim_conn *c)
+{
+    size_t n = 0;
+    for (int i = 0; i < c->nquotes; i++)
+        n += c->quotes[i]->nsyms;
+    return (int)n;
+}
+
 static void add_symbols(sim_conn *c, const tvk_msg *m, sim_qsess *q)
 {
     int np = sim_param_count(m);
     int64_t now = sim_market_now(c->srv);
     size_t nf;
     const char *const *fields = fields_of(q, &nf);
-    for (int i = 1; i < np; i++) {
-        char key[SIM_KEY_MAX];
-        if (sim_param_str(m, i, key, sizeof key))
+    char key[SIM_KEY_MAX], n[SIM_KEY_MAX];
+    /* Walk the params token by token: a list of thousands stays linear. */
+    int t = np > 1 ? tvk_json_index(m->json, m->params, 1) : -1;
+    for (int i = 1; i < np; i++, t = tvk_json_skip(m->json, t)) {
+        if (tok_str(m, t, key, sizeof key)) {
+            if (tvk_json_type(m->json, t) == TVK_J_STRING)
+                EMIT(c, sim_enc_critical_error(&c->enc, q->id, "invalid_parameters",
+                                               "quote_add_symbols: symbol key too long"));
             continue; /* the {"flags":[...]} object some clients append */
+        }
         sim_qsym *s = NULL;
-        for (size_t k = 0; k < q->nsyms; k++)
+        for (size_t k = 0; k < q->nsyms && !s; k++)
             if (!strcmp(q->syms[k].key, key)) s = &q->syms[k];
         if (!s) {
-            if (q->nsyms >= SIM_MAX_QSYMS) {
+            if (qsyms_total(c) >= SIM_MAX_QSYMS) {
                 EMIT(c, sim_enc_critical_error(&c->enc, q->id, "invalid_parameters",
                                                "quote_add_symbols: too many symbols"));
                 return;
@@ -107,15 +135,22 @@ static void add_symbols(sim_conn *c, const tvk_msg *m, sim_qsess *q)
                 q->syms = ns;
                 q->cap = cap;
             }
-            s = &q->syms[q->nsyms++];
-            memset(s, 0, sizeof *s);
-            snprintf(s->key, sizeof s->key, "%s", key);
+            int ok = 0;
+            if (sim_resolve_key(c->srv, key, &q->syms[q->nsyms].sym, &ok, n, sizeof n))
+                snprintf(n, sizeof n, "%s", key);
+            s = &q->syms[q->nsyms];
+            s->key = strdup(key);
+            s->n = strdup(n);
+            if (!s->key || !s->n) {
+                free(s->key);
+                free(s->n);
+                sim_conn_fail(c, "out of memory for quote symbols");
+                return;
+            }
+            s->ok = ok;
+            q->nsyms++;
         }
-        int ok = 0;
-        if (sim_resolve_key(c->srv, key, &s->sym, &ok, s->n, sizeof s->n))
-            snprintf(s->n, sizeof s->n, "%s", key);
-        s->ok = ok;
-        if (!ok) {
+        if (!s->ok) {
             EMIT(c, sim_enc_qsd_error(&c->enc, q->id, s->n, "no_such_symbol"));
         } else {
             sim_quote_at(&s->sym, now, &s->last);
@@ -134,11 +169,14 @@ static void add_symbols(sim_conn *c, const tvk_msg *m, sim_qsess *q)
 static void remove_symbols(const tvk_msg *m, sim_qsess *q)
 {
     int np = sim_param_count(m);
-    for (int i = 1; i < np; i++) {
-        char key[SIM_KEY_MAX];
-        if (sim_param_str(m, i, key, sizeof key)) continue;
+    char key[SIM_KEY_MAX];
+    int t = np > 1 ? tvk_json_index(m->json, m->params, 1) : -1;
+    for (int i = 1; i < np; i++, t = tvk_json_skip(m->json, t)) {
+        if (tok_str(m, t, key, sizeof key)) continue;
         for (size_t k = 0; k < q->nsyms; k++)
             if (!strcmp(q->syms[k].key, key) || !strcmp(q->syms[k].n, key)) {
+                free(q->syms[k].key);
+                free(q->syms[k].n);
                 q->syms[k] = q->syms[--q->nsyms];
                 break;
             }

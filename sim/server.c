@@ -196,6 +196,10 @@ static void send_message(sim_conn *c, const char *data, size_t len)
         ws_send(c, data, len);
         return;
     }
+    if (c->delay_bytes + len > SIM_DELAY_LIMIT) {
+        conn_close_now(c, "client does not read: latency queue full, dropped");
+        return;
+    }
     sim_delayed *d = malloc(sizeof *d + len);
     if (!d) {
         conn_close_now(c, "out of memory for the latency queue");
@@ -204,6 +208,7 @@ static void send_message(sim_conn *c, const char *data, size_t len)
     d->next = NULL;
     d->due_ms = tvk_now_ms() + c->srv->o.latency_ms;
     d->len = len;
+    c->delay_bytes += len;
     memcpy(d->data, data, len);
     if (c->delay_tail)
         c->delay_tail->next = d;
@@ -218,6 +223,7 @@ static void run_delayed(sim_conn *c, int64_t now)
         sim_delayed *d = c->delay_head;
         c->delay_head = d->next;
         if (!c->delay_head) c->delay_tail = NULL;
+        c->delay_bytes -= d->len;
         ws_send(c, d->data, d->len);
         free(d);
     }
