@@ -16,6 +16,10 @@
 
 extern char **environ;
 
+/* Sims started and not yet stopped, for simproc_stop_all (a test-process registry). */
+#define MAX_RUNNING 16
+static simproc running[MAX_RUNNING];
+
 int simproc_start(simproc *s, const char *bin, const char *const *args)
 {
     memset(s, 0, sizeof *s);
@@ -30,6 +34,8 @@ int simproc_start(simproc *s, const char *bin, const char *const *args)
     argv[n++] = "0";
     argv[n++] = "--log";
     argv[n++] = s->log;
+    argv[n++] = "--max-lifetime"; /* never outlive a test run that was killed */
+    argv[n++] = "600";
     for (int i = 0; args && args[i] && n < 62; i++)
         argv[n++] = args[i];
     argv[n] = NULL;
@@ -74,6 +80,11 @@ int simproc_start(simproc *s, const char *bin, const char *const *args)
         simproc_stop(s);
         return -1;
     }
+    for (int i = 0; i < MAX_RUNNING; i++)
+        if (running[i].pid == 0) {
+            running[i] = *s;
+            break;
+        }
     return 0;
 }
 
@@ -93,6 +104,8 @@ static int wait_exit(pid_t pid, int ms)
 
 void simproc_stop(simproc *s)
 {
+    for (int i = 0; i < MAX_RUNNING; i++)
+        if (s->pid > 0 && running[i].pid == s->pid) running[i].pid = 0;
     if (s->pid > 0) {
         kill(s->pid, SIGTERM);
         if (wait_exit(s->pid, 5000) < 0) {
@@ -139,4 +152,13 @@ void simproc_lines_free(char **lines, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         free(lines[i]);
+}
+
+void simproc_stop_all(void)
+{
+    for (int i = 0; i < MAX_RUNNING; i++)
+        if (running[i].pid > 0) {
+            simproc copy = running[i];
+            simproc_stop(&copy);
+        }
 }

@@ -17,6 +17,8 @@ typedef struct simproc {
 int simproc_start(simproc *s, const char *bin, const char *const *args);
 /* SIGTERM, wait (5 s, then SIGKILL); removes the log. */
 void simproc_stop(simproc *s);
+/* Stops every sim still running (a failed assertion leaves the test before its own stop). */
+void simproc_stop_all(void);
 
 /* The logged client packets, in order: each line's "msg" payload (heartbeat echoes become
  * "~h~<k>"). Returns the count (<= max); lines are malloc'd, free with simproc_lines_free. */

@@ -289,7 +289,7 @@ static void test_history_20000(void **st)
 
     /* what went over the wire: one create_series of 5000, three request_more_data of 5000 */
     char *lines[64];
-    size_t n = wait_log(c, &s, 7, lines, 64);
+    size_t n = wait_log(c, &s, 8, lines, 64);
     int creates = 0, mores = 0, deletes = 0;
     for (size_t i = 0; i < n; i++) {
         if (strstr(lines[i], "\"create_series\"")) {
@@ -793,6 +793,13 @@ static void test_bad_frames(void **st)
     }
 }
 
+static int teardown(void **st)
+{
+    (void)st;
+    simproc_stop_all();
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -802,11 +809,16 @@ int main(int argc, char **argv)
     sim_bin = argv[1];
     unsetenv("TVKIT_AUTH_TOKEN");
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_seed_methods),  cmocka_unit_test(test_history_20000),
-        cmocka_unit_test(test_history_ended), cmocka_unit_test(test_history_range),
-        cmocka_unit_test(test_errors),        cmocka_unit_test(test_bar_close),
-        cmocka_unit_test(test_quotes_50),     cmocka_unit_test(test_pipelined_series),
-        cmocka_unit_test(test_event_loop),    cmocka_unit_test(test_bad_frames),
+        cmocka_unit_test_teardown(test_seed_methods, teardown),
+        cmocka_unit_test_teardown(test_history_20000, teardown),
+        cmocka_unit_test_teardown(test_history_ended, teardown),
+        cmocka_unit_test_teardown(test_history_range, teardown),
+        cmocka_unit_test_teardown(test_errors, teardown),
+        cmocka_unit_test_teardown(test_bar_close, teardown),
+        cmocka_unit_test_teardown(test_quotes_50, teardown),
+        cmocka_unit_test_teardown(test_pipelined_series, teardown),
+        cmocka_unit_test_teardown(test_event_loop, teardown),
+        cmocka_unit_test_teardown(test_bad_frames, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
