@@ -105,13 +105,25 @@ start_sim() {
     printf -v "$var" '%s' "$u"
 }
 
+# CPU seconds (user+sys) the running sims have used so far, from /proc: shows when the server,
+# not the client, bounds a case's wall time.
+sim_cpu() {
+    local p t=0 f
+    for p in "${sim_pids[@]}"; do
+        f=$(cut -d' ' -f14,15 "/proc/$p/stat" 2>/dev/null) || continue
+        t=$((t + ${f% *} + ${f#* }))
+    done
+    awk -v t="$t" -v hz="$CLK_TCK" 'BEGIN { printf "%.3f", t / hz }'
+}
+CLK_TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
+
 stop_sims() {
     for p in "${sim_pids[@]}"; do kill "$p" 2>/dev/null || true; done
     for p in "${sim_pids[@]}"; do wait "$p" 2>/dev/null || true; done
     sim_pids=()
 }
 
-echo -e "case\tclient\trun\twall_s\tuser_s\tsys_s\tmaxrss_kb\tfirst_out_s\tstatus\tinproc_first_ms" >"$work/rows.tsv"
+echo -e "case\tclient\trun\twall_s\tuser_s\tsys_s\tmaxrss_kb\tfirst_out_s\tstatus\tinproc_first_ms\tsim_cpu_s" >"$work/rows.tsv"
 : >"$work/cases.tsv"
 : >"$work/commands.txt"
 
@@ -123,8 +135,10 @@ record() {
     local errf=$work/$case.$client.$run.err
     local flags=("${CLIENT_CPU[@]}" --timeout "$TIMEOUT")
     [ "$first" = 1 ] && flags+=(--first)
-    local line
+    local line s0 s1
+    s0=$(sim_cpu)
     line=$("$RUNNER" "${flags[@]}" -- "$@" 2>"$errf")
+    s1=$(sim_cpu)
     local inproc
     inproc=$(grep -o 'first_quote_ms=[0-9.]*' "$errf" | head -n 1 | cut -d= -f2 || true)
     # shellcheck disable=SC2086
@@ -139,7 +153,8 @@ record() {
     if [ "${6:-1}" != 0 ]; then
         log "$case/$client run $run failed (status ${6:-?}):"; tail -n 5 "$errf" >&2
     fi
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$case" "$client" "$run" "$1" "$2" "$3" "$4" "$5" "$6" "${inproc:--}" >>"$work/rows.tsv"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$case" "$client" "$run" "$1" "$2" "$3" "$4" "$5" "$6" "${inproc:--}" \
+        "$(awk -v a="$s0" -v b="$s1" 'BEGIN { printf "%.3f", b - a }')" >>"$work/rows.tsv"
 }
 
 # validate CASE CLIENT EXPECT_LINES CMD... [::: CMD...]: one untimed run of each command with
@@ -156,14 +171,14 @@ validate() {
         # Counted through a pipe: a million JSON lines need not land on disk.
         if ! n=$(timeout "$TIMEOUT" "${cmd[@]}" 2>>"$outf.err" | wc -l); then
             log "$case/$client validation run failed:"; tail -n 5 "$outf.err" >&2
-            echo -e "$case\t$client\t0\t0\t0\t0\t0\t-1\t1\t-" >>"$work/rows.tsv"
+            echo -e "$case\t$client\t0\t0\t0\t0\t0\t-1\t1\t-\t0" >>"$work/rows.tsv"
             return 1
         fi
         got=$((got + n))
     done
     if [ "$got" -lt "$expect" ]; then
         log "$case/$client wrote $got lines, expected at least $expect"; tail -n 5 "$outf.err" >&2
-        echo -e "$case\t$client\t0\t0\t0\t0\t0\t-1\t1\t-" >>"$work/rows.tsv"
+        echo -e "$case\t$client\t0\t0\t0\t0\t0\t-1\t1\t-\t0" >>"$work/rows.tsv"
         return 1
     fi
 }
@@ -232,6 +247,7 @@ start_all=$(date +%s)
     else
         echo "peer=skipped (node or the package missing, or BENCH_PEER=0)"
     fi
+    echo "load=$(cut -d' ' -f1-3 /proc/loadavg) at the start (1, 5, 15 min)"
     echo "settings=firehose $FH_N packets over $FH_SYMS symbols; history $HIST_SMALL and $HIST_BIG bars; multi $MULTI_SYMS symbols x $MULTI_BARS bars at ${LATENCY} ms, $CONNS connections"
 } >"$work/meta.txt"
 
@@ -311,7 +327,9 @@ done
 VALIDATE=1
 
 # ---------------------------------------------------------------- time to first quote
-for lat in 0 "$LATENCY"; do
+# Three latencies: 0 gives the absolute time; the slope between LATENCY and 2*LATENCY gives the
+# round trips the client waits (fixed costs and scheduling noise cancel out in the difference).
+for lat in 0 "$LATENCY" $((2 * LATENCY)); do
     want ttfq || break
     start_sim url --latency "$lat"
     mapfile -t penv < <(peer_env "$url" 1)
@@ -361,5 +379,6 @@ if want multi-; then
 fi
 
 echo "elapsed=$(($(date +%s) - start_all)) s" >>"$work/meta.txt"
+echo "load_end=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$work/meta.txt"
 "$PY" "$here/lib/report.py" "$work" "$OUT"
 log "wrote $OUT ($(($(date +%s) - start_all)) s)"

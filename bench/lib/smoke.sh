@@ -32,6 +32,6 @@ grep -q 'Failed or missing runs' "$out" && fail "some runs failed"
 # The results table: one row per case, every figure a number (no n/a).
 rows=$(awk '/^## Results/{t=1; next} /^##/{t=0} t && /^\| / && !/^\| case/ && !/^\|---/' "$out" | sed -n '/^| start-up\|^| firehose\|^| first quote\|^| history/p')
 n=$(printf '%s\n' "$rows" | grep -c . || true)
-[ "$n" -eq 11 ] || fail "expected 11 case rows in the results table, found $n"
+[ "$n" -eq 12 ] || fail "expected 12 case rows in the results table, found $n"
 if printf '%s\n' "$rows" | grep -q 'n/a'; then fail "a figure is missing (n/a) in the results table"; fi
 echo "bench_smoke: ok ($n cases, results well formed)"
