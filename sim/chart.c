@@ -7,11 +7,6 @@
 
 #include "internal.h"
 
-#define EMIT(c, call)                                                                              \
-    do {                                                                                           \
-        if (sim_conn_can_emit(c)) sim_conn_emitted((c), (call));                                   \
-    } while (0)
-
 sim_chart *sim_chart_find(sim_conn *c, const char *id)
 {
     for (int i = 0; i < c->ncharts; i++)

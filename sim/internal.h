@@ -136,6 +136,11 @@ int64_t sim_market_now(const sim_server *s); /* unix seconds */
 int sim_conn_can_emit(sim_conn *c);
 /* Call after each packet encoded into c->out (rc from the encoder). */
 void sim_conn_emitted(sim_conn *c, int rc);
+/* Encodes one data packet into c->out unless faults or the firehose mute the connection. */
+#define EMIT(c, call)                                                                              \
+    do {                                                                                           \
+        if (sim_conn_can_emit(c)) sim_conn_emitted((c), (call));                                   \
+    } while (0)
 /* Sends c->out as one WebSocket message (through the latency queue). */
 void sim_conn_flush(sim_conn *c);
 void sim_conn_fail(sim_conn *c, const char *why);

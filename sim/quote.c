@@ -5,11 +5,6 @@
 
 #include "internal.h"
 
-#define EMIT(c, call)                                                                              \
-    do {                                                                                           \
-        if (sim_conn_can_emit(c)) sim_conn_emitted((c), (call));                                   \
-    } while (0)
-
 #define FH_BATCH ((size_t)256 * 1024)
 #define FH_QUEUE ((size_t)4 * 1024 * 1024)
 
