@@ -73,7 +73,8 @@ struct tvk_series {
 typedef struct tvk_qfield {
     char *name;
     size_t name_len;
-    char *json;
+    int name_plain; /* the name needs no JSON escaping */
+    char *json;     /* ASCII: string values with non-ASCII bytes are stored \u-escaped */
     size_t json_len, json_cap;
     double num;
 } tvk_qfield;

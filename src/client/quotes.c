@@ -526,6 +526,32 @@ int64_t tvk__quotes_check_deadlines(tvk_quotes *q, int64_t now)
 }
 
 static int set_field(tvk_quote_entry *e, tvk_str name, const char *json, size_t jlen, int quoted,
+                     double num);
+
+/* A string value with raw UTF-8 is stored \u-escaped, so snapshots serialise as ASCII by plain
+ * copies (tvk_quote_to_json runs once per change on busy streams). */
+static int set_string_field(tvk_quote_entry *e, tvk_str name, const char *raw, size_t len)
+{
+    int ascii = 1;
+    for (size_t i = 0; i < len && ascii; i++)
+        ascii = (unsigned char)raw[i] < 0x80;
+    if (ascii) return set_field(e, name, raw, len, 1, NAN);
+    size_t n;
+    char *u = json_unescape(raw, len, &n);
+    if (!u) return set_field(e, name, raw, len, 1, NAN);
+    tvk_buf b;
+    tvk_buf_init(&b);
+    int rc = tvk_buf_json_str(&b, u, n);
+    free(u);
+    if (rc == 0 && b.len >= 2)
+        rc = set_field(e, name, b.data + 1, b.len - 2, 1, NAN);
+    else
+        rc = set_field(e, name, raw, len, 1, NAN); /* invalid UTF-8: kept as sent */
+    tvk_buf_free(&b);
+    return rc;
+}
+
+static int set_field(tvk_quote_entry *e, tvk_str name, const char *json, size_t jlen, int quoted,
                      double num)
 {
     size_t i;
@@ -547,6 +573,11 @@ static int set_field(tvk_quote_entry *e, tvk_str name, const char *json, size_t 
         e->f[i].name = tvk__strndup(name.p, name.len);
         if (!e->f[i].name) return TVK_ENOMEM;
         e->f[i].name_len = name.len;
+        e->f[i].name_plain = 1;
+        for (size_t j = 0; j < name.len; j++) {
+            unsigned char ch = (unsigned char)name.p[j];
+            if (ch < 0x20 || ch >= 0x7f || ch == '"' || ch == '\\') e->f[i].name_plain = 0;
+        }
         e->nf++;
     }
     tvk_qfield *f = &e->f[i];
@@ -605,7 +636,8 @@ static void on_qsd(tvk_quotes *q, const tvk_msg *m)
         tvk_jtype t = tvk_json_type(m->json, vt);
         double num = NAN;
         if (t == TVK_J_NUMBER && tvk_json_double(m->json, vt, &num) == 0 && num == 1e100) num = NAN;
-        int rc = set_field(e, name, p, len, t == TVK_J_STRING, num);
+        int rc = t == TVK_J_STRING ? set_string_field(e, name, p, len)
+                                   : set_field(e, name, p, len, 0, num);
         if (rc < 0) {
             tvk__conn_log(q->c, "%s: quote field %.*s dropped: %s", e->symbol, (int)name.len,
                           name.p, rc == TVK_ENOMEM ? "out of memory" : "too many fields");
@@ -686,24 +718,23 @@ int tvk_quote_to_json(const tvk_quote *q, tvk_buf *out)
     if (rc == 0)
         rc = tvk_buf_puts(out, q->status == TVK_QUOTE_OK ? ",\"status\":\"ok\""
                                                          : ",\"status\":\"pending\"");
-    for (size_t i = 0; rc == 0 && i < q->nfields; i++) {
-        const tvk_quote_field *f = &q->fields[i];
-        rc = tvk_buf_puts(out, ",");
-        if (rc == 0) rc = tvk_buf_json_str(out, f->name, strlen(f->name));
-        if (rc == 0) rc = tvk_buf_puts(out, ":");
-        if (rc < 0) break;
-        if (f->json_len >= 2 && f->json[0] == '"') {
-            /* Re-escaped so the output is ASCII whatever the server sent. */
-            size_t n;
-            char *u = json_unescape(f->json + 1, f->json_len - 2, &n);
-            if (u) {
-                rc = tvk_buf_json_str(out, u, n);
-                free(u);
-                if (rc == TVK_EINVAL) rc = tvk_buf_append(out, f->json, f->json_len);
-                continue;
-            }
+    const tvk_quote_entry *e = (const tvk_quote_entry *)q; /* pub is its first member */
+    size_t need = 2;
+    for (size_t i = 0; i < e->nf; i++)
+        need += e->f[i].name_len + e->f[i].json_len + 4;
+    if (rc == 0) rc = tvk_buf_reserve(out, need);
+    for (size_t i = 0; rc == 0 && i < e->nf; i++) {
+        const tvk_qfield *f = &e->f[i];
+        if (f->name_plain) {
+            rc = tvk_buf_append(out, ",\"", 2);
+            if (rc == 0) rc = tvk_buf_append(out, f->name, f->name_len);
+            if (rc == 0) rc = tvk_buf_append(out, "\":", 2);
+        } else {
+            rc = tvk_buf_append(out, ",", 1);
+            if (rc == 0) rc = tvk_buf_json_str(out, f->name, f->name_len);
+            if (rc == 0) rc = tvk_buf_append(out, ":", 1);
         }
-        rc = tvk_buf_append(out, f->json, f->json_len);
+        if (rc == 0) rc = tvk_buf_append(out, f->json, f->json_len);
     }
     if (rc == 0) rc = tvk_buf_puts(out, "}");
     return rc;

@@ -205,7 +205,7 @@ static int cmp_key(const void *a, const void *b)
 
 /* Sorts by time; of several bars with one time the last received wins (it is the newer update
  * of that bar). */
-static int sort_unique(tvk_series *s)
+static int sort_all(tvk_series *s)
 {
     if (s->n < 2) return 0;
     bar_key *k = malloc(s->n * sizeof *k);
@@ -230,6 +230,26 @@ static int sort_unique(tvk_series *s)
     s->bars = nb;
     s->n = m;
     s->cap = s->n; /* the allocation holds the old count, at least m */
+    return 0;
+}
+
+/* The usual case costs no sort: a page (the bars since n_page_start) that is strictly ascending
+ * and entirely older than what came before (request_more_data), or entirely newer, is moved into
+ * place; anything else (overlaps, re-sent bars) takes the general sort. */
+static int sort_unique(tvk_series *s)
+{
+    size_t old = s->n_page_start < s->n ? s->n_page_start : s->n, k = s->n - old;
+    if (k == 0) return 0;
+    for (size_t i = old + 1; i < s->n; i++)
+        if (s->bars[i].time <= s->bars[i - 1].time) return sort_all(s);
+    if (old == 0 || s->bars[old].time > s->bars[old - 1].time) return 0;
+    if (s->bars[s->n - 1].time >= s->bars[0].time) return sort_all(s);
+    tvk_ohlcv *page = malloc(k * sizeof *page);
+    if (!page) return TVK_ENOMEM;
+    memcpy(page, s->bars + old, k * sizeof *page);
+    memmove(s->bars + k, s->bars, old * sizeof *page);
+    memcpy(s->bars, page, k * sizeof *page);
+    free(page);
     return 0;
 }
 

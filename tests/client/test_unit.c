@@ -880,6 +880,21 @@ static void test_quotes(void **st)
     assert_int_equal(tvk_quote_number(tvk_quotes_get(q, "BINANCE:BTCUSDT"), "lp", &v), 0);
     assert_true(v == 50001.0);
 
+    /* raw UTF-8 from the server: kept as text, serialised as ASCII */
+    feedf(c,
+          "{\"m\":\"qsd\",\"p\":[\"%s\",{\"n\":\"BINANCE:BTCUSDT\",\"s\":\"ok\",\"v\":{"
+          "\"local_description\":\"Vi\xe1\xbb\x87t \\\"q\\\"\"}}]}",
+          qs);
+    const tvk_quote *bq = tvk_quotes_get(q, "BINANCE:BTCUSDT");
+    assert_int_equal(tvk_quote_string(bq, "local_description", buf, sizeof buf), 0);
+    assert_string_equal(buf, "Vi\xe1\xbb\x87t \"q\"");
+    tvk_buf_init(&j);
+    assert_int_equal(tvk_quote_to_json(bq, &j), 0);
+    assert_string_equal(j.data, "{\"symbol\":\"BINANCE:BTCUSDT\",\"status\":\"ok\",\"lp\":50001,"
+                                "\"local_description\":\"Vi\\u1ec7t \\\"q\\\"\"}");
+    tvk_buf_free(&j);
+    assert_int_equal(next_ev(c, &ev), 1);
+
     const char *rm[] = {"BINANCE:BTCUSDT"};
     assert_int_equal(tvk_quotes_remove(q, rm, 1), 0);
     assert_null(tvk_quotes_get(q, "BINANCE:BTCUSDT"));
