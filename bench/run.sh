@@ -234,6 +234,8 @@ start_all=$(date +%s)
 {
     echo "date=$(date -u '+%Y-%m-%d %H:%M UTC')"
     echo "commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+    # The build is of the working tree: say when it differs from the commit.
+    echo "dirty=$(git -C "$root" status --porcelain --untracked-files=no -- src cli sim include 2>/dev/null | wc -l)"
     echo "mode=$([ "$QUICK" = 1 ] && echo quick || echo full)"
     echo "runs=$RUNS"
     echo "cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"

@@ -171,8 +171,11 @@ def main():
     w = L.append
     w("# tvkit benchmark results")
     w("")
+    dirty = meta.get("dirty", "0").strip()
+    dirty_note = (f", built from the working tree with {dirty} modified source files not yet "
+                  "committed" if dirty not in ("", "0") else "")
     w(f"Written by `bench/run.sh` on {meta.get('date', '?')} (tvkit commit "
-      f"`{meta.get('commit', '?')}`). Mode: **{meta.get('mode', '?')}**, "
+      f"`{meta.get('commit', '?')}`{dirty_note}). Mode: **{meta.get('mode', '?')}**, "
       f"{meta.get('runs', '?')} timed runs per client and case (medians shown), each case "
       "preceded by one untimed validation run per client whose output lines are counted (of the "
       "firehose variants only `fh-ws`: the others carry the same stream and are checked by exit "
