@@ -114,7 +114,8 @@ typedef enum tvk_series_state {
  * tvk_conn_errmsg. Connects first if the handle never connected. */
 int tvk_series_open(tvk_conn *c, const tvk_series_req *r, tvk_series **out);
 /* Deletes the chart session (when still connected) and frees the series; events of it still
- * queued are dropped. NULL is fine. */
+ * queued are dropped. NULL is fine. Series (and quote sets) still open when tvk_conn_free runs
+ * are freed by it: do not close them afterwards. */
 void tvk_series_close(tvk_series *s);
 /* Waits (processing everything else on the connection, whose events stay queued) until the
  * history is complete: 0, or the series' error. timeout_ms -1 = only the round-trip deadlines. */
@@ -127,8 +128,8 @@ const char *tvk_series_symbol(const tvk_series *s);
 const char *tvk_series_interval(const tvk_series *s); /* normalised, as sent */
 const char *tvk_series_chart_session(const tvk_series *s);
 void *tvk_series_user(const tvk_series *s);
-/* The history so far (complete once READY): sorted, unique by time; valid until the next call
- * on the connection. Live bars are not appended (memory stays flat on long streams). */
+/* The history (once READY: sorted, unique by time; while loading: as received); valid until the
+ * next call on the connection. Live bars are not appended (memory stays flat on long streams). */
 void tvk_series_bars(const tvk_series *s, const tvk_ohlcv **bars, size_t *n, int *ended);
 /* Moves the history out into out (the series keeps streaming). */
 int tvk_series_take_bars(tvk_series *s, tvk_bars *out);
