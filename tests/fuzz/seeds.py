@@ -247,7 +247,7 @@ def seeds_inflate(cap, c):
                 flags = server | no_ctx << 1 | (bits - 8) << 2
                 body = b"".join(struct.pack("<H", len(d)) + d
                                 for d in deflate_messages(group, bits, no_ctx))
-                c.add(bytes([flags, 10 | (k % 16) << 4]) + body)
+                c.add(bytes([flags, 7 | (k % 16) << 4]) + body)
                 # and the same messages as plain text (the round-trip half reads these)
                 plain = b"".join(struct.pack("<H", len(m)) + m for m in group)
                 c.add(bytes([flags, 4]) + plain)
