@@ -103,6 +103,7 @@ struct tvk_quotes {
     void *user;
     tvk_quote_entry **e;
     size_t ne, cape;
+    int maybe_pending; /* some symbol may still wait for its first snapshot */
     /* open-addressing index over e by nkey and by symbol */
     int32_t *slots;
     size_t nslots;

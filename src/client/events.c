@@ -165,7 +165,7 @@ int64_t tvk_conn_deadline(const tvk_conn *c)
         if (s->state == TVK_SERIES_LOADING && s->deadline > 0 && (d < 0 || s->deadline < d))
             d = s->deadline;
     for (const tvk_quotes *q = c->quotes; q; q = q->next)
-        for (size_t i = 0; i < q->ne; i++) {
+        for (size_t i = 0; q->maybe_pending && i < q->ne; i++) {
             int64_t e = q->e[i]->deadline;
             if (q->e[i]->pub.status == TVK_QUOTE_PENDING && e > 0 && (d < 0 || e < d)) d = e;
         }

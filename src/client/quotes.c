@@ -396,6 +396,7 @@ int tvk_quotes_add(tvk_quotes *q, const char *const *symbols, size_t n)
     int64_t deadline = tvk_now_ms() + tvk__conn_timeout(c, &q->req.o);
     for (size_t i = first_new; i < q->ne; i++)
         q->e[i]->deadline = deadline;
+    if (q->ne > first_new) q->maybe_pending = 1;
     return 0;
 }
 
@@ -510,10 +511,15 @@ void tvk__quotes_fail(tvk_quotes *q, int code, const char *why, int all)
 
 int64_t tvk__quotes_check_deadlines(tvk_quotes *q, int64_t now)
 {
+    /* Runs for every message received: with thousands of symbols, scan only while some are
+     * still waiting for their first snapshot. */
+    if (!q->maybe_pending) return -1;
     int64_t earliest = -1;
+    int pending = 0;
     for (size_t i = 0; i < q->ne; i++) {
         tvk_quote_entry *e = q->e[i];
         if (e->pub.status != TVK_QUOTE_PENDING || e->deadline <= 0) continue;
+        pending = 1;
         if (now >= e->deadline) {
             char why[96];
             snprintf(why, sizeof why, "no quote within %d ms", tvk__conn_timeout(q->c, &q->req.o));
@@ -522,6 +528,7 @@ int64_t tvk__quotes_check_deadlines(tvk_quotes *q, int64_t now)
             earliest = e->deadline;
         }
     }
+    if (!pending) q->maybe_pending = 0;
     return earliest;
 }
 
