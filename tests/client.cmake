@@ -5,7 +5,7 @@ target_link_libraries(client_test_unit PRIVATE tvkit_static OpenSSL::SSL OpenSSL
   ZLIB::ZLIB ${WSLAY_LIB} m ${CMOCKA_LIB})
 target_include_directories(client_test_unit PRIVATE ${CMOCKA_INCLUDE}
   ${CMAKE_CURRENT_SOURCE_DIR}/src)
-add_test(NAME client_unit COMMAND client_test_unit)
+add_test(NAME client_unit COMMAND client_test_unit ${TVK_CAPTURES})
 set_tests_properties(client_unit PROPERTIES TIMEOUT 120)
 
 # End-to-end against tvkit-sim; expected bars come from the sim's market generator (linked from

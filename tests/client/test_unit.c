@@ -1081,7 +1081,94 @@ static void test_run_callback(void **st)
     tvk_conn_free(c);
 }
 
-int main(void)
+/* ---------------------------------------------------------------- real traffic */
+
+static const char *captures_dir;
+
+/* The browser capture (prodata, NSE:JUNIPER 1D in chart session cs_68z3mne9l3wQ): the client's
+ * history and live bars of that series, fed every captured message, against the sds_1 bars
+ * collected independently with the wire reader. */
+static void test_capture_series(void **st)
+{
+    (void)st;
+    if (!captures_dir) skip();
+    char path[1024];
+    snprintf(path, sizeof path, "%s/stock-tools_trading-chart_har_server_to_client.txt",
+             captures_dir);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    capture cap = {0};
+    tvk_conn *c = test_conn(&cap, 0, 0);
+    tvk_series *s = open_series(c, "NSE:JUNIPER", "1D", 100000, 1);
+    snprintf(s->cs, sizeof s->cs, "%s", "cs_68z3mne9l3wQ"); /* the capture's session */
+
+    tvk_reader *rd = tvk_reader_new(0);
+    int64_t *want = calloc(100000, sizeof *want);
+    size_t nwant = 0;
+    int history_done = 0;
+    char *line = NULL;
+    size_t lcap = 0;
+    ssize_t len;
+    tvk_event ev;
+    size_t nbars = 0, updates = 0;
+    while ((len = getline(&line, &lcap, f)) > 0) {
+        if (line[len - 1] == '\n') line[--len] = '\0';
+        /* independent path: sds_1 bars of the first completion, straight from the views */
+        assert_int_equal(tvk_reader_feed(rd, line, (size_t)len), 0);
+        tvk_msg m;
+        while (tvk_reader_next_msg(rd, &m) > 0) {
+            if (history_done || m.type != TVK_MSG_TIMESCALE_UPDATE) continue;
+            if (m.session.len != 15 || memcmp(m.session.p, "cs_68z3mne9l3wQ", 15)) continue;
+            tvk_series_update u;
+            if (tvk_msg_series(&m, "sds_1", &u) != 0) continue;
+            tvk_bar b;
+            while (tvk_bar_next(&u.bars, &b) > 0)
+                want[nwant++] = (int64_t)llround(b.time);
+        }
+        tvk__conn_feed(c, line, (size_t)len);
+        while (next_ev(c, &ev)) {
+            if (ev.type == TVK_EV_HISTORY) {
+                history_done = 1;
+                nbars = ev.nbars;
+                assert_int_equal(ev.ended, 1); /* 100000 asked, one page, then none */
+            } else {
+                assert_int_equal(ev.type, TVK_EV_BAR_UPDATE);
+                assert_true(history_done);
+                updates++;
+            }
+        }
+        /* the one page it had was answered by nothing more: the capture ends, so the client's
+         * request_more_data for more history is answered here with an empty completion */
+        if (!history_done && find_sent(&cap, "request_more_data", 0) && cap.n) {
+            feed_completed(c, "cs_68z3mne9l3wQ", NULL);
+            while (next_ev(c, &ev)) {
+                assert_int_equal(ev.type, TVK_EV_HISTORY);
+                history_done = 1;
+                nbars = ev.nbars;
+            }
+        }
+    }
+    assert_true(nwant > 100);
+    assert_int_equal(nbars, nwant);
+    const tvk_ohlcv *bars;
+    size_t n;
+    int ended;
+    tvk_series_bars(s, &bars, &n, &ended);
+    assert_int_equal(n, nwant);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(bars[i].time, want[i]); /* the capture's bars were already ascending */
+    /* the capture's later du and timescale_update of that session carry studies only: no bar */
+    assert_int_equal(updates, 0);
+    free(line);
+    free(want);
+    fclose(f);
+    tvk_reader_free(rd);
+    tvk_series_close(s);
+    cap_clear(&cap);
+    tvk_conn_free(c);
+}
+
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_interval),
@@ -1103,6 +1190,8 @@ int main(void)
         cmocka_unit_test(test_request_options),
         cmocka_unit_test(test_quote_timeout),
         cmocka_unit_test(test_run_callback),
+        cmocka_unit_test(test_capture_series),
     };
+    captures_dir = argc > 1 ? argv[1] : NULL;
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
