@@ -1,12 +1,14 @@
 # Thin wrapper over CMake. `make test` is what CI runs (.ci/run): both the normal and the
-# ASan+UBSan builds, each with the whole ctest suite.
+# ASan+UBSan builds, each with the whole ctest suite. With CI=true (as CI sets it) it then also
+# runs every libFuzzer target for 60 s (make fuzz) and the end-to-end tests under valgrind
+# memcheck (scripts/valgrind-e2e.sh); set TVK_TEST_EXTRA=1 to run those locally too.
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 PREFIX ?= /usr/local
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build test test-normal test-asan demo bench fuzz install clean
+.PHONY: all deps configure build test test-normal test-asan test-extra demo bench fuzz install clean
 
 all: build
 
@@ -21,7 +23,16 @@ build: configure
 
 test: deps
 	@$(MAKE) --no-print-directory test-normal
+	@if [ "$${CI:-}" = "true" ] || [ -n "$${TVK_TEST_EXTRA:-}" ]; then \
+	  $(MAKE) --no-print-directory test-extra; fi
 	@$(MAKE) --no-print-directory test-asan
+
+# Fuzzing (each target >= 60 s under CI) and valgrind memcheck of the end-to-end suite.
+test-extra:
+	@echo "== fuzz: every target (scripts/fuzz.sh) =="
+	@bash scripts/fuzz.sh
+	@echo "== valgrind memcheck of the end-to-end tests ($(BUILD)) =="
+	@bash scripts/valgrind-e2e.sh $(BUILD)
 
 test-normal: build
 	@echo "== tests: normal build ($(BUILD)) =="
