@@ -54,6 +54,8 @@ int cli_record(cli_ctx *g, int argc, char **argv)
         cli_err(CMD, "cannot open %s for writing: %s", path, strerror(errno));
         return CLI_EXIT_OTHER;
     }
+    /* Line-buffered: a stream recorded until Ctrl-C keeps every message received so far. */
+    setvbuf(f, NULL, _IOLBF, 1 << 16);
     g->record = f;
     g->record_path = path;
     int st = cli_dispatch(g, argc - i - 1, argv + i + 1);
