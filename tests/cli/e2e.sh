@@ -275,11 +275,11 @@ assert closes == sorted(set(closes)), closes
 EOF
     run 0 $u stream BINANCE:BTCUSDT BINANCE:ETHUSDT -i 1 --count 40 --epoch
     grep -q '"symbol":"BINANCE:ETHUSDT","time":[0-9]' "$TMP/out" || fail "second symbol / --epoch"
-    # --duration stops the stream (status 0).
-    run 0 $u stream BINANCE:BTCUSDT -i 1 --duration 0.5
-    [ -s "$TMP/out" ] || fail "--duration 0.5: no events"
+    # --duration stops the stream (status 0); 2 s leaves room for slow runs (valgrind).
+    run 0 $u stream BINANCE:BTCUSDT -i 1 --duration 2
+    [ -s "$TMP/out" ] || fail "--duration 2: no events"
     # A symbol the server rejects: reported, the others go on, status 4.
-    run 4 $u stream NASDAQ:NOPE BINANCE:BTCUSDT -i 1 --duration 0.5
+    run 4 $u stream NASDAQ:NOPE BINANCE:BTCUSDT -i 1 --duration 2
     grep -q "NASDAQ:NOPE" "$TMP/err" || fail "rejected symbol not reported"
     grep -q '"symbol":"BINANCE:BTCUSDT"' "$TMP/out" || fail "the good symbol stopped"
     run 4 $u stream NASDAQ:NOPE -i 1
@@ -309,9 +309,9 @@ for q in qs:
         assert k in q, (k, q)
 EOF
     # shellcheck disable=SC2086
-    run 0 $u quotes $syms --duration 0.5
-    [ "$(wc -l <"$TMP/out")" -ge 5 ] || fail "--duration 0.5: $(wc -l <"$TMP/out") lines"
-    run 4 $u quotes NASDAQ:NOPE BINANCE:BTCUSDT --duration 0.5
+    run 0 $u quotes $syms --duration 2
+    [ "$(wc -l <"$TMP/out")" -ge 5 ] || fail "--duration 2: $(wc -l <"$TMP/out") lines"
+    run 4 $u quotes NASDAQ:NOPE BINANCE:BTCUSDT --duration 2
     grep -q '"symbol":"NASDAQ:NOPE","status":"error"' "$TMP/out" || fail "error line: $(head -c 300 "$TMP/out")"
     grep -q '"symbol":"BINANCE:BTCUSDT","status":"ok"' "$TMP/out" || fail "good symbol stopped"
     grep -q "NASDAQ:NOPE" "$TMP/err" || fail "no message for the rejected symbol"
