@@ -163,6 +163,8 @@ for r in rows:
     assert l <= min(o, c) and h >= max(o, c), r
 EOF
     cp "$TMP/out" "$TMP/big.csv"
+    # stderr is not a terminal: no progress bar, and nothing else to say.
+    [ -s "$TMP/err" ] && fail "stderr of a plain download: $(head -c 300 "$TMP/err")"
     # The newest 5 bars are the last 5 of the big download; JSONL and --epoch carry the same.
     run 0 $u history NASDAQ:AAPL -i 1D -n 5 -f csv
     [ "$(tail -n 5 "$TMP/big.csv")" = "$(tail -n +2 "$TMP/out")" ] || fail "-n 5 is not the tail of -n 20000"
