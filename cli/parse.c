@@ -81,10 +81,14 @@ int cli_parse_date(const char *s, int64_t *out, char *err, size_t errcap)
     size_t n = strlen(s);
     if (n == 0) return fail(err, errcap, "empty date: expected %s%s", DATE_FORMS, "");
     if (digits(s, n)) {
-        /* 12 digits exceed CLI_DATE_MAX; checking the length first keeps the sum in range. */
-        if (n > 12) goto too_late;
+        /* 13 significant digits exceed CLI_DATE_MAX; checking the length first keeps the sum
+         * in range. Leading zeros are not significant ("0000000000001" is 1). */
+        size_t z = 0;
+        while (z + 1 < n && s[z] == '0')
+            z++;
+        if (n - z > 12) goto too_late;
         int64_t v = 0;
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = z; i < n; i++)
             v = v * 10 + (s[i] - '0');
         if (v > CLI_DATE_MAX) goto too_late;
         *out = v;
