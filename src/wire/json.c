@@ -211,10 +211,17 @@ static int grow(tvk_json *j)
         sc.why = (msg);                                                                            \
         goto fail;                                                                                 \
     } while (0)
+/* The token array lives in locals (tk, nt, cap) during the scan; grow() goes through j. */
 #define NEW_TOKEN(t)                                                                               \
     do {                                                                                           \
-        if ((unsigned)j->n == j->cap && (rc = grow(j))) return rc;                                 \
-        (t) = &j->tok[j->n];                                                                       \
+        if ((unsigned)nt == j->cap) {                                                              \
+            if ((rc = grow(j))) {                                                                  \
+                j->n = 0;                                                                          \
+                return rc;                                                                         \
+            }                                                                                      \
+            tk = j->tok;                                                                           \
+        }                                                                                          \
+        (t) = &tk[nt];                                                                             \
     } while (0)
 
 int tvk_json_parse(tvk_json *j, const char *s, size_t n, size_t *err_at, const char **why)
@@ -231,28 +238,36 @@ int tvk_json_parse(tvk_json *j, const char *s, size_t n, size_t *err_at, const c
     scan sc = {(const unsigned char *)s, (const unsigned char *)s, (const unsigned char *)s + n,
                ""};
     const unsigned char *e = sc.end;
-    /* Open containers, and for objects the index of the current key. */
-    int stack[MAX_DEPTH], key[MAX_DEPTH];
-    int depth = 0, rc;
-    jtok *t;
+    jtok *tk = j->tok, *t;
+    int nt = 0, rc;
+    /* The innermost open container (cur, -1 at the top), whether it is an object, and its
+     * current key; the enclosing ones are saved on the stack while a nested one is open. */
+    int cur = -1, in_obj = 0, curkey = -1;
+    struct {
+        int cur, key;
+    } stack[MAX_DEPTH];
+    int depth = 0;
 
 value:
     SKIP_WS();
-    if (sc.p >= e) FAIL(j->n ? "truncated JSON" : "empty document");
+    if (sc.p >= e) FAIL(nt ? "truncated JSON" : "empty document");
     NEW_TOKEN(t);
     switch (*sc.p) {
     case '{':
     case '[': {
         if (depth == MAX_DEPTH) FAIL("nesting deeper than 512");
-        int obj = *sc.p == '{';
-        t->type = obj ? TVK_J_OBJECT : TVK_J_ARRAY;
+        in_obj = *sc.p == '{';
+        t->type = in_obj ? TVK_J_OBJECT : TVK_J_ARRAY;
         t->start = (int)(sc.p - sc.s);
         t->size = 0;
-        stack[depth++] = j->n++;
+        stack[depth].cur = cur;
+        stack[depth].key = curkey;
+        depth++;
+        cur = nt++;
         sc.p++;
         SKIP_WS();
-        if (sc.p < e && *sc.p == (obj ? '}' : ']')) goto close;
-        if (obj) goto key;
+        if (sc.p < e && *sc.p == (in_obj ? '}' : ']')) goto close;
+        if (in_obj) goto key;
         goto value;
     }
     case '"':
@@ -289,41 +304,41 @@ value:
         break;
     }
     default:
-        FAIL(depth ? "expected a value" : "expected '{' or '['");
+        FAIL("expected a value");
     }
     t->size = 0;
-    t->skip = ++j->n;
+    t->skip = ++nt;
 
 after_value:
-    if (depth == 0) {
+    if (cur < 0) {
         SKIP_WS();
         if (sc.p != e) FAIL("trailing data after the value");
+        j->n = nt;
         return 0;
     }
-    {
-        jtok *parent = &j->tok[stack[depth - 1]];
-        if (parent->type == TVK_J_OBJECT)
-            j->tok[key[depth - 1]].skip = j->n;
-        else
-            parent->size++;
-        SKIP_WS();
-        if (sc.p >= e) FAIL("truncated JSON");
-        if (*sc.p == ',') {
-            sc.p++;
-            if (parent->type == TVK_J_OBJECT) goto key;
-            goto value;
-        }
-        if (*sc.p == (parent->type == TVK_J_OBJECT ? '}' : ']')) goto close;
-        FAIL(parent->type == TVK_J_OBJECT ? "expected ',' or '}'" : "expected ',' or ']'");
+    if (in_obj)
+        tk[curkey].skip = nt;
+    else
+        tk[cur].size++;
+    SKIP_WS();
+    if (sc.p >= e) FAIL("truncated JSON");
+    if (*sc.p == ',') {
+        sc.p++;
+        if (in_obj) goto key;
+        goto value;
     }
+    if (*sc.p == (in_obj ? '}' : ']')) goto close;
+    FAIL(in_obj ? "expected ',' or '}'" : "expected ',' or ']'");
 
-close : {
-    jtok *c = &j->tok[stack[--depth]];
+close:
     sc.p++;
-    c->end = (int)(sc.p - sc.s);
-    c->skip = j->n;
+    tk[cur].end = (int)(sc.p - sc.s);
+    tk[cur].skip = nt;
+    depth--;
+    cur = stack[depth].cur;
+    curkey = stack[depth].key;
+    in_obj = cur >= 0 && tk[cur].type == TVK_J_OBJECT;
     goto after_value;
-}
 
 key:
     SKIP_WS();
@@ -332,8 +347,8 @@ key:
     t->type = TVK_J_STRING;
     if (scan_string(&sc, &t->start, &t->end)) goto fail;
     t->size = 1;
-    key[depth - 1] = j->n++;
-    j->tok[stack[depth - 1]].size++;
+    curkey = nt++;
+    tk[cur].size++;
     SKIP_WS();
     if (sc.p >= e || *sc.p != ':') FAIL("expected ':'");
     sc.p++;
