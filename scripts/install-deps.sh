@@ -14,7 +14,7 @@ fi
 
 pkgs=(
   build-essential cmake pkg-config git ca-certificates
-  libwslay-dev libssl-dev zlib1g-dev libjsmn-dev libcmocka-dev
+  libwslay-dev libssl-dev zlib1g-dev libcmocka-dev
   clang-14 libclang-rt-14-dev llvm-14
   python3 python3-websockets openssl
   valgrind procps

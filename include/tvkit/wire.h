@@ -96,8 +96,9 @@ void tvk_reader_stats_get(const tvk_reader *r, tvk_reader_stats *st);
 
 /* ---------------------------------------------------------------- JSON access */
 
-/* A tokenized JSON document (jsmn tokens over the packet bytes). Tokens are addressed by
- * index; the root is token 0. Accessors return a negative TVK_E* code on a wrong type. */
+/* A tokenized JSON document: tokens in jsmn's layout over the packet bytes, from our own
+ * validating single-pass tokenizer (src/wire/json.c says why not jsmn itself). Tokens are
+ * addressed by index; the root is token 0. Accessors return a negative TVK_E* code on a wrong type. */
 typedef struct tvk_json tvk_json;
 
 typedef enum tvk_jtype {
