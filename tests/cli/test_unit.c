@@ -63,6 +63,8 @@ static void test_date_forms(void **st)
     assert_int_equal(date_ok("0"), 0);
     assert_int_equal(date_ok("1700000000"), 1700000000);
     assert_int_equal(date_ok("253402300799"), CLI_DATE_MAX);
+    assert_int_equal(date_ok("0000000000000000000001700000000"), 1700000000);
+    assert_int_equal(date_ok("000"), 0);
 }
 
 static void test_date_every_day(void **st)
@@ -103,6 +105,7 @@ static void test_date_bad(void **st)
     date_bad("1969-12-31", "before 1970");
     date_bad("253402300800", "after 9999");
     date_bad("99999999999999999999999", "after 9999");
+    date_bad("0000000253402300800", "after 9999");
     date_bad("-5", "expected");
     date_bad("17e8", "expected");
     /* Non-printable input is shown safely. */
