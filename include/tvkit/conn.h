@@ -67,6 +67,20 @@ typedef struct tvk_conn_opts {
     int trace;         /* 1 = log every message sent ("-> ...") and received ("<- ...") */
     tvk_raw_fn on_raw; /* NULL = none */
     void *raw_user;
+
+    /* Reliability (docs/RELIABILITY.md). Reconnect is off by default (the seed does not
+     * reconnect); `tvkit stream` and `tvkit quotes` turn it on. */
+    int reconnect;              /* 1 = on connection loss reconnect with backoff, re-send auth,
+                                   restore every series and quote set, backfill live bars */
+    int reconnect_attempts;     /* failed attempts per outage before giving up; 0 = unlimited */
+    int reconnect_delay_ms;     /* first backoff delay; default 1000; doubles per attempt */
+    int reconnect_max_delay_ms; /* backoff ceiling; default 30000 (a 429's Retry-After wins) */
+    int silence_timeout_ms;     /* nothing received (not even a ~h~ heartbeat) for this long:
+                                   the connection is dead; default 60000, 0 = off */
+    int data_timeout_ms;        /* watchdog: heartbeats arrive but no data on a subscribed live
+                                   series or quote set for this long: resubscribe (then, if still
+                                   nothing, reconnect); default 0 = off */
+    size_t max_events;          /* event queue bound; default 65536 (see tvk_conn_next_event) */
 } tvk_conn_opts;
 
 /* Fills the defaults above. */
@@ -91,8 +105,10 @@ int tvk_conn_close(tvk_conn *c);
 typedef enum tvk_conn_state {
     TVK_CONN_IDLE = 0, /* never connected */
     TVK_CONN_CONNECTED,
-    TVK_CONN_CLOSED, /* closed by tvk_conn_close */
-    TVK_CONN_LOST,   /* the connection failed or the server closed it: tvk_conn_error() */
+    TVK_CONN_CLOSED,       /* closed by tvk_conn_close */
+    TVK_CONN_LOST,         /* the connection failed or the server closed it: tvk_conn_error() */
+    TVK_CONN_RECONNECTING, /* lost, and being restored (opts.reconnect): requests made now are
+                              sent once the connection is back */
 } tvk_conn_state;
 tvk_conn_state tvk_conn_get_state(const tvk_conn *c);
 
@@ -176,6 +192,8 @@ typedef struct tvk_conn_stats {
     uint64_t heartbeats;   /* heartbeats echoed */
     uint64_t parse_errors; /* packets / messages skipped because they did not parse */
     uint64_t messages_out; /* messages sent */
+    uint64_t reconnects;   /* connections restored after a loss */
+    uint64_t resubscribes; /* watchdog resubscriptions on a live connection */
 } tvk_conn_stats;
 void tvk_conn_get_stats(const tvk_conn *c, tvk_conn_stats *st);
 

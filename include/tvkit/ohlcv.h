@@ -201,10 +201,13 @@ typedef enum tvk_event_type {
     TVK_EV_QUOTE,      /* a symbol's merged snapshot changed (status ok): quote */
     TVK_EV_ERROR,      /* a series failed (it is dead), or one quote symbol failed (the others
                           go on): error, errmsg, and series or quote */
-    /* Reserved for the reconnect layer. */
-    TVK_EV_DISCONNECTED,
-    TVK_EV_RECONNECTING,
-    TVK_EV_RECONNECTED,
+    /* Connection events (tvk_conn_opts.reconnect; docs/RELIABILITY.md): */
+    TVK_EV_DISCONNECTED, /* the connection was lost: error (net code), errmsg (where, why) */
+    TVK_EV_RECONNECTING, /* attempt `attempt` starts in delay_ms; error/errmsg: why (the loss,
+                            or the previous attempt's failure, e.g. TVK_EHTTP_429) */
+    TVK_EV_RECONNECTED,  /* connected again and every series / quote set re-sent; live series
+                            backfill the bars missed before their live updates resume. Also
+                            after a watchdog resubscribe (attempt 0, errmsg says so). */
 } tvk_event_type;
 
 const char *tvk_event_type_name(tvk_event_type t); /* "history", "bar_update", ... */
@@ -225,6 +228,8 @@ typedef struct tvk_event {
     const tvk_quote *quote; /* QUOTE, and ERROR of a quote symbol */
     int error;              /* ERROR: a TVK_E* code */
     const char *errmsg;     /* ERROR: what and where, with the server's text */
+    int attempt;            /* RECONNECTING / RECONNECTED: attempt number (1, 2, ...) */
+    int delay_ms;           /* RECONNECTING: backoff before this attempt */
 } tvk_event;
 
 /* Pull: 1 = *ev filled; 0 = no event within timeout_ms (0 = do not wait, -1 = forever);

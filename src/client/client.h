@@ -34,6 +34,7 @@ typedef enum tvk_series_phase {
     TVK_PH_CREATE = 0, /* waiting for the create_series answer */
     TVK_PH_MODIFY,     /* range mode: waiting for the modify_series answer */
     TVK_PH_PAGING,     /* waiting for a request_more_data answer */
+    TVK_PH_BACKFILL,   /* live series after a reconnect: collecting the bars missed */
     TVK_PH_DONE,       /* history complete (live streaming, or idle) */
 } tvk_series_phase;
 
@@ -68,14 +69,25 @@ struct tvk_series {
     int64_t forming_close; /* lbs.bar_close_time of the forming bar, 0 unknown */
     int64_t last_closed;   /* time of the newest closed bar, INT64_MIN none */
     int64_t server_t;      /* "t" of this series' last message that carried one */
+
+    /* reconnect */
+    int resume;    /* the create_series answer is discarded: a modify_series range follows */
+    int detached;  /* its chart session does not exist on the current connection */
+    int resumed;   /* history resumed after a loss: a live series backfills when done */
+    tvk_ohlcv *bf; /* backfill: bars since the last one delivered, collected then delivered */
+    size_t nbf, capbf;
+    int64_t bf_from; /* the oldest bar time the backfill must reach */
+    int bf_pages;
 };
 
+/* text is what tvk_quote_to_json copies for the field: the escaped ',"name":' prefix, then the
+ * value's JSON text (ASCII: string values with non-ASCII bytes are stored \u-escaped), then a
+ * NUL; the public json points at the value inside it. */
 typedef struct tvk_qfield {
     char *name;
     size_t name_len;
-    int name_plain; /* the name needs no JSON escaping */
-    char *json;     /* ASCII: string values with non-ASCII bytes are stored \u-escaped */
-    size_t json_len, json_cap;
+    char *text;
+    size_t prefix_len, json_len, text_cap;
     double num;
 } tvk_qfield;
 
@@ -85,9 +97,13 @@ typedef struct tvk_quote_entry {
     char *symbol; /* as the user gave it */
     char *key;    /* as sent in quote_add_symbols (plain, or "="JSON) */
     char *nkey;   /* key without whitespace outside strings: what the server echoes in "n" */
+    size_t symbol_len, nkey_len;
+    char *head; /* {"symbol":"..." : the start of every tvk_quote_to_json */
+    size_t head_len;
     tvk_qfield *f;
     tvk_quote_field *pf; /* the public view of f */
     size_t nf, capf;
+    size_t hint;      /* where the next delta field is looked for first (deltas keep the order) */
     int queued;       /* a QUOTE event for it is in the queue */
     int64_t deadline; /* first snapshot deadline, 0 = none */
     char errmsg[TVK_ERRMSG_CAP];
@@ -139,6 +155,16 @@ struct tvk_conn {
 
     tvk_conn_send_hook send_hook;
     void *send_hook_user;
+
+    /* reliability (reconnect.c) */
+    int attempt;        /* failed attempts in the current outage */
+    int64_t retry_at;   /* monotonic ms of the next attempt while RECONNECTING */
+    int retry_after_ms; /* the last 429's Retry-After, -1 none */
+    int64_t last_rx;    /* monotonic ms of the last message received */
+    int64_t last_data;  /* monotonic ms of the last data for a live series or quote set */
+    int watchdog_fired; /* resubscribed once without data since */
+    uint64_t rng;       /* jitter */
+    char ev_msg[3][TVK_ERRMSG_CAP]; /* texts of the DISCONNECTED/RECONNECTING/RECONNECTED events */
 };
 
 /* conn.c */
@@ -169,7 +195,26 @@ void tvk__conn_set_send_hook(tvk_conn *c, tvk_conn_send_hook fn, void *user);
  * or -1. */
 int64_t tvk__conn_check_deadlines(tvk_conn *c, int64_t now);
 
+/* reconnect.c */
+/* 1 when the handle is a test handle (send hook, no socket). */
+int tvk__conn_is_test(const tvk_conn *c);
+/* The connection failed with code rc (detail: where): reconnect when enabled and rc allows it
+ * (1), else 0 (the caller fails everything). */
+int tvk__reconn_lost(tvk_conn *c, int rc, const char *detail);
+/* While RECONNECTING: waits for the next attempt (until deadline, -1 = no limit) and makes it.
+ * 1 = progress (events may be queued), 0 = deadline passed, < 0 = gave up (state LOST). */
+int tvk__reconn_step(tvk_conn *c, int64_t deadline);
+/* Timers of the connection (silence, watchdog): their next time into *wake; with act, the
+ * ones due fire: 1 = something was done (reconnect, resubscribe), else 0. */
+int tvk__reconn_timers(tvk_conn *c, int64_t now, int64_t *wake, int act);
+/* Opens the WebSocket (c->ws), keeping the 429 Retry-After. */
+int tvk__conn_open(tvk_conn *c);
+/* A live series or quote set is subscribed (the watchdog applies). */
+int tvk__conn_subscribed(const tvk_conn *c);
+
 /* events.c */
+/* 1 when the queue is at its bound: stop reading until the user takes events. */
+int tvk__ev_full(const tvk_conn *c);
 int tvk__ev_push(tvk_conn *c, const tvk_event *ev, tvk_quote_entry *qe);
 int tvk__ev_pop(tvk_conn *c, tvk_event *ev);
 void tvk__ev_drop_series(tvk_conn *c, const tvk_series *s);
@@ -183,6 +228,9 @@ void tvk__series_fail(tvk_series *s, int code, const char *fmt, ...)
 /* Returns the deadline still pending, or -1. */
 int64_t tvk__series_check_deadline(tvk_series *s, int64_t now);
 void tvk__series_free(tvk_series *s);
+/* Re-sends the series on a new connection (or, resub, after deleting its chart session):
+ * history resumes where it stopped, a live series backfills. */
+void tvk__series_restore(tvk_series *s, int resub);
 
 /* quotes.c */
 void tvk__quotes_on_msg(tvk_quotes *q, const tvk_msg *m);

@@ -21,6 +21,10 @@ void tvk_conn_opts_init(tvk_conn_opts *o)
     o->close_timeout_ms = 10000;
     o->max_message = TVK_DEFAULT_MAX_MESSAGE;
     o->max_bars_per_request = TVK_DEFAULT_MAX_BARS_PER_REQUEST;
+    o->reconnect_delay_ms = 1000;
+    o->reconnect_max_delay_ms = 30000;
+    o->silence_timeout_ms = 60000;
+    o->max_events = 65536;
 }
 
 static void free_headers(tvk_conn *c)
@@ -85,6 +89,17 @@ tvk_conn *tvk_conn_new_opts(const tvk_conn_opts *o)
         c->o.max_bars_per_request = TVK_DEFAULT_MAX_BARS_PER_REQUEST;
     if (c->o.connect_timeout_ms <= 0) c->o.connect_timeout_ms = 10000;
     if (c->o.close_timeout_ms <= 0) c->o.close_timeout_ms = 10000;
+    if (c->o.reconnect_delay_ms <= 0) c->o.reconnect_delay_ms = 1000;
+    if (c->o.reconnect_max_delay_ms < c->o.reconnect_delay_ms)
+        c->o.reconnect_max_delay_ms =
+            c->o.reconnect_delay_ms > 30000 ? c->o.reconnect_delay_ms : 30000;
+    if (c->o.reconnect_attempts < 0) c->o.reconnect_attempts = 0;
+    if (c->o.silence_timeout_ms < 0) c->o.silence_timeout_ms = 0;
+    if (c->o.data_timeout_ms < 0) c->o.data_timeout_ms = 0;
+    if (!c->o.max_events) c->o.max_events = 65536;
+    c->retry_after_ms = -1;
+    /* Jitter only has to differ between clients that lost the same server at once. */
+    c->rng = (uint64_t)tvk_now_ms() ^ ((uint64_t)(uintptr_t)c << 16) ^ 0x9e3779b97f4a7c15u;
     c->state = TVK_CONN_IDLE;
     return c;
 }
@@ -190,10 +205,21 @@ int tvk__conn_timeout(const tvk_conn *c, const tvk_req_opts *o)
 int tvk_conn_connect(tvk_conn *c)
 {
     if (!c) return TVK_EINVAL;
-    if (c->state == TVK_CONN_CONNECTED) {
-        tvk__conn_set_err(c, TVK_ESTATE, "connect: already connected to %s", c->url);
+    if (c->state == TVK_CONN_CONNECTED || c->state == TVK_CONN_RECONNECTING) {
+        tvk__conn_set_err(c, TVK_ESTATE, "connect: already %s %s",
+                          c->state == TVK_CONN_CONNECTED ? "connected to" : "reconnecting to",
+                          c->url);
         return TVK_ESTATE;
     }
+    int rc = tvk__conn_open(c);
+    if (rc < 0) return rc;
+    c->attempt = 0;
+    return 0;
+}
+
+int tvk__conn_open(tvk_conn *c)
+{
+    c->retry_after_ms = -1;
     if (c->ws) {
         tvk_ws_free(c->ws);
         c->ws = NULL;
@@ -223,6 +249,10 @@ int tvk_conn_connect(tvk_conn *c)
     int rc = tvk_ws_connect(c->ws);
     if (rc < 0) {
         tvk__conn_set_err(c, rc, "connect %s: %s", c->url, tvk_ws_errmsg(c->ws));
+        tvk_ws_info info;
+        tvk_ws_get_info(c->ws, &info);
+        if (rc == TVK_EHTTP_429 && info.retry_after_s >= 0)
+            c->retry_after_ms = info.retry_after_s > 86400 ? 86400000 : info.retry_after_s * 1000;
         tvk_ws_free(c->ws);
         c->ws = NULL;
         return rc;
@@ -235,12 +265,19 @@ int tvk_conn_connect(tvk_conn *c)
     c->server_session[0] = '\0';
     free(c->sent_token);
     c->sent_token = NULL;
+    c->last_rx = c->last_data = tvk_now_ms();
+    c->watchdog_fired = 0;
     return 0;
 }
 
 int tvk_conn_close(tvk_conn *c)
 {
     if (!c) return 0;
+    if (c->state == TVK_CONN_RECONNECTING) {
+        c->state = TVK_CONN_CLOSED;
+        tvk__conn_fail_all(c, TVK_ECONN_LOST, "connection closed by tvk_conn_close");
+        return 0;
+    }
     if (c->state != TVK_CONN_CONNECTED) return 0;
     if (c->ws) {
         tvk_ws_flush(c->ws, c->o.close_timeout_ms);
@@ -264,6 +301,7 @@ void tvk__conn_fail_all(tvk_conn *c, int code, const char *why)
 static void conn_lost(tvk_conn *c, int rc)
 {
     const char *detail = c->ws ? tvk_ws_errmsg(c->ws) : "";
+    if (tvk__reconn_lost(c, rc, detail && *detail ? detail : tvk_strerror(rc))) return;
     tvk__conn_set_err(c, TVK_ECONN_LOST, "connection lost (%s): %s", tvk_errname(rc),
                       detail && *detail ? detail : tvk_strerror(rc));
     c->state = TVK_CONN_LOST;
@@ -292,6 +330,8 @@ int tvk__conn_send_raw(tvk_conn *c, const char *data, size_t len)
             return rc;
         }
     } else {
+        /* Dropped while reconnecting: the restore re-sends every session from its state. */
+        if (c->state == TVK_CONN_RECONNECTING) return 0;
         if (c->state != TVK_CONN_CONNECTED || !c->ws) {
             rc = c->state == TVK_CONN_LOST ? TVK_ECONN_LOST : TVK_ESTATE;
             tvk__conn_set_err(c, rc, "send: not connected%s",
@@ -302,7 +342,7 @@ int tvk__conn_send_raw(tvk_conn *c, const char *data, size_t len)
         if (rc < 0) {
             if (rc != TVK_EBACKPRESSURE && tvk_ws_get_state(c->ws) == TVK_WS_CLOSED) {
                 conn_lost(c, rc);
-                return TVK_ECONN_LOST;
+                return c->state == TVK_CONN_RECONNECTING ? 0 : TVK_ECONN_LOST;
             }
             tvk__conn_set_err(c, rc, "send %zu bytes: %s", len, tvk_ws_errmsg(c->ws));
             return rc;
@@ -336,6 +376,11 @@ int tvk_conn_send(void *conn, const char *method, const char *params_json)
 {
     tvk_conn *c = conn;
     if (!c || !method || !params_json) return TVK_EINVAL;
+    if (c->state == TVK_CONN_RECONNECTING) {
+        /* Only the sessions of tvkit/ohlcv.h are restored; a raw message would be lost. */
+        tvk__conn_set_err(c, TVK_ECONN_LOST, "send %s: reconnecting (connection lost)", method);
+        return TVK_ECONN_LOST;
+    }
     return tvk__conn_send_msg(c, method, params_json);
 }
 
@@ -358,6 +403,8 @@ int tvk__conn_ready(tvk_conn *c, const char *token)
         int rc = tvk_conn_connect(c);
         if (rc < 0) return rc;
     }
+    /* Requests made while reconnecting are sent by the restore. */
+    if (c->state == TVK_CONN_RECONNECTING) return 0;
     if (c->state != TVK_CONN_CONNECTED) {
         int rc = c->state == TVK_CONN_LOST ? TVK_ECONN_LOST : TVK_ESTATE;
         tvk__conn_set_err(c, rc, "not connected (%s)",
@@ -458,7 +505,11 @@ static void route(tvk_conn *c, const tvk_msg *m)
     case TVK_MSG_QSD:
     case TVK_MSG_QUOTE_COMPLETED: {
         tvk_quotes *q = find_quotes(c, m->session);
-        if (q) tvk__quotes_on_msg(q, m);
+        if (q) {
+            c->last_data = tvk_now_ms();
+            c->watchdog_fired = 0;
+            tvk__quotes_on_msg(q, m);
+        }
         return;
     }
     case TVK_MSG_CRITICAL_ERROR:
@@ -480,7 +531,13 @@ static void route(tvk_conn *c, const tvk_msg *m)
         break;
     }
     tvk_series *s = find_series(c, m->session);
-    if (s) tvk__series_on_msg(s, m);
+    if (!s) return;
+    if (m->type == TVK_MSG_DU || m->type == TVK_MSG_TIMESCALE_UPDATE ||
+        m->type == TVK_MSG_SERIES_COMPLETED) {
+        c->last_data = tvk_now_ms();
+        c->watchdog_fired = 0;
+    }
+    tvk__series_on_msg(s, m);
 }
 
 /* ---------------------------------------------------------------- receiving */
@@ -509,7 +566,8 @@ static void take_message(tvk_conn *c, const char *data, size_t len)
 /* 1 = a routed packet in *msg; 0 = the current message is exhausted. */
 static int next_packet(tvk_conn *c, tvk_msg *msg)
 {
-    while (c->in_message) {
+    /* Bars are never dropped: at the queue's bound the rest of the message waits. */
+    while (c->in_message && !tvk__ev_full(c)) {
         int rc = tvk_reader_next_msg(c->reader, msg);
         if (rc == 0) {
             c->in_message = 0;
@@ -563,16 +621,35 @@ int tvk__conn_pump(tvk_conn *c, tvk_msg *msg, int64_t deadline, int stop_on_even
 {
     for (;;) {
         if (next_packet(c, msg) > 0) return 1;
+        if (tvk__ev_full(c)) {
+            if (stop_on_event) return 0;
+            tvk__conn_set_err(c, TVK_EBACKPRESSURE,
+                              "event queue full (%zu events): take events with "
+                              "tvk_conn_next_event before waiting again",
+                              c->evlen - c->evhead);
+            return TVK_EBACKPRESSURE;
+        }
+        if (c->fatal) return c->fatal;
+        if (c->state == TVK_CONN_RECONNECTING) {
+            size_t queued = c->evlen - c->evhead;
+            int rc = tvk__reconn_step(c, deadline);
+            if (rc < 0) return rc;
+            if (rc == 0) return 0;
+            if (c->evlen - c->evhead > queued && stop_on_event) return 0;
+            continue;
+        }
         if (c->state != TVK_CONN_CONNECTED)
             return c->state == TVK_CONN_LOST ? TVK_ECONN_LOST : TVK_ESTATE;
-        if (c->fatal) return c->fatal;
 
         int64_t now = tvk_now_ms();
         size_t queued = c->evlen - c->evhead;
         int64_t wake = tvk__conn_check_deadlines(c, now);
         if (c->evlen - c->evhead > queued) return 0;
         if (stop_on_event && c->evlen > c->evhead) return 0;
-        if (!c->ws) return 0; /* test handle: nothing to read */
+        if (tvk__conn_is_test(c)) return 0; /* nothing to read */
+        /* The timers act only after a read found nothing: after a long pause of the caller,
+         * what waits in the socket counts first. */
+        tvk__reconn_timers(c, now, &wake, 0);
 
         int64_t until = deadline;
         if (wake >= 0 && (until < 0 || wake < until)) until = wake;
@@ -586,10 +663,16 @@ int tvk__conn_pump(tvk_conn *c, tvk_msg *msg, int64_t deadline, int stop_on_even
         int rc = tvk_ws_recv(c->ws, &data, &len, wait);
         if (rc < 0) {
             conn_lost(c, rc);
+            if (c->state == TVK_CONN_RECONNECTING) continue;
             return TVK_ECONN_LOST;
         }
         if (rc > 0) {
+            c->last_rx = tvk_now_ms();
             take_message(c, data, len);
+            continue;
+        }
+        if (tvk__reconn_timers(c, tvk_now_ms(), &wake, 1)) {
+            if (stop_on_event && c->evlen > c->evhead) return 0;
             continue;
         }
         if (deadline >= 0 && tvk_now_ms() >= deadline) return 0;
@@ -608,6 +691,6 @@ int tvk_conn_next(tvk_conn *c, tvk_msg *msg, int timeout_ms)
         int rc = tvk__conn_pump(c, msg, deadline, 0);
         if (rc != 0) return rc;
         if (deadline >= 0 && tvk_now_ms() >= deadline) return 0;
-        if (!c->ws) return 0;
+        if (tvk__conn_is_test(c)) return 0;
     }
 }

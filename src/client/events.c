@@ -60,6 +60,11 @@ int tvk__ev_push(tvk_conn *c, const tvk_event *ev, tvk_quote_entry *qe)
     return 0;
 }
 
+int tvk__ev_full(const tvk_conn *c)
+{
+    return c->evlen - c->evhead >= c->o.max_events;
+}
+
 int tvk__ev_pop(tvk_conn *c, tvk_event *ev)
 {
     while (c->evhead < c->evlen) {
@@ -120,7 +125,7 @@ int tvk_conn_next_event(tvk_conn *c, tvk_event *ev, int timeout_ms)
         }
         if (rc == 0 && c->evlen == c->evhead) {
             if (deadline >= 0 && tvk_now_ms() >= deadline) return 0;
-            if (!c->ws) return 0;
+            if (tvk__conn_is_test(c)) return 0;
         }
     }
 }
@@ -140,7 +145,7 @@ int tvk_conn_run(tvk_conn *c, int timeout_ms, tvk_event_fn fn, void *user)
         if (rc < 0) return rc;
         if (rc == 0) {
             if (deadline >= 0 && tvk_now_ms() >= deadline) return 0;
-            if (!c->ws) return 0;
+            if (tvk__conn_is_test(c)) return 0;
             continue;
         }
         if (fn(user, &ev)) return 1;
@@ -160,7 +165,17 @@ int tvk_conn_wants(const tvk_conn *c)
 int64_t tvk_conn_deadline(const tvk_conn *c)
 {
     if (!c) return -1;
+    if (c->state == TVK_CONN_RECONNECTING) return c->retry_at;
     int64_t d = c->ws && c->state == TVK_CONN_CONNECTED ? tvk_ws_deadline(c->ws) : -1;
+    if (c->ws && c->state == TVK_CONN_CONNECTED && c->o.silence_timeout_ms > 0) {
+        int64_t t = c->last_rx + c->o.silence_timeout_ms;
+        if (d < 0 || t < d) d = t;
+    }
+    if (c->ws && c->state == TVK_CONN_CONNECTED && c->o.data_timeout_ms > 0 &&
+        tvk__conn_subscribed(c)) {
+        int64_t t = c->last_data + c->o.data_timeout_ms;
+        if (d < 0 || t < d) d = t;
+    }
     for (const tvk_series *s = c->series; s; s = s->next)
         if (s->state == TVK_SERIES_LOADING && s->deadline > 0 && (d < 0 || s->deadline < d))
             d = s->deadline;

@@ -67,7 +67,8 @@ static void arm(tvk_series *s)
 
 /* ---------------------------------------------------------------- open / close */
 
-static int send_open(tvk_series *s, int64_t first_count)
+/* range: the modify_series range to send after create_series; NULL = the request's own. */
+static int send_open(tvk_series *s, int64_t first_count, const char *range)
 {
     tvk_conn *c = s->c;
     tvk_symbol_spec spec;
@@ -81,9 +82,12 @@ static int send_open(tvk_series *s, int64_t first_count)
         rc = tvk_build_create_series(&c->out, s->cs, TVK_SERIES_ID, TVK_TURNAROUND, TVK_SYMREF,
                                      s->interval, first_count, "");
     if (rc == 0) rc = tvk__conn_send_out(c);
-    if (rc == 0 && is_range(s)) {
-        char range[64];
-        snprintf(range, sizeof range, "r,%lld:%lld", (long long)s->from, (long long)s->to);
+    char own[64];
+    if (!range && is_range(s)) {
+        snprintf(own, sizeof own, "r,%lld:%lld", (long long)s->from, (long long)s->to);
+        range = own;
+    }
+    if (rc == 0 && range) {
         rc = tvk_build_modify_series(&c->out, s->cs, TVK_SERIES_ID, TVK_TURNAROUND, TVK_SYMREF,
                                      s->interval, range);
         if (rc == 0) rc = tvk__conn_send_out(c);
@@ -97,6 +101,7 @@ void tvk__series_free(tvk_series *s)
     if (!s) return;
     free(s->symbol);
     free(s->bars);
+    free(s->bf);
     tvk__req_free(&s->req);
     free(s);
 }
@@ -159,7 +164,7 @@ int tvk_series_open(tvk_conn *c, const tvk_series_req *r, tvk_series **out)
     /* Range mode: the create_series answer is discarded (the range comes with modify_series),
      * so ask for few bars. */
     int64_t first = is_range(s) ? (cap < 10 ? cap : 10) : (s->count < cap ? s->count : cap);
-    rc = send_open(s, first);
+    rc = send_open(s, first, NULL);
     if (rc < 0) {
         tvk__series_free(s);
         return rc;
@@ -175,7 +180,7 @@ void tvk_series_close(tvk_series *s)
 {
     if (!s) return;
     tvk_conn *c = s->c;
-    if (c->state == TVK_CONN_CONNECTED && !c->fatal) {
+    if (c->state == TVK_CONN_CONNECTED && !c->fatal && !s->detached) {
         tvk_buf_reset(&c->out);
         if (tvk_build_chart_delete_session(&c->out, s->cs) == 0) tvk__conn_send_out(c);
         tvk_buf_reset(&c->out);
@@ -205,32 +210,40 @@ static int cmp_key(const void *a, const void *b)
 
 /* Sorts by time; of several bars with one time the last received wins (it is the newer update
  * of that bar). */
-static int sort_all(tvk_series *s)
+static int sort_bars(tvk_ohlcv **v, size_t *pn, size_t *pcap)
 {
-    if (s->n < 2) return 0;
-    bar_key *k = malloc(s->n * sizeof *k);
-    tvk_ohlcv *nb = malloc(s->n * sizeof *nb);
+    size_t n = *pn;
+    if (n < 2) return 0;
+    bar_key *k = malloc(n * sizeof *k);
+    tvk_ohlcv *nb = malloc(n * sizeof *nb);
     if (!k || !nb) {
         free(k);
         free(nb);
         return TVK_ENOMEM;
     }
-    for (size_t i = 0; i < s->n; i++) {
-        k[i].time = s->bars[i].time;
+    for (size_t i = 0; i < n; i++) {
+        k[i].time = (*v)[i].time;
         k[i].pos = i;
     }
-    qsort(k, s->n, sizeof *k, cmp_key);
+    qsort(k, n, sizeof *k, cmp_key);
     size_t m = 0;
-    for (size_t i = 0; i < s->n; i++) {
-        if (i + 1 < s->n && k[i + 1].time == k[i].time) continue;
-        nb[m++] = s->bars[k[i].pos];
+    for (size_t i = 0; i < n; i++) {
+        if (i + 1 < n && k[i + 1].time == k[i].time) continue;
+        nb[m++] = (*v)[k[i].pos];
     }
     free(k);
-    free(s->bars);
-    s->bars = nb;
-    s->n = m;
-    s->cap = s->n; /* the allocation holds the old count, at least m */
+    free(*v);
+    *v = nb;
+    *pn = m;
+    *pcap = n; /* the allocation holds the old count, at least m */
     return 0;
+}
+
+static void start_backfill(tvk_series *s, int reopen);
+
+static int sort_all(tvk_series *s)
+{
+    return sort_bars(&s->bars, &s->n, &s->cap);
 }
 
 /* The usual case costs no sort: a page (the bars since n_page_start) that is strictly ascending
@@ -253,18 +266,24 @@ static int sort_unique(tvk_series *s)
     return 0;
 }
 
+static int push_bar(tvk_ohlcv **v, size_t *n, size_t *cap, const tvk_ohlcv *b)
+{
+    if (*n == *cap) {
+        if (*n >= TVK_MAX_SERIES_BARS) return TVK_EBUFSIZE;
+        size_t ncap = *cap ? *cap * 2 : 1024;
+        tvk_ohlcv *nb = realloc(*v, ncap * sizeof *nb);
+        if (!nb) return TVK_ENOMEM;
+        *v = nb;
+        *cap = ncap;
+    }
+    (*v)[(*n)++] = *b;
+    return 0;
+}
+
 static int append_bar(tvk_series *s, const tvk_ohlcv *b)
 {
-    if (s->n == s->cap) {
-        if (s->n >= TVK_MAX_SERIES_BARS) return TVK_EBUFSIZE;
-        size_t ncap = s->cap ? s->cap * 2 : 1024;
-        tvk_ohlcv *nb = realloc(s->bars, ncap * sizeof *nb);
-        if (!nb) return TVK_ENOMEM;
-        s->bars = nb;
-        s->cap = ncap;
-    }
-    s->bars[s->n++] = *b;
-    return 0;
+    if (s->phase == TVK_PH_BACKFILL) return push_bar(&s->bf, &s->nbf, &s->capbf, b);
+    return push_bar(&s->bars, &s->n, &s->cap, b);
 }
 
 static void progress(tvk_series *s)
@@ -341,6 +360,9 @@ static void finish(tvk_series *s)
         }
     }
     push(s, TVK_EV_HISTORY, NULL);
+    /* History resumed after a loss ends where the first connection stood: the bars since come
+     * by backfill before live updates. */
+    if (s->live && s->resumed) start_backfill(s, 0);
 }
 
 static int request_more(tvk_series *s, int64_t k)
@@ -355,15 +377,35 @@ static int request_more(tvk_series *s, int64_t k)
                          tvk_conn_errmsg(c));
         return rc;
     }
-    s->phase = TVK_PH_PAGING;
-    s->n_page_start = s->n;
-    arm(s);
+    if (s->phase != TVK_PH_BACKFILL) {
+        s->phase = TVK_PH_PAGING;
+        s->n_page_start = s->n;
+        arm(s);
+    }
     return 0;
 }
+
+static void backfill_done(tvk_series *s, const tvk_series_completed *sc);
 
 static void on_completed(tvk_series *s, const tvk_series_completed *sc)
 {
     if (s->phase == TVK_PH_DONE) return;
+    if (s->phase == TVK_PH_BACKFILL) {
+        backfill_done(s, sc);
+        return;
+    }
+    if (s->phase == TVK_PH_CREATE && s->resume) {
+        /* Reopened after a loss: the answer was only the opening; the modify range follows. */
+        s->resume = 0;
+        if (s->state == TVK_SERIES_READY) {
+            s->phase = TVK_PH_BACKFILL;
+            return;
+        }
+        s->n_page_start = s->n;
+        s->phase = TVK_PH_MODIFY;
+        arm(s);
+        return;
+    }
     s->pages++;
     if (s->phase == TVK_PH_CREATE && is_range(s)) {
         /* The create_series answer only opens the series; the range comes with modify. */
@@ -435,8 +477,119 @@ static void live_bar(tvk_series *s, const tvk_ohlcv *b, int64_t close_time)
  * update of the bar, and a bar is closed only once. */
 static void on_server_time(tvk_series *s, int64_t t)
 {
-    if (s->state != TVK_SERIES_READY || !s->live || !s->have_forming) return;
+    if (s->state != TVK_SERIES_READY || s->phase != TVK_PH_DONE || !s->live || !s->have_forming)
+        return;
     if (s->forming_close > 0 && t > s->forming_close) close_forming(s);
+}
+
+/* ---------------------------------------------------------------- reconnect */
+
+/* A far end for "r,FROM:TO" ranges that must reach the newest bar (2100-01-01). */
+#define TVK_FAR_FUTURE INT64_C(4102444800)
+
+static int send_range(tvk_series *s, int reopen, int64_t from, int64_t to)
+{
+    char range[64];
+    snprintf(range, sizeof range, "r,%lld:%lld", (long long)from, (long long)to);
+    if (reopen) {
+        s->resume = 1;
+        s->phase = TVK_PH_CREATE;
+        return send_open(s, 1, range);
+    }
+    tvk_conn *c = s->c;
+    tvk_buf_reset(&c->out);
+    int rc = tvk_build_modify_series(&c->out, s->cs, TVK_SERIES_ID, TVK_TURNAROUND, TVK_SYMREF,
+                                     s->interval, range);
+    if (rc == 0) rc = tvk__conn_send_out(c);
+    tvk_buf_reset(&c->out);
+    return rc;
+}
+
+/* Asks for every bar from the forming one (or the one after the last closed) to now; they are
+ * delivered in order, deduplicated against what was delivered, before live updates resume. */
+static void start_backfill(tvk_series *s, int reopen)
+{
+    s->resumed = 0;
+    s->nbf = 0;
+    s->bf_pages = 0;
+    /* From the newest bar already known (asked again: the deduplication drops it if final). */
+    s->bf_from = s->have_forming ? s->forming.time : s->last_closed;
+    if (!reopen) s->phase = TVK_PH_BACKFILL;
+    int rc = send_range(s, reopen, s->bf_from == INT64_MIN ? 0 : s->bf_from, TVK_FAR_FUTURE);
+    if (rc < 0 && s->c->state == TVK_CONN_CONNECTED)
+        tvk__series_fail(s, rc, "%s %s: backfill request: %s", s->symbol, s->interval,
+                         tvk_conn_errmsg(s->c));
+}
+
+static void backfill_done(tvk_series *s, const tvk_series_completed *sc)
+{
+    if (sort_bars(&s->bf, &s->nbf, &s->capbf) < 0) {
+        tvk__series_fail(s, TVK_ENOMEM, "%s: out of memory sorting %zu backfill bars", s->symbol,
+                         s->nbf);
+        return;
+    }
+    /* The range answer holds at most the server's per-request cap, the newest ones: page back
+     * until the first bar needed is covered. */
+    if (s->nbf > 0 && s->bf[0].time > s->bf_from && !str_is(sc->data_completed, "end") &&
+        s->bf_pages < 1000) {
+        s->bf_pages++;
+        if (request_more(s, s->c->o.max_bars_per_request) == 0) return;
+    }
+    s->phase = TVK_PH_DONE;
+    for (size_t i = 0; i < s->nbf; i++)
+        live_bar(s, &s->bf[i], i + 1 == s->nbf ? s->last_bar_close_time : 0);
+    free(s->bf);
+    s->bf = NULL;
+    s->nbf = s->capbf = 0;
+    if (s->server_t > 0) on_server_time(s, s->server_t);
+}
+
+void tvk__series_restore(tvk_series *s, int resub)
+{
+    tvk_conn *c = s->c;
+    if (s->state == TVK_SERIES_FAILED) return;
+    if (s->state == TVK_SERIES_READY && !s->live) return; /* nothing to keep alive */
+    if (resub) {
+        tvk_buf_reset(&c->out);
+        if (tvk_build_chart_delete_session(&c->out, s->cs) == 0) tvk__conn_send_out(c);
+        tvk_buf_reset(&c->out);
+    }
+    s->detached = 0;
+    s->resume = 0;
+    int rc = 0;
+    if (s->state == TVK_SERIES_READY) {
+        start_backfill(s, 1);
+        return;
+    }
+    /* History in progress: what a page brought only partly is asked again. */
+    if (s->n > s->n_page_start) s->n = s->n_page_start;
+    int64_t cap = c->o.max_bars_per_request;
+    if (s->phase != TVK_PH_PAGING || s->n == 0) {
+        s->n = s->n_page_start = 0;
+        s->phase = TVK_PH_CREATE;
+        int64_t first = is_range(s) ? (cap < 10 ? cap : 10) : (s->count < cap ? s->count : cap);
+        rc = send_open(s, first, NULL);
+    } else {
+        /* Resume below the oldest bar held: a range ending just before it (count mode: wide
+         * enough for the bars still wanted across closed sessions), then paging as before. */
+        int64_t to = s->bars[0].time - 1, from = s->from;
+        if (!is_range(s)) {
+            int64_t want = s->count - (int64_t)s->n, len = tvk_interval_seconds(s->interval);
+            if (want < 10) want = 10;
+            if (len <= 0) len = 60;
+            int64_t span = want * len;
+            from = span > (to - INT64_C(-4102444800)) / 10 ? INT64_C(-4102444800) : to - 10 * span;
+        }
+        s->resumed = 1;
+        rc = send_range(s, 1, from, to);
+    }
+    if (rc < 0 && c->state == TVK_CONN_CONNECTED) {
+        tvk__series_fail(s, rc, "%s %s: not restored: %s", s->symbol, s->interval,
+                         tvk_conn_errmsg(c));
+        return;
+    }
+    s->resumed = s->live ? 1 : s->resumed;
+    arm(s);
 }
 
 /* ---------------------------------------------------------------- routing */
@@ -472,7 +625,7 @@ static void on_bars(tvk_series *s, const tvk_msg *m)
             if (s->live) live_bar(s, &o, i == u.nbars ? u.bar_close_time : 0);
             continue;
         }
-        if (s->phase == TVK_PH_CREATE && is_range(s)) continue;
+        if (s->phase == TVK_PH_CREATE && (is_range(s) || s->resume)) continue;
         int arc = append_bar(s, &o);
         if (arc < 0) {
             tvk__series_fail(s, arc, "%s %s: more than %zu bars", s->symbol, s->interval,
@@ -485,7 +638,7 @@ static void on_bars(tvk_series *s, const tvk_msg *m)
                          tvk_msg_type_name(m->type));
         return;
     }
-    if (s->phase != TVK_PH_DONE && m->type == TVK_MSG_TIMESCALE_UPDATE) progress(s);
+    if (s->state == TVK_SERIES_LOADING && m->type == TVK_MSG_TIMESCALE_UPDATE) progress(s);
 }
 
 static const char *phase_name(const tvk_series *s)
@@ -497,6 +650,8 @@ static const char *phase_name(const tvk_series *s)
         return "the modify_series (range) answer";
     case TVK_PH_PAGING:
         return "a request_more_data answer";
+    case TVK_PH_BACKFILL:
+        return "the backfill answer";
     case TVK_PH_DONE:
         break;
     }
@@ -573,7 +728,7 @@ int tvk_series_wait(tvk_series *s, int timeout_ms)
                               s->interval, timeout_ms);
             return TVK_ETIMEDOUT;
         }
-        if (rc == 0 && !c->ws) return TVK_EAGAIN;
+        if (rc == 0 && tvk__conn_is_test(c)) return TVK_EAGAIN;
     }
     return s->state == TVK_SERIES_READY ? 0 : s->err;
 }

@@ -1,0 +1,18 @@
+# Resilience tests (docs/RELIABILITY.md): the fault matrix end to end against tvkit-sim's
+# --fault modes, one ctest per fault (a cmocka filter selects the test), and the flat-memory
+# check of a long accelerated stream. Expected bars come from the sim's generator
+# (tvkit_sim_core), an independent path from the protocol.
+add_executable(resilience_test_faults ${CMAKE_CURRENT_LIST_DIR}/resilience/test_faults.c
+  ${CMAKE_CURRENT_LIST_DIR}/client/simproc.c)
+target_link_libraries(resilience_test_faults PRIVATE tvkit_static tvkit_sim_core OpenSSL::SSL
+  OpenSSL::Crypto ZLIB::ZLIB ${WSLAY_LIB} m ${CMOCKA_LIB})
+target_include_directories(resilience_test_faults PRIVATE ${CMOCKA_INCLUDE}
+  ${CMAKE_CURRENT_LIST_DIR}/client)
+add_dependencies(resilience_test_faults tvkit-sim)
+foreach(t close_mid_stream close_mid_history stall_with_heartbeats stall_without_heartbeats
+    client_stops_echoing bad_framing oversize 429_retry_after tls_certificate_change
+    protocol_error series_errors throttled)
+  add_test(NAME resilience_${t}
+    COMMAND resilience_test_faults $<TARGET_FILE:tvkit-sim> test_${t})
+  set_tests_properties(resilience_${t} PROPERTIES TIMEOUT 300)
+endforeach()
