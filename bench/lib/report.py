@@ -333,10 +333,16 @@ def main():
             tw = t.metric("wall") if t else None
             r = tw / best_peer[0] if (tw is not None and best_peer) else None
             sc = t.metric("sim_cpu") if t else None
+            tc = t.metric("cpu") if t else None
             note = ""
-            if sc is not None and tw:
-                note = (f" — the sim itself used {sc:.2f} s CPU during the {tw:.2f} s"
-                        + (" (server-bound)" if sc >= 0.7 * tw else ""))
+            if sc is not None and tw and tc is not None:
+                note = f" — during tvkit's {tw:.2f} s the sim used {sc:.2f} s CPU and tvkit {tc:.2f} s"
+                if sc >= 0.7 * tw:
+                    note += " (server-bound)"
+                elif sc + tc < 0.5 * tw:
+                    note += (": neither is busy most of the time, the rest is waiting (latency "
+                             "round trips, and the CPU on a loaded machine: load "
+                             f"{meta.get('load', '?').split(' at')[0]} at the start)")
             w(f"- Multi-symbol wall ≤ 1/5 of the best peer ({best_peer[1] if best_peer else '?'}), "
               f"{c['title']}: {verdict(r, TARGETS['multi_wall'])}{note}")
     rss_ratios = [(pair_ratio(data.get(c["case"], {}), "rss"), c["title"]) for c in cases]
