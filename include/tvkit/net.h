@@ -53,6 +53,11 @@ typedef struct tvk_ws_opts {
     void *user;
     /* Log sink for warnings (e.g. insecure mode); NULL = stderr. */
     void (*log)(void *user, const char *line);
+    /* Receive flow control; default 1 MiB (0 = default). Queue mode: the socket is not read
+     * while this many bytes of complete messages wait for tvk_ws_recv, so a fast server is
+     * held back by TCP instead of growing our memory. Callback mode: one on_readable call
+     * takes at most about this many bytes from the socket, then returns. */
+    size_t max_queued;
 } tvk_ws_opts;
 
 void tvk_ws_opts_init(tvk_ws_opts *o); /* fills the defaults above; url = TVK_DEFAULT_URL */
@@ -129,6 +134,9 @@ typedef struct tvk_ws_info {
     int via_proxy;
     int tls;
     uint64_t messages_in_deflated; /* of messages_in, how many arrived compressed (RSV1) */
+    /* Receive side memory: bytes of complete messages waiting for tvk_ws_recv now and at
+     * most so far, and the largest size the receive buffer has had. */
+    size_t rx_queued, rx_queued_peak, rx_buffer_peak;
 } tvk_ws_info;
 void tvk_ws_get_info(const tvk_ws *ws, tvk_ws_info *info);
 
@@ -157,6 +165,7 @@ typedef struct tvk_ws_server_opts {
     tvk_ws_upgrade_fn on_upgrade; /* NULL = accept everything */
     tvk_ws_message_fn on_message;
     void *user;
+    size_t max_queued; /* as for the client; default 1 MiB */
 } tvk_ws_server_opts;
 
 void tvk_ws_server_opts_init(tvk_ws_server_opts *o);

@@ -8,20 +8,6 @@
 
 static const unsigned char tail[4] = {0x00, 0x00, 0xff, 0xff};
 
-int tvk_net_reserve(char **buf, size_t *cap, size_t need, size_t max)
-{
-    if (need + 1 <= *cap) return 0;
-    if (need > max) return TVK_EMSG_TOOBIG;
-    size_t nc = *cap ? *cap * 2 : 4096;
-    if (nc < need + 1) nc = need + 1;
-    if (nc > max + 1) nc = max + 1;
-    char *nb = realloc(*buf, nc);
-    if (!nb) return TVK_ENOMEM;
-    *buf = nb;
-    *cap = nc;
-    return 0;
-}
-
 /* Splits "name[=value]" params of one extension; calls fn for each. Returns -1 on bad syntax. */
 typedef int (*param_fn)(void *ctx, const char *name, const char *val, char *err, size_t cap);
 
@@ -233,34 +219,34 @@ int tvk_pmd_inflate_begin(tvk_pmd *p)
     return 0;
 }
 
-int tvk_pmd_inflate(tvk_pmd *p, const unsigned char *in, size_t len, char **buf, size_t *blen,
-                    size_t *bcap, size_t max, char *err, size_t errcap)
+int tvk_pmd_inflate(tvk_ws *ws, const unsigned char *in, size_t len, char *err, size_t errcap)
 {
+    tvk_pmd *p = &ws->pmd;
     /* Bytes after a final block are not deflate data. Dropping them whatever the frame
      * boundaries keeps the result independent of how the message was fragmented. */
     if (p->inflate_done) return 0;
     p->inf.next_in = (Bytef *)(uintptr_t)in;
     p->inf.avail_in = (uInt)len;
     for (;;) {
-        if (*bcap < *blen + 2) {
-            size_t grow = *blen < 16384 ? 16384 : *blen;
-            size_t need = *blen + grow > max + 1 ? max + 1 : *blen + grow;
-            if (need <= *blen) {
-                snprintf(err, errcap, "inflated message exceeds limit %zu", max);
-                return TVK_EMSG_TOOBIG;
-            }
-            int r = tvk_net_reserve(buf, bcap, need, max + 1);
-            if (r) {
-                snprintf(err, errcap, "out of memory inflating a message");
-                return r;
-            }
+        /* output goes straight into the receive buffer; when it must grow, it doubles */
+        char *dst;
+        size_t room;
+        int r = tvk_rx_room(ws, ws->mlen < 16384 ? 16384 : ws->mlen, &dst, &room);
+        if (r == TVK_EMSG_TOOBIG) {
+            snprintf(err, errcap, "inflated message exceeds limit %zu", ws->max_message);
+            return r;
         }
-        p->inf.next_out = (Bytef *)*buf + *blen;
-        p->inf.avail_out = (uInt)(*bcap - *blen - 1);
-        int r = inflate(&p->inf, Z_SYNC_FLUSH);
-        *blen = (size_t)((char *)p->inf.next_out - *buf);
-        if (*blen > max) {
-            snprintf(err, errcap, "inflated message exceeds limit %zu", max);
+        if (r) {
+            snprintf(err, errcap, "out of memory inflating a message");
+            return r;
+        }
+        if (room > (1u << 30)) room = 1u << 30;
+        p->inf.next_out = (Bytef *)dst;
+        p->inf.avail_out = (uInt)room;
+        r = inflate(&p->inf, Z_SYNC_FLUSH);
+        ws->mlen += room - p->inf.avail_out;
+        if (ws->mlen > ws->max_message) {
+            snprintf(err, errcap, "inflated message exceeds limit %zu", ws->max_message);
             return TVK_EMSG_TOOBIG;
         }
         if (r == Z_STREAM_END) {
@@ -278,14 +264,14 @@ int tvk_pmd_inflate(tvk_pmd *p, const unsigned char *in, size_t len, char **buf,
     }
 }
 
-int tvk_pmd_inflate_end(tvk_pmd *p, int server, char **buf, size_t *blen, size_t *bcap, size_t max,
-                        char *err, size_t errcap)
+int tvk_pmd_inflate_end(tvk_ws *ws, char *err, size_t errcap)
 {
-    int r = tvk_pmd_inflate(p, tail, sizeof tail, buf, blen, bcap, max, err, errcap);
+    tvk_pmd *p = &ws->pmd;
+    int r = tvk_pmd_inflate(ws, tail, sizeof tail, err, errcap);
     p->inflate_done = 0;
     if (r) return r;
     /* the sender's context: client messages when we are the server, and vice versa */
-    if (server ? p->client_no_ctx : p->server_no_ctx) inflateReset(&p->inf);
+    if (ws->server ? p->client_no_ctx : p->server_no_ctx) inflateReset(&p->inf);
     return 0;
 }
 

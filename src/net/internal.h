@@ -17,6 +17,9 @@
 #define TVK_OBUF_CAP (64 * 1024) /* socket-side write buffer: wslay output lands here */
 #define TVK_FLUSH_AT (16 * 1024) /* send_text writes at once only from this much queued */
 #define TVK_IBUF_CAP (64 * 1024) /* socket-side read buffer: wslay asks for 4 KiB at a time */
+#define TVK_RX_MIN (16 * 1024)   /* first size of the receive buffer */
+#define TVK_RX_KEEP (4u << 20)   /* a larger receive buffer is freed once it is empty */
+#define TVK_DEFAULT_MAX_QUEUED (1u << 20)
 
 /* A parsed ws://, wss:// or http:// (proxy) URL. */
 typedef struct tvk_net_url {
@@ -54,15 +57,24 @@ int tvk_pmd_compress(tvk_pmd *p, int server, const char *in, size_t len, unsigne
                      size_t *outlen);
 /* Opens the inflater for a new message. */
 int tvk_pmd_inflate_begin(tvk_pmd *p);
-/* Inflates a chunk, appending to the message buffer; TVK_EMSG_TOOBIG past max. */
-int tvk_pmd_inflate(tvk_pmd *p, const unsigned char *in, size_t len, char **buf, size_t *blen,
-                    size_t *bcap, size_t max, char *err, size_t errcap);
-int tvk_pmd_inflate_end(tvk_pmd *p, int server, char **buf, size_t *blen, size_t *bcap, size_t max,
-                        char *err, size_t errcap);
+/* Inflates a chunk straight into the message being assembled (tvk_rx_room);
+ * TVK_EMSG_TOOBIG past max_message. */
+int tvk_pmd_inflate(tvk_ws *ws, const unsigned char *in, size_t len, char *err, size_t errcap);
+int tvk_pmd_inflate_end(tvk_ws *ws, char *err, size_t errcap);
 void tvk_pmd_free(tvk_pmd *p);
 
-/* Grows *buf to hold need bytes (+1 for a NUL), never beyond max+1. */
-int tvk_net_reserve(char **buf, size_t *cap, size_t need, size_t max);
+/* Receive buffer (rx.c): waiting messages, then the one being assembled. */
+/* Free space after the message being assembled: at least min(want, what max_message still
+ * allows) bytes, and never more than one byte past max_message. */
+int tvk_rx_room(tvk_ws *ws, size_t want, char **dst, size_t *room);
+int tvk_rx_append(tvk_ws *ws, const void *data, size_t len); /* TVK_EMSG_TOOBIG, TVK_ENOMEM */
+char *tvk_rx_msg(tvk_ws *ws);                                /* the message being assembled */
+/* Completes it: on_message is called, or it joins the queue. */
+int tvk_rx_finish(tvk_ws *ws);
+/* Queue mode: 1 with the oldest message (valid until the next tvk_rx_pop), or 0. */
+int tvk_rx_pop(tvk_ws *ws, const char **data, size_t *len);
+size_t tvk_rx_queued(const tvk_ws *ws); /* bytes of complete messages not yet handed out */
+void tvk_rx_free(tvk_ws *ws);
 
 /* Offset of the first byte that is not valid UTF-8 (RFC 3629), or len when all is valid. */
 size_t tvk_net_utf8_check(const unsigned char *s, size_t len);
@@ -76,12 +88,6 @@ int tvk_net_hdr_token(const char *value, const char *token); /* comma list conta
 size_t tvk_net_http_end(const char *buf, size_t len);
 /* Iterates header lines: returns 1 with name/value (NUL-terminated in place), 0 at the end. */
 int tvk_net_http_next_header(char **cursor, char **name, char **value);
-
-typedef struct tvk_rxnode {
-    struct tvk_rxnode *next;
-    char *data;
-    size_t len;
-} tvk_rxnode;
 
 enum tvk_phase {
     PH_NONE = 0,
@@ -142,15 +148,16 @@ struct tvk_ws {
     wslay_event_context_ptr wctx;
     tvk_pmd pmd;
 
-    /* message being received */
-    char *msg;
-    size_t mlen, mcap;
+    /* receive buffer (rx.c): records [rqhead, rqtail), then the message being assembled */
+    char *rq;
+    size_t rqcap, rqhead, rqtail;
+    size_t mlen;   /* bytes of the message being assembled */
+    size_t handed; /* record handed out by tvk_ws_recv, released at the next call */
+    size_t qcount; /* complete messages waiting */
+    size_t max_queued;
+    size_t burst; /* bytes taken from the socket in this on_readable call (callback mode) */
     uint64_t mwire;
     int m_active, m_compressed, m_ctrl, m_fin, m_text;
-
-    tvk_rxnode *qhead, *qtail;
-    size_t qbytes;
-    char *cur; /* last message handed out by tvk_ws_recv */
 
     int64_t next_ping, pong_deadline, close_deadline;
     uint64_t ping_seq;

@@ -54,21 +54,9 @@ int tvk_ws_recv(tvk_ws *ws, const char **data, size_t *len, int timeout_ms)
 {
     if (!ws || !data || !len) return TVK_EINVAL;
     if (ws->on_message) return TVK_ESTATE;
-    free(ws->cur);
-    ws->cur = NULL;
     int64_t end = timeout_ms >= 0 ? tvk_now_ms() + timeout_ms : -1;
     for (int first = 1;; first = 0) {
-        tvk_rxnode *n = ws->qhead;
-        if (n) {
-            ws->qhead = n->next;
-            if (!ws->qhead) ws->qtail = NULL;
-            ws->qbytes -= n->len + 1;
-            ws->cur = n->data;
-            *data = n->data;
-            *len = n->len;
-            free(n);
-            return 1;
-        }
+        if (tvk_rx_pop(ws, data, len)) return 1;
         if (ws->state == TVK_WS_CLOSED) return ws->err ? ws->err : TVK_ECLOSED;
         if (ws->state == TVK_WS_IDLE) return TVK_ESTATE;
         int left = remaining(end);

@@ -18,6 +18,7 @@ void tvk_ws_server_opts_init(tvk_ws_server_opts *o)
     o->compress_threshold = 1024;
     o->max_message = 32u << 20;
     o->max_header = 16u << 10;
+    o->max_queued = TVK_DEFAULT_MAX_QUEUED;
     o->handshake_timeout_ms = 10000;
     o->ping_timeout_ms = 10000;
     o->close_timeout_ms = 10000;
@@ -52,6 +53,7 @@ tvk_ws *tvk_ws_accept(int fd, const tvk_ws_server_opts *o)
     ws->compress = o->compress;
     ws->compress_threshold = o->compress_threshold;
     ws->max_message = o->max_message ? o->max_message : 32u << 20;
+    ws->max_queued = o->max_queued ? o->max_queued : TVK_DEFAULT_MAX_QUEUED;
     ws->connect_timeout_ms = o->handshake_timeout_ms > 0 ? o->handshake_timeout_ms : 10000;
     ws->ping_interval_ms = o->ping_interval_ms > 0 ? o->ping_interval_ms : 0;
     ws->ping_timeout_ms = o->ping_timeout_ms > 0 ? o->ping_timeout_ms : 10000;

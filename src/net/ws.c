@@ -35,6 +35,7 @@ void tvk_ws_opts_init(tvk_ws_opts *o)
     o->compress = 1;
     o->max_message = 32u << 20;
     o->max_header = 16u << 10;
+    o->max_queued = TVK_DEFAULT_MAX_QUEUED;
 }
 
 void tvk_ws_logf(tvk_ws *ws, const char *fmt, ...)
@@ -141,6 +142,7 @@ tvk_ws *tvk_ws_new(const tvk_ws_opts *o)
     ws->compress = o->compress;
     ws->max_message = o->max_message ? o->max_message : 32u << 20;
     ws->max_header = o->max_header ? o->max_header : 16u << 10;
+    ws->max_queued = o->max_queued ? o->max_queued : TVK_DEFAULT_MAX_QUEUED;
     ws->insecure = o->insecure;
     ws->on_message = o->on_message;
     ws->user = o->user;
@@ -158,13 +160,7 @@ void tvk_ws_free(tvk_ws *ws)
     tvk_ws_close_socket(ws);
     if (ws->wctx) wslay_event_context_free(ws->wctx);
     tvk_pmd_free(&ws->pmd);
-    for (tvk_rxnode *n = ws->qhead, *next; n; n = next) {
-        next = n->next;
-        free(n->data);
-        free(n);
-    }
-    free(ws->cur);
-    free(ws->msg);
+    tvk_rx_free(ws);
     free(ws->hbuf);
     free(ws->ibuf);
     free(ws->obuf);
@@ -397,11 +393,18 @@ static ssize_t cb_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, in
 {
     (void)flags;
     tvk_ws *ws = user;
+    /* Flow control: with enough taken for now, leave the rest in the socket (TCP then holds
+     * the peer back) and return to the caller's loop. */
+    if (ws->on_message ? ws->burst >= ws->max_queued : tvk_rx_queued(ws) >= ws->max_queued) {
+        wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+        return -1;
+    }
     if (ws->llen > 0) {
         size_t n = len < ws->llen ? len : ws->llen;
         memcpy(buf, ws->hbuf + ws->loff, n);
         ws->loff += n;
         ws->llen -= n;
+        ws->burst += n;
         return (ssize_t)n;
     }
     if (ws->ilen == 0) {
@@ -419,6 +422,7 @@ static ssize_t cb_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, in
     memcpy(buf, ws->ibuf + ws->ioff, n);
     ws->ioff += n;
     ws->ilen -= n;
+    ws->burst += n;
     return (ssize_t)n;
 }
 
@@ -492,8 +496,7 @@ static void cb_frame_chunk(wslay_event_context_ptr ctx,
     if (ws->m_ctrl || ws->fail_pending || !ws->m_active || a->data_length == 0) return;
     if (ws->m_compressed) {
         char err[160];
-        int r = tvk_pmd_inflate(&ws->pmd, a->data, a->data_length, &ws->msg, &ws->mlen, &ws->mcap,
-                                ws->max_message, err, sizeof err);
+        int r = tvk_pmd_inflate(ws, a->data, a->data_length, err, sizeof err);
         if (r)
             peer_error(ws, r,
                        r == TVK_EMSG_TOOBIG ? 1009
@@ -502,51 +505,18 @@ static void cb_frame_chunk(wslay_event_context_ptr ctx,
                        "message %llu: %s", (unsigned long long)ws->info.messages_in + 1, err);
         return;
     }
-    int r = tvk_net_reserve(&ws->msg, &ws->mcap, ws->mlen + a->data_length, ws->max_message);
-    if (r) {
-        peer_error(ws, r, 1009, "message %llu: %s", (unsigned long long)ws->info.messages_in + 1,
+    int r = tvk_rx_append(ws, a->data, a->data_length);
+    if (r)
+        peer_error(ws, r, r == TVK_ENOMEM ? 1011 : 1009, "message %llu: %s",
+                   (unsigned long long)ws->info.messages_in + 1,
                    r == TVK_ENOMEM ? "out of memory" : "exceeds the size limit");
-        return;
-    }
-    memcpy(ws->msg + ws->mlen, a->data, a->data_length);
-    ws->mlen += a->data_length;
 }
 
 static void deliver(tvk_ws *ws)
 {
-    if (!ws->msg && tvk_net_reserve(&ws->msg, &ws->mcap, 0, ws->max_message) != 0) {
-        peer_error(ws, TVK_ENOMEM, 1011, "out of memory");
-        return;
-    }
-    ws->msg[ws->mlen] = 0;
     ws->info.messages_in++;
     if (ws->m_compressed) ws->info.messages_in_deflated++;
-    if (ws->on_message) {
-        ws->on_message(ws->user, ws->msg, ws->mlen);
-        if (ws->mcap > (1u << 20)) { /* do not hold a large buffer between big messages */
-            free(ws->msg);
-            ws->msg = NULL;
-            ws->mcap = 0;
-        }
-    } else {
-        tvk_rxnode *n = malloc(sizeof *n);
-        if (!n) {
-            peer_error(ws, TVK_ENOMEM, 1011, "out of memory queueing a message");
-            return;
-        }
-        n->next = NULL;
-        n->data = ws->msg;
-        n->len = ws->mlen;
-        if (ws->qtail)
-            ws->qtail->next = n;
-        else
-            ws->qhead = n;
-        ws->qtail = n;
-        ws->qbytes += n->len + 1;
-        ws->msg = NULL;
-        ws->mcap = 0;
-    }
-    ws->mlen = 0;
+    if (tvk_rx_finish(ws) != 0) peer_error(ws, TVK_ENOMEM, 1011, "out of memory");
 }
 
 static void cb_frame_end(wslay_event_context_ptr ctx, void *user)
@@ -557,16 +527,16 @@ static void cb_frame_end(wslay_event_context_ptr ctx, void *user)
     ws->m_active = 0;
     if (ws->m_compressed) {
         char err[160];
-        int r = tvk_pmd_inflate_end(&ws->pmd, ws->server, &ws->msg, &ws->mlen, &ws->mcap,
-                                    ws->max_message, err, sizeof err);
+        int r = tvk_pmd_inflate_end(ws, err, sizeof err);
         if (r) {
             peer_error(ws, r, r == TVK_EMSG_TOOBIG ? 1009 : 1007, "message %llu: %s",
                        (unsigned long long)ws->info.messages_in + 1, err);
             return;
         }
         /* wslay checks UTF-8 of plain text messages only; inflated ones are checked here */
-        size_t bad =
-            ws->m_text ? tvk_net_utf8_check((const unsigned char *)ws->msg, ws->mlen) : ws->mlen;
+        size_t bad = ws->m_text && ws->mlen
+                         ? tvk_net_utf8_check((const unsigned char *)tvk_rx_msg(ws), ws->mlen)
+                         : ws->mlen;
         if (bad < ws->mlen) {
             peer_error(ws, TVK_EWS_PROTOCOL, 1007,
                        "message %llu: invalid UTF-8 at byte %zu of a compressed text message",
@@ -629,7 +599,8 @@ int tvk_ws_open(tvk_ws *ws)
 
 static int can_read(const tvk_ws *ws)
 {
-    return ws->wctx && wslay_event_want_read(ws->wctx) && ws->qbytes <= ws->max_message;
+    return ws->wctx && wslay_event_want_read(ws->wctx) &&
+           (ws->on_message || tvk_rx_queued(ws) < ws->max_queued);
 }
 
 /* Sends what wslay has queued, then our buffer; EAGAIN is not an error. With lazy, a small
@@ -671,6 +642,7 @@ static int finish_peer_error(tvk_ws *ws)
 int tvk_ws_io_open(tvk_ws *ws)
 {
     if (can_read(ws)) {
+        ws->burst = 0;
         ws->in_recv = 1;
         int r = wslay_event_recv(ws->wctx);
         ws->in_recv = 0;
@@ -955,4 +927,5 @@ void tvk_ws_get_info(const tvk_ws *ws, tvk_ws_info *info)
 {
     if (!ws || !info) return;
     *info = ws->info;
+    info->rx_queued = tvk_rx_queued(ws);
 }

