@@ -32,6 +32,7 @@ typedef struct cli_ctx {
     int64_t timeout_ms; /* 0 = library defaults */
     int verbose;        /* -v */
     int quiet;          /* -q */
+    int reconnect;      /* stream, quotes: reconnect and restore on connection loss */
     FILE *record;       /* tvkit record: every received WebSocket message is appended here */
     const char *record_path;
     uint64_t recorded;   /* messages written */

@@ -21,10 +21,13 @@ static const char help[] =
     "\n"
     "  --count N          stop after N snapshots with status ok (exit 0)\n"
     "  --duration S       stop after S seconds (fractions allowed; exit 0)\n"
+    "  --no-reconnect     end (exit 3) when the connection is lost, instead of reconnecting\n"
     "  -h, --help         this text\n"
     "\n"
     "Without --count or --duration it runs until interrupted.\n"
-    "Connection notices (disconnected, reconnecting, reconnected) go to stderr unless -q.\n"
+    "A lost connection is restored (backoff 1 s doubling to 30 s) with every symbol, and the\n"
+    "snapshots go on. Connection notices (disconnected, reconnecting, reconnected) go to stderr\n"
+    "unless -q.\n"
     "\n"
     "%s\n%s";
 
@@ -65,6 +68,8 @@ static int parse(cli_ctx *g, int argc, char **argv, args *a)
         } else if (!strcmp(s, "-h") || !strcmp(s, "--help")) {
             printf(help, cli_global_help, cli_exit_help);
             return -1;
+        } else if (!strcmp(s, "--no-reconnect")) {
+            g->reconnect = 0;
         } else if ((r = cli_opt(argc, argv, &i, "--count", &v)) != 0) {
             if (r < 0) return CLI_EXIT_USAGE;
             if (cli_parse_int(v, "--count", 1, MAX_EVENTS, &a->count, err, sizeof err) < 0)
@@ -162,6 +167,7 @@ int cli_quotes(cli_ctx *g, int argc, char **argv)
 {
     args a;
     memset(&a, 0, sizeof a);
+    g->reconnect = 1;
     int st = parse(g, argc, argv, &a);
     if (st) {
         free(a.symbols);

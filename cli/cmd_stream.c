@@ -24,12 +24,15 @@ static const char help[] =
     "  --count N          stop after N bar events (exit 0)\n"
     "  --duration S       stop after S seconds (fractions allowed; exit 0)\n"
     "  --epoch            times as Unix seconds instead of ISO-8601 UTC\n"
+    "  --no-reconnect     end (exit 3) when the connection is lost, instead of reconnecting\n"
     "%s"
     "  -h, --help         this text\n"
     "\n"
     "Without --count or --duration it runs until interrupted. A symbol the server rejects is\n"
     "reported on stderr and the others go on; the exit status is then 4.\n"
-    "Connection notices (disconnected, reconnecting, reconnected) go to stderr unless -q.\n"
+    "A lost connection is restored (backoff 1 s doubling to 30 s) with every subscription;\n"
+    "bars missed meanwhile are delivered before live ones. Connection notices (disconnected,\n"
+    "reconnecting, reconnected) go to stderr unless -q.\n"
     "\n"
     "%s\n%s";
 
@@ -75,6 +78,8 @@ static int parse(cli_ctx *g, int argc, char **argv, args *a)
             return -1;
         } else if (!strcmp(s, "--epoch")) {
             a->epoch = 1;
+        } else if (!strcmp(s, "--no-reconnect")) {
+            g->reconnect = 0;
         } else if ((r = cli_opt(argc, argv, &i, "-i", &v)) != 0 ||
                    (r = cli_opt(argc, argv, &i, "--interval", &v)) != 0) {
             if (r < 0) return CLI_EXIT_USAGE;
@@ -171,6 +176,7 @@ int cli_stream(cli_ctx *g, int argc, char **argv)
 {
     args a;
     memset(&a, 0, sizeof a);
+    g->reconnect = 1;
     int st = parse(g, argc, argv, &a);
     if (st) {
         free(a.symbols);

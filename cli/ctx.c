@@ -187,6 +187,8 @@ int cli_connect(cli_ctx *g, tvk_conn **out)
     o.log = log_line;
     o.log_user = g;
     o.trace = g->verbose;
+    /* Streams reconnect without limit (backoff 1 s doubling to 30 s, with jitter). */
+    o.reconnect = g->reconnect;
     if (g->record) {
         o.on_raw = record_raw;
         o.raw_user = g;
@@ -224,7 +226,15 @@ int cli_conn_event(const cli_ctx *g, const char *cmd, const tvk_event *ev)
         if (!g->quiet) cli_err(cmd, "reconnecting%s%s", *what ? ": " : "", what);
         return 1;
     case TVK_EV_RECONNECTED:
-        if (!g->quiet) cli_err(cmd, "reconnected%s%s", *what ? ": " : "", what);
+        /* The library's text may already say it ("reconnected to ..."), continue the sentence
+         * ("to URL after 2 attempts") or be a reason (a watchdog resubscribe). */
+        if (g->quiet) return 1;
+        if (!strncmp(what, "reconnected", 11) || !strncmp(what, "resubscribed", 12))
+            cli_err(cmd, "%s", what);
+        else if (!strncmp(what, "to ", 3))
+            cli_err(cmd, "reconnected %s", what);
+        else
+            cli_err(cmd, "reconnected%s%s", *what ? ": " : "", what);
         return 1;
     default:
         return 0;

@@ -151,6 +151,8 @@ struct tvk_conn {
     void *send_hook_user;
 
     /* reliability (reconnect.c) */
+    int lost_code;      /* state LOST: what waiting calls return (TVK_ECONN_LOST, or why the
+                           reconnect gave up: TVK_ETLS_VERIFY, TVK_EHTTP_403, ...) */
     int attempt;        /* failed attempts in the current outage */
     int64_t retry_at;   /* monotonic ms of the next attempt while RECONNECTING */
     int retry_after_ms; /* the last 429's Retry-After, -1 none */

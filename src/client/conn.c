@@ -305,6 +305,7 @@ static void conn_lost(tvk_conn *c, int rc)
     tvk__conn_set_err(c, TVK_ECONN_LOST, "connection lost (%s): %s", tvk_errname(rc),
                       detail && *detail ? detail : tvk_strerror(rc));
     c->state = TVK_CONN_LOST;
+    c->lost_code = TVK_ECONN_LOST;
     c->in_message = 0;
     char why[TVK_ERRMSG_CAP];
     snprintf(why, sizeof why, "%s", c->errmsg);
@@ -639,7 +640,7 @@ int tvk__conn_pump(tvk_conn *c, tvk_msg *msg, int64_t deadline, int stop_on_even
             continue;
         }
         if (c->state != TVK_CONN_CONNECTED)
-            return c->state == TVK_CONN_LOST ? TVK_ECONN_LOST : TVK_ESTATE;
+            return c->state == TVK_CONN_LOST ? c->lost_code : TVK_ESTATE;
 
         int64_t now = tvk_now_ms();
         size_t queued = c->evlen - c->evhead;

@@ -66,8 +66,11 @@ static void schedule(tvk_conn *c, int code, const char *why)
 {
     int delay = backoff(c, c->attempt + 1);
     c->retry_at = tvk_now_ms() + delay;
-    snprintf(c->ev_msg[MSG_RECONNECTING], TVK_ERRMSG_CAP, "attempt %d in %d ms (%s)",
-             c->attempt + 1, delay, why);
+    if (c->attempt == 0)
+        snprintf(c->ev_msg[MSG_RECONNECTING], TVK_ERRMSG_CAP, "attempt 1 in %d ms", delay);
+    else
+        snprintf(c->ev_msg[MSG_RECONNECTING], TVK_ERRMSG_CAP,
+                 "attempt %d in %d ms (attempt %d: %s)", c->attempt + 1, delay, c->attempt, why);
     push_conn_event(c, TVK_EV_RECONNECTING, code, c->attempt + 1, delay, MSG_RECONNECTING);
 }
 
@@ -102,6 +105,7 @@ static void sleep_ms(int64_t ms)
 static void give_up(tvk_conn *c, int code, const char *why)
 {
     c->state = TVK_CONN_LOST;
+    c->lost_code = code;
     tvk__conn_set_err(c, code, "%s", why);
     char msg[TVK_ERRMSG_CAP];
     snprintf(msg, sizeof msg, "%s", why);
@@ -206,8 +210,8 @@ int tvk__reconn_step(tvk_conn *c, int64_t deadline)
     for (tvk_quotes *q = c->quotes; q; q = q->next)
         nq++;
     snprintf(c->ev_msg[MSG_RECONNECTED], TVK_ERRMSG_CAP,
-             "reconnected to %s after %d attempt%s; restoring %zu series and %zu quote set%s",
-             c->url, attempts, attempts == 1 ? "" : "s", ns, nq, nq == 1 ? "" : "s");
+             "to %s after %d attempt%s; %zu series and %zu quote set%s sent again", c->url,
+             attempts, attempts == 1 ? "" : "s", ns, nq, nq == 1 ? "" : "s");
     push_conn_event(c, TVK_EV_RECONNECTED, 0, attempts, 0, MSG_RECONNECTED);
     restore(c, 0);
     return 1;
@@ -244,6 +248,7 @@ int tvk__reconn_timers(tvk_conn *c, int64_t now, int64_t *wake, int act)
             if (!tvk__reconn_lost(c, TVK_ETIMEDOUT, why)) {
                 tvk__conn_set_err(c, TVK_ECONN_LOST, "connection lost (TVK_ETIMEDOUT): %s", why);
                 c->state = TVK_CONN_LOST;
+                c->lost_code = TVK_ECONN_LOST;
                 c->in_message = 0;
                 tvk__conn_fail_all(c, TVK_ECONN_LOST, c->errmsg);
             }
