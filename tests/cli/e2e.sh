@@ -71,8 +71,8 @@ case_help() {
     grep -q '^tvkit [0-9]' "$TMP/out" || fail "--version printed: $(cat "$TMP/out")"
     declare -A opts=(
         [history]="-i --interval -n --count --from --to -f --format -o --output --epoch --adjustment --session --currency --help --url --timeout"
-        [stream]="-i --interval --count --duration --epoch --adjustment --session --currency --help --url --timeout"
-        [quotes]="--count --duration --help --url --timeout"
+        [stream]="-i --interval --count --duration --epoch --no-reconnect --adjustment --session --currency --help --url --timeout"
+        [quotes]="--count --duration --no-reconnect --help --url --timeout"
         [record]="FILE COMMAND --help"
         [decode]="FILE")
     for c in history stream quotes record decode; do
@@ -378,6 +378,38 @@ case_exit() {
     # 3 or 4 for a protocol_error answer (the server rejected the request): 4.
     start_sim --fault protocol-error=1
     run 4 --url "$URL" history NASDAQ:AAPL -i 1D -n 2
+}
+
+case_reconnect() {
+    # Every connection is dropped by the sim after 40 data packets: stream and quotes reconnect
+    # (notices on stderr, none with -q) and go on; --no-reconnect ends with status 3.
+    start_sim --speed 600 --update-ms 20 --fault close-every=40
+    local u="--url $URL"
+    run 0 $u stream BINANCE:BTCUSDT -i 1 --count 100
+    cp "$TMP/out" "$TMP/s"
+    grep -q "disconnected" "$TMP/err" || fail "no disconnected notice: $(cat "$TMP/err")"
+    grep -q "reconnecting" "$TMP/err" || fail "no reconnecting notice"
+    grep -q "reconnected" "$TMP/err" || fail "no reconnected notice"
+    py "$TMP/s" <<'EOF2'
+import sys, json
+ev = [json.loads(l) for l in open(sys.argv[1])]
+assert len(ev) == 100, len(ev)
+closes = [e["time"] for e in ev if e["event"] == "bar_close"]
+assert closes == sorted(set(closes)), closes
+EOF2
+    run 0 $u -q stream BINANCE:BTCUSDT -i 1 --count 100
+    [ -s "$TMP/err" ] && fail "-q printed: $(cat "$TMP/err")"
+    run 0 $u quotes BINANCE:BTCUSDT BINANCE:ETHUSDT --count 100
+    grep -q "reconnected" "$TMP/err" || fail "quotes: no reconnected notice"
+    grep -vq '"status":"ok"' "$TMP/out" && fail "quotes: a line not ok across reconnects"
+    run 3 $u stream BINANCE:BTCUSDT -i 1 --no-reconnect
+    grep -q "TVK_ECONN_LOST\|TVK_ECLOSED" "$TMP/err" || fail "--no-reconnect: $(cat "$TMP/err")"
+    run 3 $u quotes BINANCE:BTCUSDT --no-reconnect
+    # A download does not reconnect: it fails with status 3.
+    stop_sim
+    start_sim --fault close-every=3
+    run 3 --url "$URL" history BINANCE:BTCUSDT -i 1 -n 20000
+    grep -q "TVK_ECONN_LOST\|TVK_ECLOSED" "$TMP/err" || fail "history: $(cat "$TMP/err")"
 }
 
 case_tty() {
