@@ -1,6 +1,7 @@
 /* Fuzz target "inflate": the permessage-deflate receive path of the net layer (src/net/deflate.c:
  * tvk_pmd_inflate_begin / tvk_pmd_inflate / tvk_pmd_inflate_end, as ws.c calls them per frame
- * chunk and per message), and its round trip with tvk_pmd_compress.
+ * chunk and per message, inflating into the receive buffer of src/net/rx.c), and its round trip
+ * with tvk_pmd_compress.
  * Input: byte 0 = flags (bit 0: we are the server, bit 1: the sender resets its context per
  * message, bits 2-4: the sender's window bits - 8), byte 1 = the message limit (1 KiB << (b % 8))
  * and how the frames are chunked, then messages, each a 2-byte little-endian length and that
@@ -17,49 +18,65 @@
 
 #define MAX_MSGS 16
 
+/* One receiving (or sending) end: a handle as the upgrade leaves it, used only for its pmd
+ * streams and its receive buffer (src/net/rx.c), where inflated bytes land. */
 typedef struct side {
-    tvk_pmd pmd;
-    char *buf;
-    size_t len, cap;
+    tvk_ws *ws;
+    const char *msg; /* the last message received, valid until the next receive */
+    size_t len;
     int dead; /* the connection would be closed after an error */
 } side;
 
-static void side_init(side *s, int no_ctx, int bits)
+static int side_init(side *s, int server, int no_ctx, int bits, size_t max)
 {
     memset(s, 0, sizeof *s);
-    s->pmd.on = 1;
-    s->pmd.server_no_ctx = s->pmd.client_no_ctx = no_ctx;
-    s->pmd.server_bits = s->pmd.client_bits = bits;
+    tvk_ws_opts o;
+    tvk_ws_opts_init(&o);
+    o.url = "ws://fuzz.invalid/";
+    o.max_message = max;
+    s->ws = tvk_ws_new(&o);
+    if (!s->ws) return -1;
+    s->ws->server = server;
+    tvk_pmd *p = &s->ws->pmd;
+    p->on = 1;
+    p->server_no_ctx = p->client_no_ctx = no_ctx;
+    p->server_bits = p->client_bits = bits;
+    return 0;
 }
 
 static void side_free(side *s)
 {
-    tvk_pmd_free(&s->pmd);
-    free(s->buf);
+    tvk_ws_free(s->ws);
 }
 
-/* One message as ws.c receives it: begin, a chunk per frame piece, end. */
-static int receive(side *s, int server, const uint8_t *m, size_t n, size_t chunk, size_t max)
+/* One message as ws.c receives it: begin, a chunk per frame piece, end, then it is queued and
+ * taken out as tvk_ws_recv does. */
+static int receive(side *s, const uint8_t *m, size_t n, size_t chunk, size_t max)
 {
     char err[160];
     err[0] = '\0';
-    s->len = 0;
-    int rc = tvk_pmd_inflate_begin(&s->pmd);
+    tvk_ws *ws = s->ws;
+    ws->mlen = 0;
+    int rc = tvk_pmd_inflate_begin(&ws->pmd);
     if (rc) return rc;
     for (size_t off = 0; off < n && rc == 0;) {
         size_t k = n - off < chunk ? n - off : chunk;
-        rc = tvk_pmd_inflate(&s->pmd, m + off, k, &s->buf, &s->len, &s->cap, max, err, sizeof err);
+        rc = tvk_pmd_inflate(ws, m + off, k, err, sizeof err);
         off += k;
     }
-    if (rc == 0)
-        rc = tvk_pmd_inflate_end(&s->pmd, server, &s->buf, &s->len, &s->cap, max, err, sizeof err);
-    if (rc == 0) FUZZ_CHECK(s->len <= max);
+    if (rc == 0) rc = tvk_pmd_inflate_end(ws, err, sizeof err);
     if (rc) {
         FUZZ_CHECK(rc == TVK_EINFLATE || rc == TVK_EMSG_TOOBIG || rc == TVK_ENOMEM);
         FUZZ_CHECK(err[0] != '\0');
         s->dead = 1;
+        return rc;
     }
-    return rc;
+    FUZZ_CHECK(ws->mlen <= max);
+    size_t len = ws->mlen;
+    if ((rc = tvk_rx_finish(ws)) != 0) return rc;
+    FUZZ_CHECK(tvk_rx_pop(ws, &s->msg, &s->len) == 1);
+    FUZZ_CHECK(s->len == len && s->msg[len] == '\0');
+    return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -82,31 +99,37 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     /* Arbitrary bytes as compressed messages: whole, and in chunks, must agree. */
     side whole, pieces;
-    side_init(&whole, no_ctx, bits);
-    side_init(&pieces, no_ctx, bits);
-    for (size_t i = 0; i < nmsg && !whole.dead && !pieces.dead; i++) {
-        int a = receive(&whole, server, msgs[i], lens[i], lens[i] ? lens[i] : 1, max);
-        int b = receive(&pieces, server, msgs[i], lens[i], chunk, max);
-        FUZZ_CHECK((a == 0) == (b == 0));
-        if (a == 0)
-            FUZZ_CHECK(whole.len == pieces.len && !memcmp(whole.buf, pieces.buf, whole.len));
+    if (side_init(&whole, server, no_ctx, bits, max) == 0) {
+        if (side_init(&pieces, server, no_ctx, bits, max) == 0) {
+            for (size_t i = 0; i < nmsg && !whole.dead && !pieces.dead; i++) {
+                int a = receive(&whole, msgs[i], lens[i], lens[i] ? lens[i] : 1, max);
+                int b = receive(&pieces, msgs[i], lens[i], chunk, max);
+                FUZZ_CHECK((a == 0) == (b == 0));
+                if (a == 0)
+                    FUZZ_CHECK(whole.len == pieces.len &&
+                               !memcmp(whole.msg, pieces.msg, whole.len));
+            }
+            side_free(&pieces);
+        }
+        side_free(&whole);
     }
-    side_free(&whole);
-    side_free(&pieces);
 
     /* The same bytes as plain text: what our deflater sends, our inflater gives back. The
      * sender has the other role: a server inflates what a client deflated. */
     side tx, rx;
-    side_init(&tx, no_ctx, bits);
-    side_init(&rx, no_ctx, bits);
+    if (side_init(&tx, !server, no_ctx, bits, max) != 0) return 0;
+    if (side_init(&rx, server, no_ctx, bits, max) != 0) {
+        side_free(&tx);
+        return 0;
+    }
     for (size_t i = 0; i < nmsg; i++) {
         if (lens[i] == 0) continue; /* ws.c sends empty messages uncompressed */
         unsigned char *z = NULL;
         size_t zl = 0;
-        int rc = tvk_pmd_compress(&tx.pmd, !server, (const char *)msgs[i], lens[i], &z, &zl);
+        int rc = tvk_pmd_compress(&tx.ws->pmd, !server, (const char *)msgs[i], lens[i], &z, &zl);
         if (rc == TVK_ENOMEM) break;
         FUZZ_CHECK(rc == 0);
-        rc = receive(&rx, server, z, zl, chunk, max);
+        rc = receive(&rx, z, zl, chunk, max);
         free(z);
         if (lens[i] > max) {
             FUZZ_CHECK(rc == TVK_EMSG_TOOBIG || rc == TVK_ENOMEM);
@@ -114,7 +137,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         if (rc == TVK_ENOMEM) break;
         FUZZ_CHECK(rc == 0);
-        FUZZ_CHECK(rx.len == lens[i] && !memcmp(rx.buf, msgs[i], lens[i]));
+        FUZZ_CHECK(rx.len == lens[i] && !memcmp(rx.msg, msgs[i], lens[i]));
     }
     side_free(&tx);
     side_free(&rx);
