@@ -80,12 +80,14 @@ struct tvk_series {
     int bf_pages;
 };
 
+/* text is what tvk_quote_to_json copies for the field: the escaped ',"name":' prefix, then the
+ * value's JSON text (ASCII: string values with non-ASCII bytes are stored \u-escaped), then a
+ * NUL; the public json points at the value inside it. */
 typedef struct tvk_qfield {
     char *name;
     size_t name_len;
-    int name_plain; /* the name needs no JSON escaping */
-    char *json;     /* ASCII: string values with non-ASCII bytes are stored \u-escaped */
-    size_t json_len, json_cap;
+    char *text;
+    size_t prefix_len, json_len, text_cap;
     double num;
 } tvk_qfield;
 
@@ -95,9 +97,13 @@ typedef struct tvk_quote_entry {
     char *symbol; /* as the user gave it */
     char *key;    /* as sent in quote_add_symbols (plain, or "="JSON) */
     char *nkey;   /* key without whitespace outside strings: what the server echoes in "n" */
+    size_t symbol_len, nkey_len;
+    char *head; /* {"symbol":"..." : the start of every tvk_quote_to_json */
+    size_t head_len;
     tvk_qfield *f;
     tvk_quote_field *pf; /* the public view of f */
     size_t nf, capf;
+    size_t hint; /* where the next delta field is looked for first (deltas keep the order) */
     int queued;       /* a QUOTE event for it is in the queue */
     int64_t deadline; /* first snapshot deadline, 0 = none */
     char errmsg[TVK_ERRMSG_CAP];

@@ -131,14 +131,20 @@ static uint64_t hash_bytes(const char *s, size_t n)
     return h;
 }
 
-static void index_put(tvk_quotes *q, const char *key, int32_t idx)
+static void index_put(tvk_quotes *q, const char *key, size_t n, int32_t idx)
 {
     size_t mask = q->nslots - 1;
-    for (size_t i = hash_bytes(key, strlen(key)) & mask;; i = (i + 1) & mask)
+    for (size_t i = hash_bytes(key, n) & mask;; i = (i + 1) & mask)
         if (q->slots[i] < 0) {
             q->slots[i] = idx;
             return;
         }
+}
+
+static void index_entry(tvk_quotes *q, const tvk_quote_entry *e, int32_t idx)
+{
+    index_put(q, e->nkey, e->nkey_len, idx);
+    if (strcmp(e->nkey, e->symbol)) index_put(q, e->symbol, e->symbol_len, idx);
 }
 
 static int index_rebuild(tvk_quotes *q, size_t want)
@@ -153,10 +159,8 @@ static int index_rebuild(tvk_quotes *q, size_t want)
     free(q->slots);
     q->slots = slots;
     q->nslots = n;
-    for (size_t i = 0; i < q->ne; i++) {
-        index_put(q, q->e[i]->nkey, (int32_t)i);
-        if (strcmp(q->e[i]->nkey, q->e[i]->symbol)) index_put(q, q->e[i]->symbol, (int32_t)i);
-    }
+    for (size_t i = 0; i < q->ne; i++)
+        index_entry(q, q->e[i], (int32_t)i);
     return 0;
 }
 
@@ -168,8 +172,8 @@ static tvk_quote_entry *index_get(const tvk_quotes *q, const char *key, size_t n
         int32_t idx = q->slots[i];
         if (idx < 0) return NULL;
         tvk_quote_entry *e = q->e[idx];
-        if ((strlen(e->nkey) == n && !memcmp(e->nkey, key, n)) ||
-            (strlen(e->symbol) == n && !memcmp(e->symbol, key, n)))
+        if ((e->nkey_len == n && !memcmp(e->nkey, key, n)) ||
+            (e->symbol_len == n && !memcmp(e->symbol, key, n)))
             return e;
     }
 }
@@ -206,13 +210,14 @@ static void entry_free(tvk_quote_entry *e)
     if (!e) return;
     for (size_t i = 0; i < e->nf; i++) {
         free(e->f[i].name);
-        free(e->f[i].json);
+        free(e->f[i].text);
     }
     free(e->f);
     free(e->pf);
     free(e->symbol);
     free(e->key);
     free(e->nkey);
+    free(e->head);
     free(e);
 }
 
@@ -323,6 +328,17 @@ static tvk_quote_entry *entry_new(tvk_quotes *q, const char *sym)
     if (!e->key) goto fail;
     e->nkey = tvk__compact_json(e->key, strlen(e->key));
     if (!e->nkey) goto fail;
+    e->nkey_len = strlen(e->nkey);
+    e->symbol_len = strlen(e->symbol);
+    tvk_buf h;
+    tvk_buf_init(&h);
+    if (tvk_buf_puts(&h, "{\"symbol\":") < 0 ||
+        tvk_buf_json_str(&h, e->symbol, e->symbol_len) < 0) {
+        tvk_buf_free(&h);
+        goto fail;
+    }
+    e->head = h.data; /* owned now */
+    e->head_len = h.len;
     e->pub.symbol = e->symbol;
     e->pub.status = TVK_QUOTE_PENDING;
     e->pub.errmsg = e->errmsg;
@@ -371,8 +387,7 @@ int tvk_quotes_add(tvk_quotes *q, const char *const *symbols, size_t n)
         if (q->ne * 2 > q->nslots) {
             rc = index_rebuild(q, q->ne);
         } else {
-            index_put(q, e->nkey, (int32_t)(q->ne - 1));
-            if (strcmp(e->nkey, e->symbol)) index_put(q, e->symbol, (int32_t)(q->ne - 1));
+            index_entry(q, e, (int32_t)(q->ne - 1));
         }
     }
     if (rc == 0 && nk) {
@@ -558,65 +573,117 @@ static int set_string_field(tvk_quote_entry *e, tvk_str name, const char *raw, s
     return rc;
 }
 
-static int set_field(tvk_quote_entry *e, tvk_str name, const char *json, size_t jlen, int quoted,
+/* Stores the value after the field's prefix and updates the public view of it. */
+static int put_value(tvk_quote_entry *e, size_t i, const char *json, size_t jlen, int quoted,
                      double num)
 {
-    size_t i;
-    for (i = 0; i < e->nf; i++)
-        if (e->f[i].name_len == name.len && !memcmp(e->f[i].name, name.p, name.len)) break;
-    if (i == e->nf) {
-        if (e->nf >= TVK_QUOTE_MAX_FIELDS) return TVK_EBUFSIZE;
-        if (e->nf == e->capf) {
-            size_t ncap = e->capf ? e->capf * 2 : 32;
-            tvk_qfield *nf = realloc(e->f, ncap * sizeof *nf);
-            if (!nf) return TVK_ENOMEM;
-            e->f = nf;
-            tvk_quote_field *npf = realloc(e->pf, ncap * sizeof *npf);
-            if (!npf) return TVK_ENOMEM;
-            e->pf = npf;
-            e->capf = ncap;
-        }
-        memset(&e->f[i], 0, sizeof e->f[i]);
-        e->f[i].name = tvk__strndup(name.p, name.len);
-        if (!e->f[i].name) return TVK_ENOMEM;
-        e->f[i].name_len = name.len;
-        e->f[i].name_plain = 1;
-        for (size_t j = 0; j < name.len; j++) {
-            unsigned char ch = (unsigned char)name.p[j];
-            if (ch < 0x20 || ch >= 0x7f || ch == '"' || ch == '\\') e->f[i].name_plain = 0;
-        }
-        e->nf++;
-    }
     tvk_qfield *f = &e->f[i];
-    size_t need = jlen + (quoted ? 2 : 0) + 1;
-    if (need > f->json_cap) {
-        char *nj = realloc(f->json, need);
-        if (!nj) return TVK_ENOMEM;
-        f->json = nj;
-        f->json_cap = need;
+    size_t vlen = jlen + (quoted ? 2 : 0), need = f->prefix_len + vlen + 1;
+    if (need > f->text_cap) {
+        /* Slack, so that a price gaining a digit does not realloc each time. */
+        size_t cap = (need + 15) & ~(size_t)15;
+        char *t = realloc(f->text, cap);
+        if (!t) return TVK_ENOMEM;
+        f->text = t;
+        f->text_cap = cap;
     }
-    size_t k = 0;
-    if (quoted) f->json[k++] = '"';
-    memcpy(f->json + k, json, jlen);
-    k += jlen;
-    if (quoted) f->json[k++] = '"';
-    f->json[k] = '\0';
-    f->json_len = k;
+    char *o = f->text + f->prefix_len;
+    if (quoted) *o++ = '"';
+    memcpy(o, json, jlen);
+    o += jlen;
+    if (quoted) *o++ = '"';
+    *o = '\0';
+    f->json_len = vlen;
     f->num = num;
+    e->pf[i].name = f->name;
+    e->pf[i].json = f->text + f->prefix_len;
+    e->pf[i].json_len = vlen;
+    e->pf[i].num = num;
     return 0;
 }
 
-/* The public view follows the storage (which realloc may have moved). */
-static void sync_view(tvk_quote_entry *e)
+/* ,"name": for a new field. name is the raw (escaped) JSON text of the key: printable ASCII is
+ * valid JSON as it is; anything else is unescaped and written again as ASCII. */
+static int make_prefix(tvk_buf *b, tvk_str name)
 {
-    for (size_t j = 0; j < e->nf; j++) {
-        e->pf[j].name = e->f[j].name;
-        e->pf[j].json = e->f[j].json;
-        e->pf[j].json_len = e->f[j].json_len;
-        e->pf[j].num = e->f[j].num;
+    int plain = 1;
+    for (size_t j = 0; j < name.len && plain; j++)
+        plain = (unsigned char)name.p[j] >= 0x20 && (unsigned char)name.p[j] < 0x7f;
+    int rc = tvk_buf_append(b, ",", 1);
+    if (plain) {
+        if (rc == 0) rc = tvk_buf_append(b, "\"", 1);
+        if (rc == 0) rc = tvk_buf_append(b, name.p, name.len);
+        if (rc == 0) rc = tvk_buf_append(b, "\"", 1);
+    } else {
+        size_t n;
+        char *u = json_unescape(name.p, name.len, &n);
+        if (!u) return TVK_ESHAPE;
+        if (rc == 0) rc = tvk_buf_json_str(b, u, n);
+        free(u);
+        if (rc == TVK_EINVAL) return TVK_ESHAPE; /* not UTF-8 */
     }
-    e->pub.fields = e->pf;
-    e->pub.nfields = e->nf;
+    if (rc == 0) rc = tvk_buf_append(b, ":", 1);
+    return rc;
+}
+
+static int add_field(tvk_quote_entry *e, tvk_str name)
+{
+    if (e->nf >= TVK_QUOTE_MAX_FIELDS) return TVK_EBUFSIZE;
+    if (e->nf == e->capf) {
+        size_t ncap = e->capf ? e->capf * 2 : 32;
+        tvk_qfield *nf = realloc(e->f, ncap * sizeof *nf);
+        if (!nf) return TVK_ENOMEM;
+        e->f = nf;
+        tvk_quote_field *npf = realloc(e->pf, ncap * sizeof *npf);
+        if (!npf) return TVK_ENOMEM;
+        e->pf = npf;
+        e->capf = ncap;
+    }
+    tvk_qfield *f = &e->f[e->nf];
+    memset(f, 0, sizeof *f);
+    tvk_buf b;
+    tvk_buf_init(&b);
+    int rc = make_prefix(&b, name);
+    if (rc < 0) {
+        tvk_buf_free(&b);
+        return rc;
+    }
+    f->name = tvk__strndup(name.p, name.len);
+    if (!f->name) {
+        tvk_buf_free(&b);
+        return TVK_ENOMEM;
+    }
+    f->name_len = name.len;
+    f->text = b.data; /* owned now; the value goes after the prefix */
+    f->text_cap = b.cap;
+    f->prefix_len = b.len;
+    return 0;
+}
+
+static int set_field(tvk_quote_entry *e, tvk_str name, const char *json, size_t jlen, int quoted,
+                     double num)
+{
+    /* Deltas list their fields in the order of the snapshot: the search starts after the field
+     * found last, so a delta costs about one comparison per field. */
+    size_t nf = e->nf, i = e->hint < nf ? e->hint : 0;
+    for (size_t k = 0; k < nf; k++) {
+        if (e->f[i].name_len == name.len && !memcmp(e->f[i].name, name.p, name.len)) {
+            e->hint = i + 1;
+            return put_value(e, i, json, jlen, quoted, num);
+        }
+        if (++i == nf) i = 0;
+    }
+    int rc = add_field(e, name);
+    if (rc < 0) return rc;
+    rc = put_value(e, nf, json, jlen, quoted, num);
+    if (rc < 0) {
+        free(e->f[nf].name);
+        free(e->f[nf].text);
+        return rc;
+    }
+    e->nf = nf + 1;
+    e->hint = e->nf;
+    return 0;
 }
 
 static void on_qsd(tvk_quotes *q, const tvk_msg *m)
@@ -633,25 +700,33 @@ static void on_qsd(tvk_quotes *q, const tvk_msg *m)
                    d.errmsg.len);
         return;
     }
-    for (int i = 0;; i++) {
+    const tvk_json *j = m->json;
+    e->hint = 0;
+    /* The "v" object's members walked once (name token, then its value's subtree). */
+    int k = d.values >= 0 ? d.values + 1 : -1;
+    for (int i = 0; k >= 0 && i < d.nfields; i++, k = tvk_json_skip(j, k + 1)) {
         tvk_str name;
-        int vt;
-        if (tvk_qsd_field(m, &d, i, &name, &vt) < 0) break;
         const char *p;
         size_t len;
-        if (tvk_json_raw(m->json, vt, &p, &len) < 0) continue;
-        tvk_jtype t = tvk_json_type(m->json, vt);
+        int vt = k + 1;
+        if (tvk_json_raw(j, k, &name.p, &name.len) < 0) break;
+        if (tvk_json_raw(j, vt, &p, &len) < 0) continue;
+        tvk_jtype t = tvk_json_type(j, vt);
         double num = NAN;
-        if (t == TVK_J_NUMBER && tvk_json_double(m->json, vt, &num) == 0 && num == 1e100) num = NAN;
+        if (t == TVK_J_NUMBER && tvk_json_double(j, vt, &num) == 0 && num == 1e100) num = NAN;
         int rc = t == TVK_J_STRING ? set_string_field(e, name, p, len)
                                    : set_field(e, name, p, len, 0, num);
         if (rc < 0) {
             tvk__conn_log(q->c, "%s: quote field %.*s dropped: %s", e->symbol, (int)name.len,
-                          name.p, rc == TVK_ENOMEM ? "out of memory" : "too many fields");
-            break;
+                          name.p,
+                          rc == TVK_ENOMEM   ? "out of memory"
+                          : rc == TVK_ESHAPE ? "bad name"
+                                             : "too many fields");
+            if (rc != TVK_ESHAPE) break;
         }
     }
-    sync_view(e);
+    e->pub.fields = e->pf;
+    e->pub.nfields = e->nf;
     e->pub.status = TVK_QUOTE_OK;
     e->pub.error = 0;
     e->errmsg[0] = '\0';
@@ -714,35 +789,35 @@ int tvk_quote_string(const tvk_quote *q, const char *field, char *buf, size_t ca
 int tvk_quote_to_json(const tvk_quote *q, tvk_buf *out)
 {
     if (!q || !out) return TVK_EINVAL;
-    int rc = tvk_buf_puts(out, "{\"symbol\":");
-    if (rc == 0) rc = tvk_buf_json_str(out, q->symbol, strlen(q->symbol));
+    const tvk_quote_entry *e = (const tvk_quote_entry *)q; /* pub is its first member */
     if (q->status == TVK_QUOTE_ERROR) {
+        int rc = tvk_buf_append(out, e->head, e->head_len);
         if (rc == 0) rc = tvk_buf_puts(out, ",\"status\":\"error\",\"error\":");
         if (rc == 0) rc = tvk_buf_json_str(out, q->errmsg, strlen(q->errmsg));
         if (rc == 0) rc = tvk_buf_puts(out, "}");
         return rc;
     }
-    if (rc == 0)
-        rc = tvk_buf_puts(out, q->status == TVK_QUOTE_OK ? ",\"status\":\"ok\""
-                                                         : ",\"status\":\"pending\"");
-    const tvk_quote_entry *e = (const tvk_quote_entry *)q; /* pub is its first member */
-    size_t need = 2;
+    static const char ok[] = ",\"status\":\"ok\"", pending[] = ",\"status\":\"pending\"";
+    const char *st = q->status == TVK_QUOTE_OK ? ok : pending;
+    size_t stlen = q->status == TVK_QUOTE_OK ? sizeof ok - 1 : sizeof pending - 1;
+    /* Every part is stored as JSON text already: one reservation, then plain copies. */
+    size_t need = e->head_len + stlen + 1;
     for (size_t i = 0; i < e->nf; i++)
-        need += e->f[i].name_len + e->f[i].json_len + 4;
-    if (rc == 0) rc = tvk_buf_reserve(out, need);
-    for (size_t i = 0; rc == 0 && i < e->nf; i++) {
-        const tvk_qfield *f = &e->f[i];
-        if (f->name_plain) {
-            rc = tvk_buf_append(out, ",\"", 2);
-            if (rc == 0) rc = tvk_buf_append(out, f->name, f->name_len);
-            if (rc == 0) rc = tvk_buf_append(out, "\":", 2);
-        } else {
-            rc = tvk_buf_append(out, ",", 1);
-            if (rc == 0) rc = tvk_buf_json_str(out, f->name, f->name_len);
-            if (rc == 0) rc = tvk_buf_append(out, ":", 1);
-        }
-        if (rc == 0) rc = tvk_buf_append(out, f->json, f->json_len);
+        need += e->f[i].prefix_len + e->f[i].json_len;
+    int rc = tvk_buf_reserve(out, need);
+    if (rc < 0) return rc;
+    char *o = out->data + out->len;
+    memcpy(o, e->head, e->head_len);
+    o += e->head_len;
+    memcpy(o, st, stlen);
+    o += stlen;
+    for (size_t i = 0; i < e->nf; i++) {
+        size_t n = e->f[i].prefix_len + e->f[i].json_len;
+        memcpy(o, e->f[i].text, n);
+        o += n;
     }
-    if (rc == 0) rc = tvk_buf_puts(out, "}");
-    return rc;
+    *o++ = '}';
+    *o = '\0';
+    out->len = (size_t)(o - out->data);
+    return 0;
 }
