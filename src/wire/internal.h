@@ -79,6 +79,9 @@ void tvk_json_free(tvk_json *j);
  * offset of the problem) or TVK_ENOMEM. */
 int tvk_json_parse(tvk_json *j, const char *s, size_t n, size_t *err_at, const char **why);
 
+/* number.c: tvk_parse_double for a token that the tokenizer has already validated. */
+int tvk__parse_number_tok(const char *s, size_t n, double *out);
+
 struct tvk_reader {
     size_t max_message;
     const char *msg; /* the fed message; not owned */

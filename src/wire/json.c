@@ -600,11 +600,10 @@ int tvk_json_int64(const tvk_json *j, int tok, int64_t *v)
 
 int tvk_json_double(const tvk_json *j, int tok, double *v)
 {
-    const char *p;
-    size_t l;
-    int rc = number_tok(j, tok, &p, &l);
-    if (rc) return rc;
-    return tvk_parse_double(p, l, v);
+    if (!j || tok < 0 || tok >= j->n) return TVK_EINVAL;
+    const jtok *t = &j->tok[tok];
+    if (t->type != TVK_J_NUMBER) return TVK_ESHAPE;
+    return tvk__parse_number_tok(j->js + t->start, (size_t)(t->end - t->start), v);
 }
 
 int tvk_json_bool(const tvk_json *j, int tok, int *v)

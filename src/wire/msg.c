@@ -39,24 +39,47 @@ const char *tvk_msg_type_name(tvk_msg_type t)
     return type_names[t];
 }
 
+/* qsd and du by length and bytes; the rest only when the first letter starts a known name. This
+ * runs for every packet. */
 static tvk_msg_type classify(const char *m, size_t l)
 {
-    /* qsd dominates quote streams, du live bars: test them before the table. */
-    if (l == 3 && !memcmp(m, "qsd", 3)) return TVK_MSG_QSD;
-    if (l == 2 && !memcmp(m, "du", 2)) return TVK_MSG_DU;
+#define FIRST(c) (1u << ((c) - 'a'))
+    static const unsigned firsts =
+        FIRST('c') | FIRST('d') | FIRST('p') | FIRST('q') | FIRST('r') | FIRST('s') | FIRST('t');
+#undef FIRST
+    if (l == 3 && m[0] == 'q' && m[1] == 's' && m[2] == 'd') return TVK_MSG_QSD;
+    if (l == 2 && m[0] == 'd' && m[1] == 'u') return TVK_MSG_DU;
+    unsigned f = (unsigned)(unsigned char)m[0] - 'a';
+    if (l < 2 || f >= 26 || !(firsts >> f & 1)) return TVK_MSG_OTHER;
     for (int t = TVK_MSG_QUOTE_COMPLETED; t < TVK_MSG__COUNT; t++) {
         const char *n = type_names[t];
-        if (strlen(n) == l && !memcmp(n, m, l)) return (tvk_msg_type)t;
+        /* m holds no NUL (the tokenizer rejects raw control bytes), so a match of l bytes
+         * means n is at least l long and n[l] can be read. */
+        if (n[0] == m[0] && !strncmp(n, m, l) && n[l] == '\0') return (tvk_msg_type)t;
     }
     return TVK_MSG_OTHER;
 }
 
+/* A key token that is exactly the one byte c (keys with escapes are longer than 1 byte). */
+static inline int key1(const jtok *t, const char *js, char c)
+{
+    return t->end - t->start == 1 && js[t->start] == c;
+}
+
+static void msg_init(tvk_msg *msg, const tvk_packet *pkt)
+{
+    msg->type = TVK_MSG_OTHER;
+    msg->pkt = *pkt;
+    msg->method.p = msg->session.p = "";
+    msg->method.len = msg->session.len = 0;
+    msg->heartbeat = 0;
+    msg->json = NULL;
+    msg->params = -1;
+}
+
 static int fill_msg(tvk_reader *r, const tvk_packet *pkt, tvk_msg *msg)
 {
-    memset(msg, 0, sizeof *msg);
-    msg->pkt = *pkt;
-    msg->params = -1;
-    msg->method.p = msg->session.p = "";
+    msg_init(msg, pkt);
     if (pkt->kind == TVK_PKT_HEARTBEAT) {
         msg->type = TVK_MSG_HEARTBEAT;
         msg->heartbeat = pkt->heartbeat;
@@ -76,8 +99,10 @@ static int fill_msg(tvk_reader *r, const tvk_packet *pkt, tvk_msg *msg)
         return rc;
     }
     const tvk_json *j = r->json;
+    const jtok *tk = j->tok;
+    const char *js = j->js;
     msg->json = j;
-    if (tvk_json_type(j, 0) != TVK_J_OBJECT) {
+    if (tk[0].type != TVK_J_OBJECT) {
         r->st.errors++;
         tvk_reader_set_err(r, "packet at offset %zu: payload is JSON but not an object",
                            pkt->offset);
@@ -86,33 +111,31 @@ static int fill_msg(tvk_reader *r, const tvk_packet *pkt, tvk_msg *msg)
     /* One pass over the root's members ("m" and "p" come first in practice) instead of a
      * lookup per key: this runs for every packet. */
     int m = -1, p = -1, hello = 0;
-    int nk = j->tok[0].size, k = 1;
+    int nk = tk[0].size, k = 1;
     for (int i = 0; i < nk && (m < 0 || p < 0); i++) {
-        tvk_str key = jt_str(j, k);
-        if (key.len == 1 && key.p[0] == 'm')
+        if (key1(&tk[k], js, 'm'))
             m = k + 1;
-        else if (key.len == 1 && key.p[0] == 'p')
+        else if (key1(&tk[k], js, 'p'))
             p = k + 1;
         else if (tvk_json_str_eq(j, k, "session_id"))
             hello = 1;
-        k = j->tok[k].skip;
+        k = tk[k].skip;
     }
     if (m < 0) {
         msg->type =
             hello || tvk_json_member(j, 0, "session_id") >= 0 ? TVK_MSG_HELLO : TVK_MSG_OTHER;
         return 1;
     }
-    if (tvk_json_type(j, m) != TVK_J_STRING) {
+    if (tk[m].type != TVK_J_STRING) {
         r->st.errors++;
         tvk_reader_set_err(r, "packet at offset %zu: \"m\" is not a string", pkt->offset);
         return TVK_ESHAPE;
     }
     msg->method = jt_str(j, m);
     msg->type = classify(msg->method.p, msg->method.len);
-    if (p >= 0 && jt_type(j, p) == TVK_J_ARRAY) {
+    if (p >= 0 && tk[p].type == TVK_J_ARRAY) {
         msg->params = p;
-        if (j->tok[p].size > 0 && jt_type(j, p + 1) == TVK_J_STRING)
-            msg->session = jt_str(j, p + 1);
+        if (tk[p].size > 0 && tk[p + 1].type == TVK_J_STRING) msg->session = jt_str(j, p + 1);
     }
     return 1;
 }
@@ -124,9 +147,7 @@ int tvk_reader_next_msg(tvk_reader *r, tvk_msg *msg)
     if (rc <= 0) {
         if (rc == TVK_ENUMBER) {
             memset(msg, 0, sizeof *msg);
-            msg->pkt = pkt;
-            msg->params = -1;
-            msg->method.p = msg->session.p = "";
+            msg_init(msg, &pkt);
         }
         return rc;
     }

@@ -321,27 +321,35 @@ int tvk_msg_qsd(const tvk_msg *m, tvk_qsd *out)
     out->nfields = 0;
     if (m->type != TVK_MSG_QSD || !has_params(m) || !m->session.len) return TVK_ESHAPE;
     const tvk_json *j = m->json;
-    int obj = tvk_json_index(j, m->params, 1);
-    if (obj < 0 || tvk_json_type(j, obj) != TVK_J_OBJECT) return TVK_ESHAPE;
-    /* One pass over the members instead of a lookup per key: this is the hot path of a
-     * quote stream. */
-    int n = j->tok[obj].size, k = obj + 1, have_n = 0;
+    const jtok *tk = j->tok;
+    const char *js = j->js;
+    /* p[1], read directly: this is the hot path of a quote stream. */
+    int pa = m->params;
+    if (tk[pa].size < 2) return TVK_ESHAPE;
+    int obj = tk[pa + 1].skip;
+    if (tk[obj].type != TVK_J_OBJECT) return TVK_ESHAPE;
+    /* One pass over the members instead of a lookup per key. A key with an escape is longer
+     * than the name it stands for, so comparing raw bytes misses none of "n", "s", "v". */
+    int n = tk[obj].size, k = obj + 1, have_n = 0;
     for (int i = 0; i < n; i++) {
-        tvk_str key = jt_str(j, k);
-        int v = k + 1;
-        tvk_jtype vt = jt_type(j, v);
-        if (key.len == 1 && key.p[0] == 'n' && vt == TVK_J_STRING) {
-            out->symbol = jt_str(j, v);
-            have_n = 1;
-        } else if (key.len == 1 && key.p[0] == 's') {
-            out->ok = vt == TVK_J_STRING && jt_is(j, v, "ok", 2);
-        } else if (key.len == 1 && key.p[0] == 'v' && vt == TVK_J_OBJECT) {
-            out->values = v;
-            out->nfields = j->tok[v].size;
-        } else if (key.len == 6 && !memcmp(key.p, "errmsg", 6)) {
+        const jtok *key = &tk[k];
+        int v = k + 1, kl = key->end - key->start;
+        int vt = tk[v].type;
+        const char *kp = js + key->start;
+        if (kl == 1) {
+            if (kp[0] == 'n' && vt == TVK_J_STRING) {
+                out->symbol = jt_str(j, v);
+                have_n = 1;
+            } else if (kp[0] == 's') {
+                out->ok = vt == TVK_J_STRING && jt_is(j, v, "ok", 2);
+            } else if (kp[0] == 'v' && vt == TVK_J_OBJECT) {
+                out->values = v;
+                out->nfields = tk[v].size;
+            }
+        } else if (kl == 6 && !memcmp(kp, "errmsg", 6)) {
             str_of(j, v, &out->errmsg);
         }
-        k = j->tok[k].skip;
+        k = key->skip;
     }
     return have_n ? 0 : TVK_ESHAPE;
 }
