@@ -525,8 +525,8 @@ static void test_429_retry_after(void **st)
      * backfill then fills the time the server was away */
     snprintf(start, sizeof start, "%lld",
              (long long)(START + (tvk_now_ms() - born) * 600 / 1000 + 120));
-    const char *extra2[] = {"--port", port, "--fault", "reject-429=1", "--speed", "600",
-                            "--update-ms", "10", "--start", start, NULL};
+    const char *extra2[] = {"--port",      port, "--fault", "reject-429=1", "--speed", "600",
+                            "--update-ms", "10", "--start", start,          NULL};
     start_sim(&s, extra2);
     int64_t t0 = tvk_now_ms();
     end = t0 + 15000;
@@ -727,6 +727,147 @@ static void test_throttled(void **st)
     simproc_stop(&s);
 }
 
+/* ---------------------------------------------------------------- bounded memory */
+
+static long status_kb(const char *field)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    assert_non_null(f);
+    char line[256];
+    long kb = -1;
+    size_t n = strlen(field);
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, field, n) && line[n] == ':') kb = atol(line + n + 1);
+    fclose(f);
+    assert_true(kb > 0);
+    return kb;
+}
+
+#define NSYM 200
+
+/* One hour of market time at 360x (10 s) on 200 symbols (a live 1-minute series and a quote
+ * each, on one connection): the peak RSS at the end stays within 10% of the RSS after the
+ * first minute of market time. Every bar closes once, in order, with its final values. */
+static void test_memory_flat(void **st)
+{
+    (void)st;
+    simproc s;
+    const char *extra[] = {"--speed", "360", "--update-ms", "50", "--heartbeat", "1", NULL};
+    start_sim(&s, extra);
+    tvk_conn_opts o;
+    fast_opts(&o, s.url);
+    tvk_conn *c = open_conn(&o);
+    static char names[NSYM][32];
+    const char *syms[NSYM];
+    watch *w = calloc(NSYM, sizeof *w);
+    tvk_series **se = calloc(NSYM, sizeof *se);
+    assert_true(w && se);
+    for (int i = 0; i < NSYM; i++) {
+        snprintf(names[i], sizeof names[i], "SIM:FLAT%03d", i);
+        syms[i] = names[i];
+        gen(names[i], "1", &w[i].sym, &w[i].res);
+        tvk_series_req q;
+        tvk_series_req_init(&q);
+        q.symbol = names[i];
+        q.interval = "1";
+        q.count = 10;
+        q.live = 1;
+        q.user = &w[i];
+        assert_int_equal(tvk_series_open(c, &q, &se[i]), 0);
+    }
+    tvk_quotes *qs;
+    assert_int_equal(tvk_quotes_open(c, NULL, NULL, 0, NULL, &qs), 0);
+    assert_int_equal(tvk_quotes_add(qs, syms, NSYM), 0);
+
+    int histories = 0;
+    long quotes = 0, base_kb = 0;
+    int64_t t_ready = 0, end = tvk_now_ms() + 60000, stop = 0;
+    for (;;) {
+        int64_t now = tvk_now_ms();
+        if (now >= end || (stop && now >= stop)) break;
+        tvk_event ev;
+        int rc = tvk_conn_next_event(c, &ev, 200);
+        assert_true(rc >= 0);
+        if (rc == 1) {
+            if (ev.type == TVK_EV_QUOTE) quotes++;
+            if (ev.type == TVK_EV_ERROR) fail_msg("%s", ev.errmsg);
+            if (ev.type == TVK_EV_HISTORY) histories++;
+            if (ev.series) on_bar_event(ev.user, &ev);
+        }
+        if (!t_ready && histories == NSYM) t_ready = tvk_now_ms();
+        /* one minute of market time after everything is subscribed */
+        if (t_ready && !base_kb && tvk_now_ms() >= t_ready + 60 * 1000 / 360) {
+            base_kb = status_kb("VmRSS");
+            stop = tvk_now_ms() + 3600 * 1000 / 360;
+        }
+    }
+    assert_int_equal(histories, NSYM);
+    assert_true(base_kb > 0);
+    long peak_kb = status_kb("VmHWM");
+    int closes = 0;
+    for (int i = 0; i < NSYM; i++)
+        closes += w[i].closes;
+    fprintf(stderr, "RSS after 1 min %ld kB, peak after 60 min %ld kB; %d closes, %ld quotes\n",
+            base_kb, peak_kb, closes, quotes);
+    assert_true(closes >= NSYM * 50);
+    assert_true(quotes >= NSYM * 50);
+    assert_true(peak_kb * 10 <= base_kb * 11);
+    tvk_quotes_close(qs);
+    for (int i = 0; i < NSYM; i++)
+        tvk_series_close(se[i]);
+    tvk_conn_free(c);
+    free(w);
+    free(se);
+    simproc_stop(&s);
+}
+
+/* The event queue has a bound: a caller that waits for one thing while events pile up gets
+ * TVK_EBACKPRESSURE (the socket is not read meanwhile); bar events are never dropped. */
+static void test_backpressure(void **st)
+{
+    (void)st;
+    simproc s;
+    start_sim(&s, NULL);
+    tvk_conn_opts o;
+    fast_opts(&o, s.url);
+    o.max_events = 8;
+    tvk_conn *c = open_conn(&o);
+    tvk_series *se[20];
+    for (int i = 0; i < 20; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "SIM:BP%02d", i);
+        tvk_series_req q;
+        tvk_series_req_init(&q);
+        q.symbol = name;
+        q.interval = "1D";
+        q.count = 50;
+        assert_int_equal(tvk_series_open(c, &q, &se[i]), 0);
+    }
+    assert_int_equal(tvk_series_wait(se[19], 10000), TVK_EBACKPRESSURE);
+    assert_non_null(strstr(tvk_conn_errmsg(c), "event queue full"));
+    int seen[20] = {0}, n = 0;
+    int64_t end = tvk_now_ms() + 10000;
+    while (n < 20 && tvk_now_ms() < end) {
+        tvk_event ev;
+        int rc = tvk_conn_next_event(c, &ev, 500);
+        assert_true(rc >= 0);
+        if (rc == 0) continue;
+        assert_int_equal(ev.type, TVK_EV_HISTORY);
+        assert_int_equal(ev.nbars, 50);
+        for (int i = 0; i < 20; i++)
+            if (ev.series == se[i]) {
+                assert_int_equal(seen[i], 0);
+                seen[i] = 1;
+                n++;
+            }
+    }
+    assert_int_equal(n, 20);
+    for (int i = 0; i < 20; i++)
+        tvk_series_close(se[i]);
+    tvk_conn_free(c);
+    simproc_stop(&s);
+}
+
 static int teardown(void **st)
 {
     (void)st;
@@ -741,7 +882,6 @@ int main(int argc, char **argv)
         return 2;
     }
     sim_bin = argv[1];
-    if (argc > 2) cmocka_set_test_filter(argv[2]);
     unsetenv("TVKIT_AUTH_TOKEN");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_close_mid_stream, teardown),
@@ -756,6 +896,19 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(test_protocol_error, teardown),
         cmocka_unit_test_teardown(test_series_errors, teardown),
         cmocka_unit_test_teardown(test_throttled, teardown),
+        cmocka_unit_test_teardown(test_memory_flat, teardown),
+        cmocka_unit_test_teardown(test_backpressure, teardown),
     };
+    if (argc > 2) {
+        /* a filter that selects nothing would pass silently */
+        size_t k = 0;
+        while (k < sizeof tests / sizeof tests[0] && strcmp(tests[k].name, argv[2]))
+            k++;
+        if (k == sizeof tests / sizeof tests[0]) {
+            fprintf(stderr, "no test named %s\n", argv[2]);
+            return 2;
+        }
+    }
+    if (argc > 2) cmocka_set_test_filter(argv[2]);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
