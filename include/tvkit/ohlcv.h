@@ -236,7 +236,13 @@ typedef struct tvk_event {
  * < 0 = the connection failed (TVK_ECONN_LOST, TVK_EPROTOCOL, TVK_ESTATE), returned after the
  * ERROR events of every series and quote symbol it ended have been delivered. Deadlines of
  * pending requests are enforced while waiting (their ERROR events carry TVK_ETIMEDOUT).
- * Heartbeats are echoed. Events of several series and quote sets come interleaved, in order. */
+ * Heartbeats are echoed. Events of several series and quote sets come interleaved, in order.
+ * The queue holds at most opts.max_events events: when full, the socket is not read until events
+ * are taken, and waits for something else (tvk_series_wait, tvk_history, tvk_conn_next) return
+ * TVK_EBACKPRESSURE; bar events are never dropped, quote events are coalesced per symbol. With
+ * opts.reconnect a lost connection gives DISCONNECTED / RECONNECTING / RECONNECTED events instead
+ * of an error; the error comes only when reconnecting gives up (its cause: TVK_ETLS_VERIFY,
+ * TVK_EHTTP_403, or TVK_ECONN_LOST after opts.reconnect_attempts). */
 int tvk_conn_next_event(tvk_conn *c, tvk_event *ev, int timeout_ms);
 
 /* Event-loop integration (instead of blocking in tvk_conn_next_event): watch tvk_conn_fd() for
