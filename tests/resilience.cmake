@@ -23,3 +23,10 @@ add_test(NAME resilience_memory_flat
   COMMAND resilience_test_faults $<TARGET_FILE:tvkit-sim> test_memory_flat)
 set_tests_properties(resilience_memory_flat PROPERTIES TIMEOUT 300
   ENVIRONMENT "ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:quarantine_size_mb=0")
+
+# The tvkit command: stream and quotes reconnect by default, --no-reconnect ends with status 3.
+if(TARGET tvkit)
+  add_test(NAME resilience_cli_stream COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/resilience/cli_stream.sh
+    $<TARGET_FILE:tvkit> $<TARGET_FILE:tvkit-sim>)
+  set_tests_properties(resilience_cli_stream PROPERTIES TIMEOUT 300)
+endif()

