@@ -1,5 +1,4 @@
 /* tvk_buf: a growable, optionally bounded byte buffer, and the ASCII-only JSON writers. */
-#include <locale.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -177,6 +176,71 @@ int tvk_buf_json_int(tvk_buf *b, int64_t v)
     return tvk_buf_append(b, tmp, (size_t)n);
 }
 
+/* "%.*g" of a finite v as the C locale writes it, without touching the locale: printf's
+ * decimal separator follows LC_NUMERIC (',' in de_DE, several bytes in some locales), so
+ * every byte that is not part of C's output alphabet is collapsed into one '.'. %g never
+ * groups thousands (that needs the ' flag). Returns the length, or 0 if it does not fit. */
+static size_t g_c_locale(char *out, size_t cap, int prec, double v)
+{
+    char raw[64];
+    int n = snprintf(raw, sizeof raw, "%.*g", prec, v);
+    if (n < 0 || (size_t)n >= sizeof raw) return 0;
+    size_t o = 0;
+    int sep = 0;
+    for (int i = 0; i < n; i++) {
+        char c = raw[i];
+        int keep = (c >= '0' && c <= '9') || c == '-' || c == '+' || c == 'e';
+        if (!keep && sep) continue;
+        if (o + 1 >= cap) return 0;
+        out[o++] = keep ? c : '.';
+        sep = !keep;
+    }
+    out[o] = '\0';
+    return o;
+}
+
+/* Prices and changes are short decimals: the fewest fraction digits k for which m / 10^k (m an
+ * integer below 10^15) reads back as v. tvk_parse_double reads that text with the same single
+ * correctly rounded division, so the check is exact; and within [1e-4, 1e15) with at most 15
+ * significant digits the text is what "%.15g" prints, without the cost of printf's
+ * multi-precision conversion. 0 when v is not such a decimal. */
+static size_t short_decimal(char *out, double v)
+{
+    static const double p10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,
+                                 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19};
+    double a = fabs(v);
+    if (!(a >= 1e-4 && a < 1e15)) return 0;
+    for (int k = 1; k < 20; k++) {
+        double x = a * p10[k];
+        if (x >= 1e15) return 0;
+        uint64_t m = (uint64_t)(x + 0.5);
+        if ((double)m / p10[k] != a) continue;
+        char dig[24];
+        int nd = 0;
+        for (; m; m /= 10)
+            dig[nd++] = (char)('0' + m % 10); /* least significant first */
+        size_t o = 0;
+        if (v < 0) out[o++] = '-';
+        if (nd <= k) { /* 0.000ddd */
+            out[o++] = '0';
+            out[o++] = '.';
+            for (int z = nd; z < k; z++)
+                out[o++] = '0';
+            while (nd)
+                out[o++] = dig[--nd];
+        } else {
+            while (nd > k)
+                out[o++] = dig[--nd];
+            out[o++] = '.';
+            while (nd)
+                out[o++] = dig[--nd];
+        }
+        out[o] = '\0';
+        return o;
+    }
+    return 0;
+}
+
 int tvk_buf_json_double(tvk_buf *b, double v)
 {
     if (!isfinite(v)) return tvk_buf_puts(b, "null");
@@ -185,19 +249,16 @@ int tvk_buf_json_double(tvk_buf *b, double v)
     if (v == 0 && signbit(v)) return tvk_buf_puts(b, "-0.0");
     if (fabs(v) < 9007199254740992.0 && v == (double)(int64_t)v)
         return tvk_buf_json_int(b, (int64_t)v);
-    /* printf's decimal point follows LC_NUMERIC; switch this thread to the C locale for the
-     * call (uselocale is per-thread, so no other thread sees the change). */
-    locale_t c = newlocale(LC_ALL_MASK, "C", (locale_t)0);
-    if (c == (locale_t)0) return TVK_ENOMEM;
-    locale_t old = uselocale(c);
-    char tmp[40];
-    int n = 0;
+    char tmp[48];
+    size_t n = short_decimal(tmp, v);
+    if (n) return tvk_buf_append(b, tmp, n);
+    /* Shortest of 15, 16, 17 significant digits that reads back to the same bits (15 digits
+     * always suffice for the short decimals of prices, so one attempt is the common case). */
     for (int prec = 15; prec <= 17; prec++) {
-        n = snprintf(tmp, sizeof tmp, "%.*g", prec, v);
+        n = g_c_locale(tmp, sizeof tmp, prec, v);
         double back;
-        if (tvk_parse_double(tmp, (size_t)n, &back) == 0 && back == v) break;
+        if (n && tvk_parse_double(tmp, n, &back) == 0 && back == v) break;
     }
-    uselocale(old);
-    freelocale(c);
-    return tvk_buf_append(b, tmp, (size_t)n);
+    if (!n) return TVK_EINVAL;
+    return tvk_buf_append(b, tmp, n);
 }

@@ -191,6 +191,145 @@ static void test_wire_number_random(void **state)
     }
 }
 
+/* Every capture number as a double (read once), for the writer's round trip. */
+static double *cap_nums;
+static size_t ncap_nums;
+
+static void load_capture_doubles(void)
+{
+    if (cap_nums) return;
+    const char *files[] = {"stock-tools_trading-chart_har_server_to_client.txt",
+                           "tradingview-rs_socket_messages_split.txt",
+                           "tradingview-rs_events_reserialized.jsonl"};
+    size_t cap = 0;
+    tvk_reader *r = tvk_reader_new(0);
+    assert_non_null(r);
+    for (size_t f = 0; f < sizeof files / sizeof *files; f++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", captures, files[f]);
+        FILE *fp = fopen(path, "rb");
+        if (!fp) fail_msg("cannot open %s", path);
+        char *line = NULL;
+        size_t lcap = 0;
+        ssize_t n;
+        while ((n = getline(&line, &lcap, fp)) > 0) {
+            while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+                n--;
+            tvk_msg m;
+            int framed = n >= 3 && !memcmp(line, "~m~", 3), rc;
+            if (framed) assert_int_equal(tvk_reader_feed(r, line, (size_t)n), 0);
+            for (;;) {
+                if (framed) {
+                    if ((rc = tvk_reader_next_msg(r, &m)) == 0) break;
+                } else {
+                    rc = tvk_reader_parse_payload(r, line, (size_t)n, &m);
+                }
+                assert_true(rc >= 0);
+                for (int t = 0; m.json && t < tvk_json_count(m.json); t++) {
+                    if (tvk_json_type(m.json, t) != TVK_J_NUMBER) continue;
+                    if (ncap_nums == cap) {
+                        cap = cap ? cap * 2 : 65536;
+                        cap_nums = realloc(cap_nums, cap * sizeof *cap_nums);
+                        assert_non_null(cap_nums);
+                    }
+                    assert_int_equal(tvk_json_double(m.json, t, &cap_nums[ncap_nums]), 0);
+                    ncap_nums++;
+                }
+                if (!framed) break;
+            }
+        }
+        free(line);
+        fclose(fp);
+    }
+    tvk_reader_free(r);
+    assert_true(ncap_nums > 100000);
+}
+
+/* tvk_buf_json_double then tvk_parse_double gives back the same bits; the text is at most 17
+ * significant digits and a JSON number (tvk_parse_double accepts nothing else). */
+static void check_write(double v)
+{
+    tvk_buf b;
+    tvk_buf_init(&b);
+    assert_int_equal(tvk_buf_json_double(&b, v), 0);
+    double back;
+    if (tvk_parse_double(b.data, b.len, &back) != 0)
+        fail_msg("%.17g written as '%s', which does not parse", v, b.data);
+    if (memcmp(&back, &v, sizeof v))
+        fail_msg("%.17g written as '%s', read back as %.17g", v, b.data, back);
+    /* In the C locale the text is what printf's "%.15g", "%.16g" or "%.17g" (the first that
+     * reads back) prints: the writer's fast path for short decimals must not change it.
+     * Integers below 2^53 are written as integers, -0 as "-0.0". */
+    if (!strcmp(localeconv()->decimal_point, ".") && !(v == 0 && signbit(v)) &&
+        !(fabs(v) < 9007199254740992.0 && v == (double)(int64_t)v)) {
+        char ref[64];
+        for (int prec = 15; prec <= 17; prec++) {
+            snprintf(ref, sizeof ref, "%.*g", prec, v);
+            if (strtod(ref, NULL) == v) break;
+        }
+        if (strcmp(ref, b.data)) fail_msg("%.17g written as '%s', printf: '%s'", v, b.data, ref);
+    }
+    tvk_buf_free(&b);
+}
+
+/* Returns how many values were checked. */
+static long write_roundtrip_all(void)
+{
+    load_capture_doubles();
+    long checked = 0;
+    for (size_t i = 0; i < ncap_nums; i++, checked++)
+        check_write(cap_nums[i]);
+    uint64_t x = 0x9E3779B97F4A7C15ULL;
+    for (int i = 0; i < 300000; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        double v;
+        if (i % 3 == 0) {
+            memcpy(&v, &x, sizeof v); /* any bit pattern: subnormals, huge, tiny */
+            if (!isfinite(v)) continue;
+        } else if (i % 3 == 1) {
+            /* price-like decimals with 1-8 fraction digits */
+            char t[64];
+            snprintf(t, sizeof t, "%llu.%0*llu", (unsigned long long)(x >> 44), (int)(x % 8) + 1,
+                     (unsigned long long)((x >> 8) % 100000000ULL) %
+                         (unsigned long long)pow(10, (double)(x % 8) + 1));
+            assert_int_equal(tvk_parse_double(t, strlen(t), &v), 0);
+        } else {
+            v = (double)(int64_t)(x >> 3) / (double)(1 + (x & 0xFFFFF)); /* arbitrary ratios */
+        }
+        check_write(v);
+        check_write(-v);
+        checked += 2;
+    }
+    const double edge[] = {
+        0.0,      -0.0, 5e-324, -5e-324, 2.2250738585072014e-308, 1.7976931348623157e308,
+        0.1,      0.3,  1e100,  1e21,    9007199254740993.0,      9007199254740992.0,
+        0.1 + 0.2};
+    for (size_t i = 0; i < sizeof edge / sizeof *edge; i++, checked++)
+        check_write(edge[i]);
+    return checked;
+}
+
+static void test_wire_number_write_roundtrip(void **state)
+{
+    (void)state;
+    long n = write_roundtrip_all();
+    print_message("%ld doubles written and read back bit-exactly\n", n);
+    /* The shortest form where one exists below 17 digits. */
+    const struct {
+        double v;
+        const char *s;
+    } want[] = {{356.1, "356.1"},    {0.1 + 0.2, "0.30000000000000004"},
+                {1e100, "1e+100"},   {-0.0, "-0.0"},
+                {1.5e-7, "1.5e-07"}, {123.45, "123.45"}};
+    for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
+        tvk_buf b;
+        tvk_buf_init(&b);
+        assert_int_equal(tvk_buf_json_double(&b, want[i].v), 0);
+        assert_string_equal(b.data, want[i].s);
+        tvk_buf_free(&b);
+    }
+}
+
 static void test_wire_number_rejects(void **state)
 {
     (void)state;
@@ -246,6 +385,12 @@ static void test_wire_number_locale(void **state)
         assert_int_equal(tvk_buf_json_double(&b, 356.1), 0);
         assert_string_equal(b.data, "356.1");
         tvk_buf_free(&b);
+        /* The writer's whole round trip (captures and random doubles) under this locale. */
+        char probe[32];
+        snprintf(probe, sizeof probe, "%.1f", 1.5);
+        assert_string_not_equal(probe, "1.5");
+        long n = write_roundtrip_all();
+        print_message("%ld doubles round-tripped under %s\n", n, got);
         print_message("checked under locale %s\n", got);
     }
     setlocale(LC_ALL, "C");
@@ -265,9 +410,14 @@ int main(int argc, char **argv)
         return 2;
     }
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_wire_number_captures), cmocka_unit_test(test_wire_number_hard_cases),
-        cmocka_unit_test(test_wire_number_random),   cmocka_unit_test(test_wire_number_rejects),
+        cmocka_unit_test(test_wire_number_captures),
+        cmocka_unit_test(test_wire_number_hard_cases),
+        cmocka_unit_test(test_wire_number_random),
+        cmocka_unit_test(test_wire_number_rejects),
+        cmocka_unit_test(test_wire_number_write_roundtrip),
         cmocka_unit_test(test_wire_number_locale),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    free(cap_nums);
+    return rc;
 }
