@@ -6,9 +6,6 @@
 #include <strings.h>
 #include <time.h>
 
-#include <openssl/evp.h>
-#include <openssl/rand.h>
-
 #include "net/internal.h"
 
 static const tvk_header default_headers[] = {
@@ -43,22 +40,15 @@ static int reserved_header(const char *name)
     return 0;
 }
 
-int tvk_net_b64(const unsigned char *in, size_t len, char *out, size_t cap)
-{
-    if (cap < 4 * ((len + 2) / 3) + 1) return -1;
-    return EVP_EncodeBlock((unsigned char *)out, in, (int)len);
-}
-
 void tvk_ws_accept_key(const char *key, char out[32])
 {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
+    unsigned char md[20];
     char buf[128];
     int n = snprintf(buf, sizeof buf, "%s%s", key, TVK_WS_GUID);
     out[0] = 0;
     if (n < 0 || (size_t)n >= sizeof buf) return;
-    if (!EVP_Digest(buf, (size_t)n, md, &mdlen, EVP_sha1(), NULL)) return;
-    tvk_net_b64(md, mdlen, out, 32);
+    tvk_net_sha1(buf, (size_t)n, md);
+    tvk_net_b64(md, sizeof md, out, 32);
 }
 
 int tvk_net_hdr_token(const char *value, const char *token)
@@ -138,8 +128,8 @@ int tvk_upgrade_build_request(tvk_ws *ws)
 {
     unsigned char raw[16];
     char hostport[300];
-    if (RAND_bytes(raw, sizeof raw) != 1)
-        return tvk_ws_fail(ws, TVK_ETLS, "upgrade: RAND_bytes failed for the key");
+    if (tvk_net_random(raw, sizeof raw) != 0)
+        return tvk_ws_fail(ws, TVK_EIO, "upgrade: no random bytes for the key (getrandom)");
     tvk_net_b64(raw, sizeof raw, ws->key, sizeof ws->key);
     tvk_net_url_hostport(&ws->u, 0, hostport, sizeof hostport);
     int bad = put(ws,

@@ -79,8 +79,12 @@ void tvk_rx_free(tvk_ws *ws);
 /* Offset of the first byte that is not valid UTF-8 (RFC 3629), or len when all is valid. */
 size_t tvk_net_utf8_check(const unsigned char *s, size_t len);
 
+/* hash.c: SHA-1, base64 and getrandom, so ws:// never initialises OpenSSL */
+void tvk_net_sha1(const void *data, size_t len, unsigned char out[20]);
+int tvk_net_b64(const unsigned char *in, size_t len, char *out, size_t cap); /* length or -1 */
+int tvk_net_random(void *buf, size_t len);                                   /* 0 or TVK_EIO */
+
 /* HTTP helpers */
-int tvk_net_b64(const unsigned char *in, size_t len, char *out, size_t cap);
 void tvk_ws_accept_key(const char *key, char out[32]);
 int tvk_net_headers_valid(const tvk_header *h, size_t n);
 int tvk_net_hdr_token(const char *value, const char *token); /* comma list contains token */
@@ -158,6 +162,9 @@ struct tvk_ws {
     size_t burst; /* bytes taken from the socket in this on_readable call (callback mode) */
     uint64_t mwire;
     int m_active, m_compressed, m_ctrl, m_fin, m_text;
+
+    unsigned char rnd[256]; /* random bytes for frame masks (client role) */
+    size_t rndleft;
 
     int64_t next_ping, pong_deadline, close_deadline;
     uint64_t ping_seq;

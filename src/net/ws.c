@@ -13,8 +13,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/rand.h>
-
 #include "net/internal.h"
 
 int64_t tvk_now_ms(void)
@@ -449,10 +447,17 @@ static ssize_t cb_send(wslay_event_context_ptr ctx, const uint8_t *data, size_t 
 
 static int cb_genmask(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, void *user)
 {
-    (void)user;
-    if (RAND_bytes(buf, (int)len) != 1) {
-        wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
-        return -1;
+    /* masks come from a small per-handle pool: one getrandom call per 64 frames */
+    tvk_ws *ws = user;
+    for (size_t i = 0; i < len; i++) {
+        if (ws->rndleft == 0) {
+            if (tvk_net_random(ws->rnd, sizeof ws->rnd) != 0) {
+                wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
+                return -1;
+            }
+            ws->rndleft = sizeof ws->rnd;
+        }
+        buf[i] = ws->rnd[--ws->rndleft];
     }
     return 0;
 }

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include <cmocka.h>
+#include <openssl/evp.h>
 
 #include "net/internal.h"
 #include "util.h"
@@ -434,6 +435,82 @@ static void test_url_parse(void **state)
     assert_int_equal(tvk_net_url_parse("ws://h:8a/", 0, &u, err, sizeof err), TVK_EURL);
 }
 
+static void hex(const unsigned char *d, size_t n, char *out)
+{
+    for (size_t i = 0; i < n; i++)
+        sprintf(out + 2 * i, "%02x", d[i]);
+}
+
+/* The handshake's own SHA-1 and base64 (ws:// does not touch OpenSSL): FIPS 180 and RFC 4648
+ * vectors, RFC 6455's accept example, and OpenSSL's SHA-1 over every length to 300 bytes
+ * (one, two and more blocks and every padding case). */
+static void test_sha1_b64(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in, *sha;
+    } v[] = {
+        {"", "da39a3ee5e6b4b0d3255bfef95601890afd80709"},
+        {"abc", "a9993e364706816aba3e25717850c26c9cd0d89d"},
+        {"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+         "84983e441c3bd26ebaae4aa1f95129e5e54670f1"},
+    };
+    unsigned char md[20];
+    char h[41];
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        tvk_net_sha1(v[i].in, strlen(v[i].in), md);
+        hex(md, 20, h);
+        assert_string_equal(h, v[i].sha);
+    }
+    char *million = malloc(1000000);
+    assert_non_null(million);
+    memset(million, 'a', 1000000);
+    tvk_net_sha1(million, 1000000, md);
+    hex(md, 20, h);
+    assert_string_equal(h, "34aa973cd4c4daa4f61eeb2bdbad27316534016f");
+    for (size_t n = 0; n <= 300; n++) {
+        unsigned char ref[EVP_MAX_MD_SIZE];
+        unsigned int rl = 0;
+        for (size_t k = 0; k < n; k++)
+            million[k] = (char)(k * 7 + n);
+        tvk_net_sha1(million, n, md);
+        assert_int_equal(EVP_Digest(million, n, ref, &rl, EVP_sha1(), NULL), 1);
+        assert_int_equal(rl, 20);
+        assert_memory_equal(md, ref, 20);
+    }
+    free(million);
+    static const char *b[][2] = {{"", ""},
+                                 {"f", "Zg=="},
+                                 {"fo", "Zm8="},
+                                 {"foo", "Zm9v"},
+                                 {"foob", "Zm9vYg=="},
+                                 {"fooba", "Zm9vYmE="},
+                                 {"foobar", "Zm9vYmFy"}};
+    char out[16];
+    for (size_t i = 0; i < sizeof b / sizeof b[0]; i++) {
+        assert_int_equal(
+            tvk_net_b64((const unsigned char *)b[i][0], strlen(b[i][0]), out, sizeof out),
+            (int)strlen(b[i][1]));
+        assert_string_equal(out, b[i][1]);
+    }
+    assert_int_equal(tvk_net_b64((const unsigned char *)"foobar", 6, out, 8), -1); /* no room */
+    unsigned char all[256];
+    for (int i = 0; i < 256; i++)
+        all[i] = (unsigned char)i;
+    char mine[400], ref[400];
+    assert_int_equal(tvk_net_b64(all, 256, mine, sizeof mine), 344);
+    assert_int_equal(EVP_EncodeBlock((unsigned char *)ref, all, 256), 344);
+    assert_string_equal(mine, ref);
+    char acc[32];
+    tvk_ws_accept_key("dGhlIHNhbXBsZSBub25jZQ==", acc);
+    assert_string_equal(acc, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+    /* the random source works and is not constant */
+    unsigned char r1[16], r2[16];
+    assert_int_equal(tvk_net_random(r1, sizeof r1), 0);
+    assert_int_equal(tvk_net_random(r2, sizeof r2), 0);
+    assert_memory_not_equal(r1, r2, sizeof r1);
+}
+
 static void test_utf8_check(void **state)
 {
     (void)state;
@@ -695,6 +772,7 @@ int main(void)
         cmocka_unit_test(test_connect_errors),
         cmocka_unit_test(test_ipv6),
         cmocka_unit_test(test_utf8_check),
+        cmocka_unit_test(test_sha1_b64),
         cmocka_unit_test(test_server_bad_request),
         cmocka_unit_test(test_server_handshake_timeout),
         cmocka_unit_test(test_server_header_limit),
