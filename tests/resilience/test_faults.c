@@ -727,6 +727,66 @@ static void test_throttled(void **st)
     simproc_stop(&s);
 }
 
+/* ---------------------------------------------------------------- backoff */
+
+/* The server is gone for good: attempt n waits in [d/2, d], d = 40 ms doubling up to 200 ms,
+ * the waits really happen, and after reconnect_attempts failures the handle gives up with
+ * TVK_ECONN_LOST (the series ends with it too). */
+static void test_backoff(void **st)
+{
+    (void)st;
+    simproc s;
+    start_sim(&s, NULL);
+    tvk_conn_opts o;
+    fast_opts(&o, s.url);
+    o.reconnect_delay_ms = 40;
+    o.reconnect_max_delay_ms = 200;
+    o.reconnect_attempts = 6;
+    run r;
+    run_init(&r, open_conn(&o));
+    add_series(&r, "BINANCE:BTCUSDT", "1");
+    int64_t end = tvk_now_ms() + 10000;
+    while (!r.w[0].history && tvk_now_ms() < end)
+        assert_true(step(&r, 500) >= 0);
+    simproc_stop(&s);
+    int delays[16], n = 0, rc = 0, saw_disc = 0, saw_error = 0;
+    int64_t at[16];
+    end = tvk_now_ms() + 10000;
+    while (tvk_now_ms() < end) {
+        tvk_event ev;
+        rc = tvk_conn_next_event(r.c, &ev, 500);
+        if (rc < 0) break;
+        if (rc == 0) continue;
+        if (ev.type == TVK_EV_DISCONNECTED) saw_disc = 1;
+        if (ev.type == TVK_EV_ERROR) {
+            assert_int_equal(ev.error, TVK_ECONN_LOST);
+            saw_error = 1;
+        }
+        if (ev.type == TVK_EV_RECONNECTING) {
+            assert_true(n < 16);
+            assert_int_equal(ev.attempt, n + 1);
+            if (n > 0) assert_int_equal(ev.error, TVK_ECONNECT);
+            delays[n] = ev.delay_ms;
+            at[n++] = tvk_now_ms();
+        }
+    }
+    assert_int_equal(rc, TVK_ECONN_LOST);
+    assert_non_null(strstr(tvk_conn_errmsg(r.c), "gave up after 6 reconnect attempts"));
+    assert_true(saw_disc && saw_error);
+    assert_int_equal(n, 6); /* attempts 1..6 announced; the 6th failure ends it */
+    int d = 40;
+    for (int i = 0; i < n; i++) {
+        assert_true(delays[i] >= d / 2 && delays[i] <= d);
+        if (i > 0)
+            fprintf(stderr, "attempt %d: delay %d, %lld ms after the previous\n", i + 1, delays[i],
+                    (long long)(at[i] - at[i - 1]));
+        if (i > 0) assert_true(at[i] - at[i - 1] >= delays[i - 1] - 2); /* ms ticks */
+        d = d * 2 > 200 ? 200 : d * 2;
+    }
+    assert_int_equal(tvk_conn_get_state(r.c), TVK_CONN_LOST);
+    run_free(&r);
+}
+
 /* ---------------------------------------------------------------- bounded memory */
 
 static long status_kb(const char *field)
@@ -898,6 +958,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(test_throttled, teardown),
         cmocka_unit_test_teardown(test_memory_flat, teardown),
         cmocka_unit_test_teardown(test_backpressure, teardown),
+        cmocka_unit_test_teardown(test_backoff, teardown),
     };
     if (argc > 2) {
         /* a filter that selects nothing would pass silently */
