@@ -632,6 +632,8 @@ int tvk__conn_pump(tvk_conn *c, tvk_msg *msg, int64_t deadline, int stop_on_even
         }
         if (c->fatal) return c->fatal;
         if (c->state == TVK_CONN_RECONNECTING) {
+            /* The user sees DISCONNECTED / RECONNECTING before the backoff is waited. */
+            if (stop_on_event && c->evlen > c->evhead) return 0;
             size_t queued = c->evlen - c->evhead;
             int rc = tvk__reconn_step(c, deadline);
             if (rc < 0) return rc;
