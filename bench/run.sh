@@ -274,7 +274,7 @@ if want decode; then
 fi
 if want firehose-sim; then
     if fh=$(find_bench bench_firehose tvk-bench-firehose bench-firehose); then
-        fh_args=()
+        fh_args=("$FH_N" "$FH_SYMS" "$RUNS")
         log "sim firehose production (${fh#"$BUILD"/})"
         "$fh" "${fh_args[@]}" >"$work/firehose.txt" 2>&1 || log "firehose benchmark failed (output kept)"
         echo "# sim packet production" >>"$work/commands.txt"
