@@ -89,6 +89,8 @@ typedef struct tvk_qfield {
     char *text;
     size_t prefix_len, json_len, text_cap;
     double num;
+    uint32_t next; /* the field that followed this one in the last delta (lookup guess) */
+    int verbatim;  /* the prefix holds the raw name as is: names are compared there */
 } tvk_qfield;
 
 typedef struct tvk_quote_entry {
@@ -103,7 +105,10 @@ typedef struct tvk_quote_entry {
     tvk_qfield *f;
     tvk_quote_field *pf; /* the public view of f */
     size_t nf, capf;
-    size_t hint; /* where the next delta field is looked for first (deltas keep the order) */
+    /* Field lookup guesses: deltas of one symbol tend to repeat the same fields in the same
+     * order, so each field remembers the one that followed it (tvk_qfield.next). */
+    uint32_t hint, first_hint; /* guess for the next field; the first of the last delta */
+    int32_t prev;              /* field matched last in the current delta, -1 none */
     int queued;       /* a QUOTE event for it is in the queue */
     int64_t deadline; /* first snapshot deadline, 0 = none */
     char errmsg[TVK_ERRMSG_CAP];

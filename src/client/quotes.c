@@ -604,11 +604,12 @@ static int put_value(tvk_quote_entry *e, size_t i, const char *json, size_t jlen
 
 /* ,"name": for a new field. name is the raw (escaped) JSON text of the key: printable ASCII is
  * valid JSON as it is; anything else is unescaped and written again as ASCII. */
-static int make_prefix(tvk_buf *b, tvk_str name)
+static int make_prefix(tvk_buf *b, tvk_str name, int *verbatim)
 {
     int plain = 1;
     for (size_t j = 0; j < name.len && plain; j++)
         plain = (unsigned char)name.p[j] >= 0x20 && (unsigned char)name.p[j] < 0x7f;
+    *verbatim = plain;
     int rc = tvk_buf_append(b, ",", 1);
     if (plain) {
         if (rc == 0) rc = tvk_buf_append(b, "\"", 1);
@@ -643,7 +644,8 @@ static int add_field(tvk_quote_entry *e, tvk_str name)
     memset(f, 0, sizeof *f);
     tvk_buf b;
     tvk_buf_init(&b);
-    int rc = make_prefix(&b, name);
+    int verbatim;
+    int rc = make_prefix(&b, name, &verbatim);
     if (rc < 0) {
         tvk_buf_free(&b);
         return rc;
@@ -657,18 +659,32 @@ static int add_field(tvk_quote_entry *e, tvk_str name)
     f->text = b.data; /* owned now; the value goes after the prefix */
     f->text_cap = b.cap;
     f->prefix_len = b.len;
+    f->verbatim = verbatim;
     return 0;
+}
+
+/* Remembers that field i came after the previous one of this delta (the next delta of the
+ * symbol likely has the same shape), and guesses the field after it. */
+static void matched(tvk_quote_entry *e, size_t i)
+{
+    if (e->prev < 0)
+        e->first_hint = (uint32_t)i;
+    else
+        e->f[e->prev].next = (uint32_t)i;
+    e->prev = (int32_t)i;
+    e->hint = e->f[i].next;
 }
 
 static int set_field(tvk_quote_entry *e, tvk_str name, const char *json, size_t jlen, int quoted,
                      double num)
 {
-    /* Deltas list their fields in the order of the snapshot: the search starts after the field
-     * found last, so a delta costs about one comparison per field. */
+    /* The guess first, then every field. */
     size_t nf = e->nf, i = e->hint < nf ? e->hint : 0;
     for (size_t k = 0; k < nf; k++) {
-        if (e->f[i].name_len == name.len && !memcmp(e->f[i].name, name.p, name.len)) {
-            e->hint = i + 1;
+        const tvk_qfield *f = &e->f[i];
+        if (f->name_len == name.len &&
+            !memcmp(f->verbatim ? f->text + 2 : f->name, name.p, name.len)) {
+            matched(e, i);
             return put_value(e, i, json, jlen, quoted, num);
         }
         if (++i == nf) i = 0;
@@ -681,8 +697,9 @@ static int set_field(tvk_quote_entry *e, tvk_str name, const char *json, size_t 
         free(e->f[nf].text);
         return rc;
     }
+    e->f[nf].next = (uint32_t)nf + 1;
     e->nf = nf + 1;
-    e->hint = e->nf;
+    matched(e, nf);
     return 0;
 }
 
@@ -701,7 +718,8 @@ static void on_qsd(tvk_quotes *q, const tvk_msg *m)
         return;
     }
     const tvk_json *j = m->json;
-    e->hint = 0;
+    e->hint = e->first_hint;
+    e->prev = -1;
     /* The "v" object's members walked once (name token, then its value's subtree). */
     int k = d.values >= 0 ? d.values + 1 : -1;
     for (int i = 0; k >= 0 && i < d.nfields; i++, k = tvk_json_skip(j, k + 1)) {
