@@ -3,6 +3,7 @@
 #define TVK_WIRE_INTERNAL_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "tvkit/wire.h"
@@ -42,6 +43,28 @@ static inline int jt_is(const tvk_json *j, int i, const char *lit, size_t n)
     return (size_t)(j->tok[i].end - j->tok[i].start) == n &&
            !memcmp(j->js + j->tok[i].start, lit, n);
 }
+
+/* Eight bytes at a time (SWAR) where a 64-bit little-endian load and ctz are available. */
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define TVK_SWAR 1
+#define ONES 0x0101010101010101ULL
+#define HIGH 0x8080808080808080ULL
+
+/* Leading digits among the 8 bytes at p: t = byte - '0' is 0-9 for a digit; t + 0x76 reaches
+ * the high bit for 10-0x7F and t itself has it for the rest; a borrow from a byte below '0'
+ * only changes the bytes above it. Exact up to the first non-digit. */
+static inline unsigned tvk_digits8(const unsigned char *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    uint64_t t = v - ONES * '0';
+    uint64_t nd = ((t + ONES * 0x76) | t) & HIGH;
+    return nd ? (unsigned)__builtin_ctzll(nd) >> 3 : 8;
+}
+
+#else
+#define TVK_SWAR 0
+#endif
 
 /* Decodes one UTF-8 sequence strictly (no overlongs, no surrogates, <= U+10FFFF).
  * Returns its length, or 0 when invalid. */

@@ -66,35 +66,49 @@ typedef struct scan {
     const char *why;
 } scan;
 
+#if TVK_SWAR
+/* High bit set in the bytes of v that end the fast scan of a string ('"', '\\', below 0x20,
+ * 0x80 and above), valid up to the lowest such byte, which is all the scan uses: a borrow only
+ * travels upwards from a byte that is itself a hit, and x - 1 of a byte x = b ^ '"' has its
+ * high bit set for x = 0 (the quote) or for b >= 0x80, which is a hit anyway. */
+static inline uint64_t str_stop8(uint64_t v)
+{
+    uint64_t q = v ^ (ONES * '"'), b = v ^ (ONES * '\\');
+    return ((q - ONES) | (b - ONES) | (v - ONES * 0x20) | v) & HIGH;
+}
+
+#endif
+
 /* p at the opening quote; on success p is past the closing quote. */
 static inline __attribute__((always_inline)) int scan_string(scan *sc, int *start, int *end)
 {
     const unsigned char *p = sc->p + 1, *e = sc->end;
     *start = (int)(p - sc->s);
     for (;;) {
-        /* Keys and ids end within a few bytes, so scan bytewise first; a longer string goes on
-         * eight bytes at a time while none of them is '"', '\\', a control or non-ASCII byte. */
-        const unsigned char *lim = e - p > 16 ? p + 16 : e;
-        while (p < lim && !str_stop[*p])
-            p++;
-        if (p == lim && p < e) {
-            while (e - p >= 8) {
-                uint64_t v;
-                memcpy(&v, p, 8);
-                const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
-                uint64_t q = v ^ (ones * '"'), b = v ^ (ones * '\\');
-                uint64_t hit = ((q - ones) & ~q) | ((b - ones) & ~b) | ((v - ones * 0x20) & ~v) | v;
-                if (hit & high) break;
-                p += 8;
+        /* Eight bytes at a time, straight to the first byte that needs a look; bytewise only
+         * within the last eight bytes of the document. */
+#if TVK_SWAR
+        while (e - p >= 8) {
+            uint64_t v;
+            memcpy(&v, p, 8);
+            uint64_t hit = str_stop8(v);
+            if (hit) {
+                p += __builtin_ctzll(hit) >> 3;
+                goto stop;
             }
-            while (p < e && !str_stop[*p])
-                p++;
+            p += 8;
         }
+#endif
+        while (p < e && !str_stop[*p])
+            p++;
         if (p >= e) {
             sc->p = p;
             sc->why = "unterminated string";
             return -1;
         }
+#if TVK_SWAR
+    stop:
+#endif
         if (*p == '"') break;
         if (*p >= 0x80) {
             unsigned cp;
@@ -147,29 +161,45 @@ static inline __attribute__((always_inline)) int scan_string(scan *sc, int *star
     return 0;
 }
 
+/* End of the run of digits at p. */
+static inline const unsigned char *digit_run(const unsigned char *p, const unsigned char *e)
+{
+#if TVK_SWAR
+    while (e - p >= 8) {
+        unsigned k = tvk_digits8(p);
+        p += k;
+        if (k < 8) return p;
+    }
+#endif
+    while (p < e && is_digit(*p))
+        p++;
+    return p;
+}
+
 /* JSON number grammar; p at '-' or a digit. */
 static inline __attribute__((always_inline)) int scan_number(scan *sc)
 {
     const unsigned char *p = sc->p, *e = sc->end;
     if (*p == '-') p++;
-    if (p < e && *p == '0') {
-        p++;
-    } else if (p < e && is_digit(*p)) {
-        while (p < e && is_digit(*p))
-            p++;
-    } else {
+    const unsigned char *ds = p;
+    p = digit_run(p, e);
+    if (p == ds) {
+        sc->why = "invalid number";
+        return -1;
+    }
+    if (*ds == '0' && p - ds > 1) { /* "01" */
+        sc->p = ds + 1;
         sc->why = "invalid number";
         return -1;
     }
     if (p < e && *p == '.') {
-        p++;
-        if (p >= e || !is_digit(*p)) {
+        const unsigned char *fs = ++p;
+        p = digit_run(p, e);
+        if (p == fs) {
             sc->p = p;
             sc->why = "invalid number";
             return -1;
         }
-        while (p < e && is_digit(*p))
-            p++;
     }
     if (p < e && (*p | 0x20) == 'e') {
         p++;
@@ -182,7 +212,7 @@ static inline __attribute__((always_inline)) int scan_number(scan *sc)
         while (p < e && is_digit(*p))
             p++;
     }
-    /* "01", "1x": a number must be followed by a structural character or whitespace. */
+    /* "1x", "1.5.": a number must be followed by a structural character or whitespace. */
     if (p < e && !(is_ws(*p) || *p == ',' || *p == ']' || *p == '}')) {
         sc->p = p;
         sc->why = "invalid number";
@@ -249,8 +279,11 @@ int tvk_json_parse(tvk_json *j, const char *s, size_t n, size_t *err_at, const c
     int depth = 0;
 
 value:
-    SKIP_WS();
     if (sc.p >= e) FAIL(nt ? "truncated JSON" : "empty document");
+    if (is_ws(*sc.p)) {
+        SKIP_WS();
+        goto value;
+    }
     NEW_TOKEN(t);
     switch (*sc.p) {
     case '{':
@@ -320,6 +353,12 @@ after_value:
         tk[curkey].skip = nt;
     else
         tk[cur].size++;
+    /* Compact JSON: the separator comes next, without whitespace to skip. */
+    if (sc.p < e && *sc.p == ',') {
+        sc.p++;
+        if (in_obj) goto key;
+        goto value;
+    }
     SKIP_WS();
     if (sc.p >= e) FAIL("truncated JSON");
     if (*sc.p == ',') {
@@ -341,7 +380,7 @@ close:
     goto after_value;
 
 key:
-    SKIP_WS();
+    if (sc.p < e && is_ws(*sc.p)) SKIP_WS();
     if (sc.p >= e || *sc.p != '"') FAIL("expected a string key");
     NEW_TOKEN(t);
     t->type = TVK_J_STRING;
@@ -349,6 +388,10 @@ key:
     t->size = 1;
     curkey = nt++;
     tk[cur].size++;
+    if (sc.p < e && *sc.p == ':') {
+        sc.p++;
+        goto value;
+    }
     SKIP_WS();
     if (sc.p >= e || *sc.p != ':') FAIL("expected ':'");
     sc.p++;
