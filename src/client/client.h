@@ -71,13 +71,14 @@ struct tvk_series {
     int64_t server_t;      /* "t" of this series' last message that carried one */
 
     /* reconnect */
-    int resume;    /* the create_series answer is discarded: a modify_series range follows */
     int detached;  /* its chart session does not exist on the current connection */
     int resumed;   /* history resumed after a loss: a live series backfills when done */
     tvk_ohlcv *bf; /* backfill: bars since the last one delivered, collected then delivered */
     size_t nbf, capbf;
     int64_t bf_from; /* the oldest bar time the backfill must reach */
     int bf_pages;
+    size_t restore_n; /* bars held at the last restore; stalled: restores since without more */
+    int stalled;
 };
 
 /* text is what tvk_quote_to_json copies for the field: the escaped ',"name":' prefix, then the

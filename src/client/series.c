@@ -9,6 +9,9 @@
 
 #include "client/client.h"
 
+/* Reconnects in a row that bring a loading history no new bar before it fails. */
+#define TVK_MAX_STALLED_RESTORES 10
+
 /* A hostile server cannot make a series grow without end. */
 #define TVK_MAX_SERIES_BARS ((size_t)20 * 1000 * 1000)
 
@@ -67,8 +70,9 @@ static void arm(tvk_series *s)
 
 /* ---------------------------------------------------------------- open / close */
 
-/* range: the modify_series range to send after create_series; NULL = the request's own. */
-static int send_open(tvk_series *s, int64_t first_count, const char *range)
+/* resume: a range "r,FROM:TO" asked with create_series itself (after a reconnect: one answer
+ * is the page); NULL = the request as tvkit sends it (a range request: modify_series after). */
+static int send_open(tvk_series *s, int64_t first_count, const char *resume)
 {
     tvk_conn *c = s->c;
     tvk_symbol_spec spec;
@@ -80,14 +84,11 @@ static int send_open(tvk_series *s, int64_t first_count, const char *range)
     if (rc == 0) rc = tvk__conn_send_out(c);
     if (rc == 0)
         rc = tvk_build_create_series(&c->out, s->cs, TVK_SERIES_ID, TVK_TURNAROUND, TVK_SYMREF,
-                                     s->interval, first_count, "");
+                                     s->interval, first_count, resume ? resume : "");
     if (rc == 0) rc = tvk__conn_send_out(c);
-    char own[64];
-    if (!range && is_range(s)) {
-        snprintf(own, sizeof own, "r,%lld:%lld", (long long)s->from, (long long)s->to);
-        range = own;
-    }
-    if (rc == 0 && range) {
+    if (rc == 0 && !resume && is_range(s)) {
+        char range[64];
+        snprintf(range, sizeof range, "r,%lld:%lld", (long long)s->from, (long long)s->to);
         rc = tvk_build_modify_series(&c->out, s->cs, TVK_SERIES_ID, TVK_TURNAROUND, TVK_SYMREF,
                                      s->interval, range);
         if (rc == 0) rc = tvk__conn_send_out(c);
@@ -394,18 +395,6 @@ static void on_completed(tvk_series *s, const tvk_series_completed *sc)
         backfill_done(s, sc);
         return;
     }
-    if (s->phase == TVK_PH_CREATE && s->resume) {
-        /* Reopened after a loss: the answer was only the opening; the modify range follows. */
-        s->resume = 0;
-        if (s->state == TVK_SERIES_READY) {
-            s->phase = TVK_PH_BACKFILL;
-            return;
-        }
-        s->n_page_start = s->n;
-        s->phase = TVK_PH_MODIFY;
-        arm(s);
-        return;
-    }
     s->pages++;
     if (s->phase == TVK_PH_CREATE && is_range(s)) {
         /* The create_series answer only opens the series; the range comes with modify. */
@@ -492,9 +481,9 @@ static int send_range(tvk_series *s, int reopen, int64_t from, int64_t to)
     char range[64];
     snprintf(range, sizeof range, "r,%lld:%lld", (long long)from, (long long)to);
     if (reopen) {
-        s->resume = 1;
-        s->phase = TVK_PH_CREATE;
-        return send_open(s, 1, range);
+        s->n_page_start = s->n;
+        s->phase = s->state == TVK_SERIES_READY ? TVK_PH_BACKFILL : TVK_PH_MODIFY;
+        return send_open(s, s->c->o.max_bars_per_request, range);
     }
     tvk_conn *c = s->c;
     tvk_buf_reset(&c->out);
@@ -514,7 +503,7 @@ static void start_backfill(tvk_series *s, int reopen)
     s->bf_pages = 0;
     /* From the newest bar already known (asked again: the deduplication drops it if final). */
     s->bf_from = s->have_forming ? s->forming.time : s->last_closed;
-    if (!reopen) s->phase = TVK_PH_BACKFILL;
+    s->phase = TVK_PH_BACKFILL;
     int rc = send_range(s, reopen, s->bf_from == INT64_MIN ? 0 : s->bf_from, TVK_FAR_FUTURE);
     if (rc < 0 && s->c->state == TVK_CONN_CONNECTED)
         tvk__series_fail(s, rc, "%s %s: backfill request: %s", s->symbol, s->interval,
@@ -555,7 +544,6 @@ void tvk__series_restore(tvk_series *s, int resub)
         tvk_buf_reset(&c->out);
     }
     s->detached = 0;
-    s->resume = 0;
     int rc = 0;
     if (s->state == TVK_SERIES_READY) {
         start_backfill(s, 1);
@@ -563,12 +551,26 @@ void tvk__series_restore(tvk_series *s, int resub)
     }
     /* History in progress: what a page brought only partly is asked again. */
     if (s->n > s->n_page_start) s->n = s->n_page_start;
+    /* A server that always drops the connection before a page completes must not keep a
+     * download going forever: it fails after this many reconnects without a new bar. */
+    if (s->n > s->restore_n) {
+        s->restore_n = s->n;
+        s->stalled = 0;
+    } else if (++s->stalled > TVK_MAX_STALLED_RESTORES) {
+        tvk__series_fail(s, TVK_ECONN_LOST,
+                         "%s %s: the connection was lost %d times in a row before a page of the "
+                         "history completed (%zu bars so far)",
+                         s->symbol, s->interval, s->stalled, s->n);
+        return;
+    }
     int64_t cap = c->o.max_bars_per_request;
-    if (s->phase != TVK_PH_PAGING || s->n == 0) {
+    if (s->n == 0 && is_range(s)) {
+        /* the range asked with create_series itself: one answer, not two */
+        rc = send_range(s, 1, s->from, s->to);
+    } else if (s->n == 0) {
         s->n = s->n_page_start = 0;
         s->phase = TVK_PH_CREATE;
-        int64_t first = is_range(s) ? (cap < 10 ? cap : 10) : (s->count < cap ? s->count : cap);
-        rc = send_open(s, first, NULL);
+        rc = send_open(s, s->count < cap ? s->count : cap, NULL);
     } else {
         /* Resume below the oldest bar held: a range ending just before it (count mode: wide
          * enough for the bars still wanted across closed sessions), then paging as before. */
@@ -625,7 +627,7 @@ static void on_bars(tvk_series *s, const tvk_msg *m)
             if (s->live) live_bar(s, &o, i == u.nbars ? u.bar_close_time : 0);
             continue;
         }
-        if (s->phase == TVK_PH_CREATE && (is_range(s) || s->resume)) continue;
+        if (s->phase == TVK_PH_CREATE && is_range(s)) continue;
         int arc = append_bar(s, &o);
         if (arc < 0) {
             tvk__series_fail(s, arc, "%s %s: more than %zu bars", s->symbol, s->interval,

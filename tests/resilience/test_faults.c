@@ -292,11 +292,12 @@ static void test_close_mid_history(void **st)
 {
     (void)st;
     simproc s;
-    /* 500 bars per answer, every connection dropped after 12 data packets: a few pages each */
-    const char *extra[] = {"--max-bars", "500", "--fault", "close-every=12", NULL};
+    /* 500 bars per answer, every connection dropped after 9 data packets: a few pages each */
+    const char *extra[] = {"--max-bars", "500", "--fault", "close-every=9", NULL};
     start_sim(&s, extra);
     tvk_conn_opts o;
     fast_opts(&o, s.url);
+    o.trace = getenv("TVK_TRACE") != NULL;
     tvk_conn *c = open_conn(&o);
     sim_symbol sym;
     sim_res res;
@@ -324,6 +325,19 @@ static void test_close_mid_history(void **st)
     tvk_conn_get_stats(c, &cst);
     fprintf(stderr, "history: %llu reconnects\n", (unsigned long long)cst.reconnects);
     assert_true(cst.reconnects >= 8);
+    tvk_conn_free(c);
+    simproc_stop(&s);
+
+    /* a server that never lets a page complete: the download fails, it does not loop */
+    const char *never[] = {"--fault", "close-every=4", NULL};
+    start_sim(&s, never);
+    fast_opts(&o, s.url);
+    c = open_conn(&o);
+    int64_t t0 = tvk_now_ms();
+    rc = tvk_history(c, "NASDAQ:AAPL", "1D", 100, NULL, &b);
+    assert_int_equal(rc, TVK_ECONN_LOST);
+    assert_non_null(strstr(tvk_conn_errmsg(c), "before a page of the history completed"));
+    assert_true(tvk_now_ms() - t0 < 10000);
     tvk_conn_free(c);
     simproc_stop(&s);
 }
