@@ -507,7 +507,7 @@ static void route(tvk_conn *c, const tvk_msg *m)
     case TVK_MSG_QUOTE_COMPLETED: {
         tvk_quotes *q = find_quotes(c, m->session);
         if (q) {
-            c->last_data = tvk_now_ms();
+            c->last_data = c->last_rx; /* the message's arrival: no clock read per packet */
             c->watchdog_fired = 0;
             tvk__quotes_on_msg(q, m);
         }
@@ -535,7 +535,7 @@ static void route(tvk_conn *c, const tvk_msg *m)
     if (!s) return;
     if (m->type == TVK_MSG_DU || m->type == TVK_MSG_TIMESCALE_UPDATE ||
         m->type == TVK_MSG_SERIES_COMPLETED) {
-        c->last_data = tvk_now_ms();
+        c->last_data = c->last_rx;
         c->watchdog_fired = 0;
     }
     tvk__series_on_msg(s, m);
