@@ -163,6 +163,17 @@ struct tvk_ws {
     uint64_t mwire;
     int m_active, m_compressed, m_ctrl, m_fin, m_text;
 
+    /* frame being read (frame.c) */
+    size_t ibufcap;
+    unsigned char fh[14]; /* header bytes so far */
+    size_t fhlen;
+    int f_inframe, f_op, f_masked;
+    uint64_t f_len, f_off;
+    unsigned char fmask[4];
+    unsigned char ctl[125]; /* control frame payload */
+    int rd_on;              /* frames are read (off after a close frame or a peer error) */
+    int close_rcvd;
+
     unsigned char rnd[256]; /* random bytes for frame masks (client role) */
     size_t rndleft;
 
@@ -207,6 +218,14 @@ int tvk_proxy_parse_response(tvk_ws *ws, size_t end);
 int tvk_upgrade_build_request(tvk_ws *ws);
 int tvk_upgrade_parse_response(tvk_ws *ws, size_t end);
 int tvk_server_handle_request(tvk_ws *ws, size_t end);
+
+/* A peer error found while reading: recorded, the close frame (wscode) goes out and the socket
+ * closes once the read loop returns. */
+void tvk_ws_peer_error(tvk_ws *ws, int code, int wscode, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* frame.c: reads and handles frames until the socket has nothing, flow control says stop,
+ * or the connection fails. 0, or a failure code. */
+int tvk_ws_read_frames(tvk_ws *ws);
 
 /* Called once the handshake is done (either role). */
 int tvk_ws_open(tvk_ws *ws);

@@ -71,11 +71,9 @@ int tvk_ws_fail(tvk_ws *ws, int code, const char *fmt, ...)
     return ws->err;
 }
 
-/* A peer error noticed inside a wslay callback: remember it; the close frame goes out and the
- * socket closes once wslay_event_recv has returned. */
-static void peer_error(tvk_ws *ws, int code, int wscode, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static void peer_error(tvk_ws *ws, int code, int wscode, const char *fmt, ...)
+/* A peer error noticed while reading frames: remember it; the close frame goes out and the
+ * socket closes once the read loop has returned. */
+void tvk_ws_peer_error(tvk_ws *ws, int code, int wscode, const char *fmt, ...)
 {
     if (!ws->err) {
         ws->err = code;
@@ -86,7 +84,7 @@ static void peer_error(tvk_ws *ws, int code, int wscode, const char *fmt, ...)
     }
     ws->fail_wscode = wscode;
     ws->fail_pending = 1;
-    wslay_event_shutdown_read(ws->wctx);
+    ws->rd_on = 0;
 }
 
 static char *dupstr(const char *s)
@@ -387,43 +385,6 @@ int tvk_ws_progress(tvk_ws *ws)
 
 /* ---------------------------------------------------------------- open connection (wslay) */
 
-static ssize_t cb_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags, void *user)
-{
-    (void)flags;
-    tvk_ws *ws = user;
-    /* Flow control: with enough taken for now, leave the rest in the socket (TCP then holds
-     * the peer back) and return to the caller's loop. */
-    if (ws->on_message ? ws->burst >= ws->max_queued : tvk_rx_queued(ws) >= ws->max_queued) {
-        wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
-        return -1;
-    }
-    if (ws->llen > 0) {
-        size_t n = len < ws->llen ? len : ws->llen;
-        memcpy(buf, ws->hbuf + ws->loff, n);
-        ws->loff += n;
-        ws->llen -= n;
-        ws->burst += n;
-        return (ssize_t)n;
-    }
-    if (ws->ilen == 0) {
-        ssize_t n = tvk_net_io_read(ws, ws->ibuf, TVK_IBUF_CAP);
-        if (n <= 0) {
-            if (n == 0) ws->eof = 1;
-            wslay_event_set_error(ctx, n == TVK_EAGAIN ? WSLAY_ERR_WOULDBLOCK
-                                                       : WSLAY_ERR_CALLBACK_FAILURE);
-            return -1;
-        }
-        ws->ioff = 0;
-        ws->ilen = (size_t)n;
-    }
-    size_t n = len < ws->ilen ? len : ws->ilen;
-    memcpy(buf, ws->ibuf + ws->ioff, n);
-    ws->ioff += n;
-    ws->ilen -= n;
-    ws->burst += n;
-    return (ssize_t)n;
-}
-
 static ssize_t cb_send(wslay_event_context_ptr ctx, const uint8_t *data, size_t len, int flags,
                        void *user)
 {
@@ -462,133 +423,27 @@ static int cb_genmask(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, voi
     return 0;
 }
 
-static void cb_frame_start(wslay_event_context_ptr ctx,
-                           const struct wslay_event_on_frame_recv_start_arg *a, void *user)
-{
-    (void)ctx;
-    tvk_ws *ws = user;
-    ws->m_ctrl = (a->opcode & 0x8) != 0;
-    if (ws->m_ctrl || ws->fail_pending) return;
-    if (a->opcode != WSLAY_CONTINUATION_FRAME) {
-        ws->m_active = 1;
-        ws->mlen = 0;
-        ws->mwire = 0;
-        ws->m_compressed = ws->pmd.on && wslay_get_rsv1(a->rsv);
-        ws->m_text = a->opcode == WSLAY_TEXT_FRAME;
-        if (ws->m_compressed && tvk_pmd_inflate_begin(&ws->pmd) != 0) {
-            peer_error(ws, TVK_ENOMEM, 1011, "inflate: out of memory");
-            return;
-        }
-    }
-    ws->m_fin = a->fin;
-    ws->mwire += a->payload_length;
-    /* Refuse before the bytes arrive: a compressed frame may be slightly larger than its text */
-    uint64_t wire_max = ws->m_compressed ? (uint64_t)ws->max_message + ws->max_message / 8 + 4096
-                                         : (uint64_t)ws->max_message;
-    if (ws->mwire > wire_max)
-        peer_error(ws, TVK_EMSG_TOOBIG, 1009,
-                   "message %llu: %sframe of %llu bytes takes it past the limit of %zu bytes",
-                   (unsigned long long)ws->info.messages_in + 1,
-                   ws->m_compressed ? "compressed " : "", (unsigned long long)a->payload_length,
-                   ws->max_message);
-}
-
-static void cb_frame_chunk(wslay_event_context_ptr ctx,
-                           const struct wslay_event_on_frame_recv_chunk_arg *a, void *user)
-{
-    (void)ctx;
-    tvk_ws *ws = user;
-    if (ws->m_ctrl || ws->fail_pending || !ws->m_active || a->data_length == 0) return;
-    if (ws->m_compressed) {
-        char err[160];
-        int r = tvk_pmd_inflate(ws, a->data, a->data_length, err, sizeof err);
-        if (r)
-            peer_error(ws, r,
-                       r == TVK_EMSG_TOOBIG ? 1009
-                       : r == TVK_EINFLATE  ? 1007
-                                            : 1011,
-                       "message %llu: %s", (unsigned long long)ws->info.messages_in + 1, err);
-        return;
-    }
-    int r = tvk_rx_append(ws, a->data, a->data_length);
-    if (r)
-        peer_error(ws, r, r == TVK_ENOMEM ? 1011 : 1009, "message %llu: %s",
-                   (unsigned long long)ws->info.messages_in + 1,
-                   r == TVK_ENOMEM ? "out of memory" : "exceeds the size limit");
-}
-
-static void deliver(tvk_ws *ws)
-{
-    ws->info.messages_in++;
-    if (ws->m_compressed) ws->info.messages_in_deflated++;
-    if (tvk_rx_finish(ws) != 0) peer_error(ws, TVK_ENOMEM, 1011, "out of memory");
-}
-
-static void cb_frame_end(wslay_event_context_ptr ctx, void *user)
-{
-    (void)ctx;
-    tvk_ws *ws = user;
-    if (ws->m_ctrl || ws->fail_pending || !ws->m_active || !ws->m_fin) return;
-    ws->m_active = 0;
-    if (ws->m_compressed) {
-        char err[160];
-        int r = tvk_pmd_inflate_end(ws, err, sizeof err);
-        if (r) {
-            peer_error(ws, r, r == TVK_EMSG_TOOBIG ? 1009 : 1007, "message %llu: %s",
-                       (unsigned long long)ws->info.messages_in + 1, err);
-            return;
-        }
-        /* wslay checks UTF-8 of plain text messages only; inflated ones are checked here */
-        size_t bad = ws->m_text && ws->mlen
-                         ? tvk_net_utf8_check((const unsigned char *)tvk_rx_msg(ws), ws->mlen)
-                         : ws->mlen;
-        if (bad < ws->mlen) {
-            peer_error(ws, TVK_EWS_PROTOCOL, 1007,
-                       "message %llu: invalid UTF-8 at byte %zu of a compressed text message",
-                       (unsigned long long)ws->info.messages_in + 1, bad);
-            return;
-        }
-    }
-    deliver(ws);
-}
-
-static void cb_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg *a,
-                   void *user)
-{
-    (void)ctx;
-    tvk_ws *ws = user;
-    if (a->opcode == WSLAY_PONG) {
-        unsigned char want[8];
-        for (int i = 0; i < 8; i++)
-            want[i] = (unsigned char)(ws->ping_seq >> (56 - 8 * i));
-        if (ws->pong_deadline >= 0 && a->msg_length == 8 && memcmp(a->msg, want, 8) == 0) {
-            ws->pong_deadline = -1;
-            int64_t now = tvk_now_ms(), next = ws->last_ping + ws->ping_interval_ms;
-            ws->next_ping = next > now ? next : now;
-        }
-    } else if (a->opcode == WSLAY_CONNECTION_CLOSE) {
-        ws->info.close_code = a->status_code ? a->status_code : 1005;
-        if (ws->state == TVK_WS_OPEN) ws->state = TVK_WS_CLOSING;
-        if (ws->close_deadline < 0) ws->close_deadline = tvk_now_ms() + ws->close_timeout_ms;
-    }
-}
-
 int tvk_ws_open(tvk_ws *ws)
 {
     static const struct wslay_event_callbacks cbs = {
-        cb_recv, cb_send, cb_genmask, cb_frame_start, cb_frame_chunk, cb_frame_end, cb_msg,
+        NULL, cb_send, cb_genmask, NULL, NULL, NULL, NULL, /* frame.c reads, wslay only sends */
     };
-    ws->ibuf = malloc(TVK_IBUF_CAP);
+    /* bytes that came after the header block are the first frames */
+    ws->ibufcap = ws->llen > TVK_IBUF_CAP ? ws->llen : TVK_IBUF_CAP;
+    ws->ibuf = malloc(ws->ibufcap);
     if (!ws->ibuf) return tvk_ws_fail(ws, TVK_ENOMEM, "WebSocket: out of memory");
+    if (ws->llen) memcpy(ws->ibuf, ws->hbuf + ws->loff, ws->llen);
+    ws->ioff = 0;
+    ws->ilen = ws->llen;
+    ws->llen = 0;
+    ws->rd_on = 1;
     int r = ws->server ? wslay_event_context_server_init(&ws->wctx, &cbs, ws)
                        : wslay_event_context_client_init(&ws->wctx, &cbs, ws);
     if (r != 0) {
         ws->wctx = NULL;
         return tvk_ws_fail(ws, TVK_ENOMEM, "WebSocket: out of memory");
     }
-    /* we assemble and bound messages ourselves (inflate needs the frames as they come) */
-    wslay_event_config_set_no_buffering(ws->wctx, 1);
-    wslay_event_config_set_max_recv_msg_length(ws->wctx, (1ull << 63) - 1);
+    /* wslay checks the RSV1 bit of what we send against this */
     if (ws->pmd.on) wslay_event_config_set_allowed_rsv_bits(ws->wctx, WSLAY_RSV1_BIT);
     ws->info.deflate = ws->pmd.on;
     ws->info.server_no_context_takeover = ws->pmd.server_no_ctx;
@@ -604,8 +459,7 @@ int tvk_ws_open(tvk_ws *ws)
 
 static int can_read(const tvk_ws *ws)
 {
-    return ws->wctx && wslay_event_want_read(ws->wctx) &&
-           (ws->on_message || tvk_rx_queued(ws) < ws->max_queued);
+    return ws->wctx && ws->rd_on && (ws->on_message || tvk_rx_queued(ws) < ws->max_queued);
 }
 
 /* Sends what wslay has queued, then our buffer; EAGAIN is not an error. With lazy, a small
@@ -647,27 +501,12 @@ static int finish_peer_error(tvk_ws *ws)
 int tvk_ws_io_open(tvk_ws *ws)
 {
     if (can_read(ws)) {
-        ws->burst = 0;
         ws->in_recv = 1;
-        int r = wslay_event_recv(ws->wctx);
+        int r = tvk_ws_read_frames(ws);
         ws->in_recv = 0;
         if (ws->fail_pending) return finish_peer_error(ws);
         if (ws->err) return ws->err;
-        if (r == WSLAY_ERR_NOMEM) return tvk_ws_fail(ws, TVK_ENOMEM, "WebSocket: out of memory");
-        if (!ws->eof && !wslay_event_get_read_enabled(ws->wctx) &&
-            !wslay_event_get_close_received(ws->wctx)) {
-            /* wslay refused a frame and queued a close (1002 protocol, 1007 bad UTF-8) */
-            wslay_event_send(ws->wctx);
-            tvk_net_io_flush(ws);
-            int sent = wslay_event_get_status_code_sent(ws->wctx);
-            return tvk_ws_fail(ws, TVK_EWS_PROTOCOL,
-                               "WebSocket protocol violation by the peer after message %llu (%s; "
-                               "close %d sent)",
-                               (unsigned long long)ws->info.messages_in,
-                               sent == 1007 ? "invalid UTF-8 in a text message"
-                                            : "bad frame header, opcode or control frame",
-                               sent);
-        }
+        if (r) return r;
     }
     /* EOF first: writing the close reply to a socket the peer has shut would only add EPIPE */
     if (ws->eof) {
@@ -677,7 +516,7 @@ int tvk_ws_io_open(tvk_ws *ws)
             ws->phase = PH_DONE;
             return ws->err;
         }
-        if (wslay_event_get_close_received(ws->wctx))
+        if (ws->close_rcvd)
             return tvk_ws_fail(ws, TVK_ECLOSED, "peer closed the connection (close code %d)",
                                ws->info.close_code);
         return tvk_ws_fail(ws, TVK_ECLOSED,
@@ -686,7 +525,7 @@ int tvk_ws_io_open(tvk_ws *ws)
     }
     int r = pump_out(ws);
     if (r) return r;
-    int both = wslay_event_get_close_received(ws->wctx) && wslay_event_get_close_sent(ws->wctx);
+    int both = ws->close_rcvd && wslay_event_get_close_sent(ws->wctx);
     if (both && ws->olen == ws->ooff) {
         tvk_ws_close_socket(ws);
         ws->state = TVK_WS_CLOSED;
@@ -885,7 +724,7 @@ int tvk_ws_send_text(tvk_ws *ws, const char *data, size_t len)
     if (r == WSLAY_ERR_NOMEM) return TVK_ENOMEM;
     if (r != 0) return TVK_ESTATE;
     ws->info.messages_out++;
-    if (ws->in_recv) return 0; /* on_readable sends it when wslay_event_recv returns */
+    if (ws->in_recv) return 0; /* on_readable sends it when the read loop returns */
     r = pump_out_lazy(ws, 1);
     return r == TVK_EAGAIN ? 0 : r;
 }

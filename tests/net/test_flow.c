@@ -15,7 +15,7 @@
 #include "util.h"
 
 #define MSG (64 * 1024)
-#define WSLAY_CHUNK 4096 /* wslay reads frames 4 KiB at a time: the most it holds past a stop */
+#define WSLAY_CHUNK 4096 /* slack (reading stops at a message boundary) */
 
 typedef struct flow {
     tu_pump p;
@@ -99,7 +99,7 @@ static void feed(flow *f, long *sent, long total)
 }
 
 /* Queue mode: 200 MB pushed as fast as the server can; the client takes one message per loop
- * round. Its queue never passes max_queued + one message (+ what wslay already held). */
+ * round. Its queue never passes max_queued + one message (reading stops at a message end). */
 static void test_queue_bounded(void **state)
 {
     (void)state;
