@@ -1054,6 +1054,41 @@ static int on_event(void *user, const tvk_event *ev)
     return l->n == 2;
 }
 
+/* Reliability options: defaults, normalisation, and the state of a test handle. */
+static void test_reconnect_options(void **st)
+{
+    (void)st;
+    tvk_conn_opts o;
+    tvk_conn_opts_init(&o);
+    assert_int_equal(o.reconnect, 0); /* the seed does not reconnect */
+    assert_int_equal(o.reconnect_attempts, 0);
+    assert_int_equal(o.reconnect_delay_ms, 1000);
+    assert_int_equal(o.reconnect_max_delay_ms, 30000);
+    assert_int_equal(o.silence_timeout_ms, 60000);
+    assert_int_equal(o.data_timeout_ms, 0);
+    assert_int_equal(o.max_events, 65536);
+    o.reconnect = 1;
+    o.reconnect_delay_ms = 0;      /* -> 1000 */
+    o.reconnect_max_delay_ms = 10; /* below the first delay -> 30000 */
+    o.reconnect_attempts = -3;     /* -> unlimited */
+    o.silence_timeout_ms = -1;     /* -> off */
+    o.max_events = 0;              /* -> 65536 */
+    tvk_conn *c = tvk_conn_new_opts(&o);
+    assert_non_null(c);
+    assert_int_equal(c->o.reconnect_delay_ms, 1000);
+    assert_int_equal(c->o.reconnect_max_delay_ms, 30000);
+    assert_int_equal(c->o.reconnect_attempts, 0);
+    assert_int_equal(c->o.silence_timeout_ms, 0);
+    assert_int_equal(c->o.max_events, 65536);
+    /* never connected: no deadline, no reconnect to wait for */
+    assert_int_equal(tvk_conn_deadline(c), -1);
+    assert_int_equal(tvk_conn_get_state(c), TVK_CONN_IDLE);
+    tvk_conn_free(c);
+    assert_string_equal(tvk_event_type_name(TVK_EV_DISCONNECTED), "disconnected");
+    assert_string_equal(tvk_event_type_name(TVK_EV_RECONNECTING), "reconnecting");
+    assert_string_equal(tvk_event_type_name(TVK_EV_RECONNECTED), "reconnected");
+}
+
 static void test_run_callback(void **st)
 {
     (void)st;
@@ -1190,6 +1225,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_request_options),
         cmocka_unit_test(test_quote_timeout),
         cmocka_unit_test(test_run_callback),
+        cmocka_unit_test(test_reconnect_options),
         cmocka_unit_test(test_capture_series),
     };
     captures_dir = argc > 1 ? argv[1] : NULL;
