@@ -233,9 +233,23 @@ start_all=$(date +%s)
 # ---------------------------------------------------------------- meta
 {
     echo "date=$(date -u '+%Y-%m-%d %H:%M UTC')"
-    echo "commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
-    # The build is of the working tree: say when it differs from the commit.
-    echo "dirty=$(git -C "$root" status --porcelain --untracked-files=no -- src cli sim include 2>/dev/null | wc -l)"
+    # Which sources were built: this checkout's working tree (then say when it differs from the
+    # commit), or another directory, e.g. a clean `git archive` export that carries the commit
+    # it came from in .bench-commit.
+    src=$(grep -m1 '^CMAKE_HOME_DIRECTORY:' "$BUILD/CMakeCache.txt" 2>/dev/null | cut -d= -f2- || true)
+    if [ -n "$src" ] && [ "$(cd "$src" 2>/dev/null && pwd -P)" != "$(cd "$root" && pwd -P)" ]; then
+        if [ -f "$src/.bench-commit" ]; then
+            echo "commit=$(cat "$src/.bench-commit")"
+            echo "source=a clean export of that commit (git archive), not the working tree"
+        else
+            echo "commit=unknown"
+            echo "source=$src"
+        fi
+        echo "dirty=0"
+    else
+        echo "commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+        echo "dirty=$(git -C "$root" status --porcelain --untracked-files=no -- src cli sim include 2>/dev/null | wc -l)"
+    fi
     echo "mode=$([ "$QUICK" = 1 ] && echo quick || echo full)"
     echo "runs=$RUNS"
     echo "cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"

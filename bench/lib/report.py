@@ -174,6 +174,8 @@ def main():
     dirty = meta.get("dirty", "0").strip()
     dirty_note = (f", built from the working tree with {dirty} modified source files not yet "
                   "committed" if dirty not in ("", "0") else "")
+    if meta.get("source"):
+        dirty_note += f"; built from {meta['source']}"
     w(f"Written by `bench/run.sh` on {meta.get('date', '?')} (tvkit commit "
       f"`{meta.get('commit', '?')}`{dirty_note}). Mode: **{meta.get('mode', '?')}**, "
       f"{meta.get('runs', '?')} timed runs per client and case (medians shown), each case "
