@@ -107,9 +107,11 @@ static int emit(const tvk_quote *q, tvk_buf *line)
     int rc = tvk_quote_to_json(q, line);
     if (!rc) rc = tvk_buf_puts(line, "\n");
     if (rc < 0) return cli_fail(CMD, rc, NULL);
-    /* Each line is flushed at once (a stream); a short write sets the error flag. */
-    fwrite(line->data, 1, line->len, stdout);
-    return cli_flush(stdout, CMD, "standard output");
+    /* Flushed by the caller before it blocks; a short write sets the error flag checked there
+     * and at the end. */
+    if (fwrite(line->data, 1, line->len, stdout) != line->len)
+        return cli_flush(stdout, CMD, "standard output");
+    return 0;
 }
 
 static int run(cli_ctx *g, tvk_conn *c, const args *a, tvk_quotes **qp)
@@ -120,6 +122,10 @@ static int run(cli_ctx *g, tvk_conn *c, const args *a, tvk_quotes **qp)
     int64_t deadline = a->have_duration ? tvk_now_ms() + a->duration_ms : -1;
     int64_t events = 0;
     int status = 0;
+    int pending = 0; /* lines written to stdout's buffer but not flushed */
+    /* Nothing has been written to stdout yet: a larger buffer turns a burst into few writes. */
+    static char outbuf[1 << 16];
+    setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
     tvk_buf line;
     tvk_buf_init(&line);
     for (;;) {
@@ -130,7 +136,20 @@ static int run(cli_ctx *g, tvk_conn *c, const args *a, tvk_quotes **qp)
             wait = left > 1000000 ? 1000000 : (int)left;
         }
         tvk_event ev;
-        rc = tvk_conn_next_event(c, &ev, wait);
+        rc = tvk_conn_next_event(c, &ev, 0);
+        if (rc == 0 && wait != 0) {
+            /* Nothing ready: write out the lines buffered so far before blocking, so no line
+             * is held back while we wait, yet a burst of events costs one write, not one each. */
+            if (pending) {
+                pending = 0;
+                int st = cli_flush(stdout, CMD, "standard output");
+                if (st) {
+                    status = st;
+                    break;
+                }
+            }
+            rc = tvk_conn_next_event(c, &ev, wait);
+        }
         if (rc == 0) continue;
         if (rc < 0) {
             if (!status) status = cli_fail(CMD, rc, tvk_conn_errmsg(c));
@@ -143,6 +162,7 @@ static int run(cli_ctx *g, tvk_conn *c, const args *a, tvk_quotes **qp)
             if (!status) status = cli_exit_status(ev.error);
             if (ev.quote) {
                 int st = emit(ev.quote, &line);
+                pending = 1;
                 if (st) {
                     status = st;
                     break;
@@ -153,6 +173,7 @@ static int run(cli_ctx *g, tvk_conn *c, const args *a, tvk_quotes **qp)
         }
         if (ev.type != TVK_EV_QUOTE || !ev.quote) continue;
         int st = emit(ev.quote, &line);
+        pending = 1;
         if (st) {
             status = st;
             break;
@@ -160,6 +181,10 @@ static int run(cli_ctx *g, tvk_conn *c, const args *a, tvk_quotes **qp)
         if (a->count && ++events >= a->count) break;
     }
     tvk_buf_free(&line);
+    if (pending) {
+        int st = cli_flush(stdout, CMD, "standard output");
+        if (st && !status) status = st;
+    }
     return status;
 }
 

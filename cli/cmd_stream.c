@@ -125,6 +125,10 @@ static int run(cli_ctx *g, tvk_conn *c, const args *a, tvk_series **series)
     int64_t events = 0;
     size_t failed = 0;
     int status = 0;
+    int pending = 0; /* lines written to stdout's buffer but not flushed */
+    /* Nothing has been written to stdout yet: a larger buffer turns a burst into few writes. */
+    static char outbuf[1 << 16];
+    setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
     tvk_buf line;
     tvk_buf_init(&line);
     for (;;) {
@@ -135,7 +139,20 @@ static int run(cli_ctx *g, tvk_conn *c, const args *a, tvk_series **series)
             wait = left > 1000000 ? 1000000 : (int)left;
         }
         tvk_event ev;
-        int rc = tvk_conn_next_event(c, &ev, wait);
+        int rc = tvk_conn_next_event(c, &ev, 0);
+        if (rc == 0 && wait != 0) {
+            /* Nothing ready: write out the lines buffered so far before blocking, so no line
+             * is held back while we wait, yet a burst of events costs one write, not one each. */
+            if (pending) {
+                pending = 0;
+                int st = cli_flush(stdout, CMD, "standard output");
+                if (st) {
+                    status = st;
+                    break;
+                }
+            }
+            rc = tvk_conn_next_event(c, &ev, wait);
+        }
         if (rc == 0) continue;
         if (rc < 0) {
             if (!status) status = cli_fail(CMD, rc, tvk_conn_errmsg(c));
@@ -159,16 +176,20 @@ static int run(cli_ctx *g, tvk_conn *c, const args *a, tvk_series **series)
             status = cli_fail(CMD, rc, NULL);
             break;
         }
-        /* Each line is flushed at once; a short write sets the error flag cli_flush checks. */
-        fwrite(line.data, 1, line.len, stdout);
-        int st = cli_flush(stdout, CMD, "standard output");
-        if (st) {
-            status = st;
+        /* Flushed before the loop blocks (above) and at the end; a short write is an error now. */
+        pending = 1;
+        if (fwrite(line.data, 1, line.len, stdout) != line.len) {
+            status = cli_flush(stdout, CMD, "standard output");
+            if (!status) status = CLI_EXIT_OTHER;
             break;
         }
         if (a->count && ++events >= a->count) break;
     }
     tvk_buf_free(&line);
+    if (pending) {
+        int st = cli_flush(stdout, CMD, "standard output");
+        if (st && !status) status = st;
+    }
     return status;
 }
 
