@@ -156,14 +156,18 @@ static int restore_quotes(tvk_quotes *q, int resub)
     return rc;
 }
 
+/* Each session goes out after the token it was opened with (its own, or the handle's), as
+ * when it was opened: set_auth_token is sent again only when the token changes. */
 static void restore(tvk_conn *c, int resub)
 {
     if (!resub && tvk__conn_ready(c, NULL) < 0) return;
-    for (tvk_quotes *q = c->quotes; q && c->state == TVK_CONN_CONNECTED; q = q->next)
+    for (tvk_quotes *q = c->quotes; q && c->state == TVK_CONN_CONNECTED; q = q->next) {
+        if (tvk__conn_ready(c, q->req.o.token) < 0) continue;
         if (restore_quotes(q, resub) < 0)
             tvk__conn_log(c, "quotes %s: not restored: %s", q->qs, tvk_conn_errmsg(c));
+    }
     for (tvk_series *s = c->series; s && c->state == TVK_CONN_CONNECTED; s = s->next) {
-        if (s->req.o.token && tvk__conn_ready(c, s->req.o.token) < 0) continue;
+        if (tvk__conn_ready(c, s->req.o.token) < 0) continue;
         tvk__series_restore(s, resub);
     }
 }
