@@ -86,6 +86,14 @@ int cli_conn_event(const cli_ctx *g, const char *cmd, const tvk_event *ev);
  * pipe). */
 int cli_flush(FILE *f, const char *cmd, const char *what);
 
+/* The wait of the streaming commands: the next event, waiting until deadline (tvk_now_ms time;
+ * -1 = no limit). Lines written to stdout since the last flush (*pending) are flushed only when
+ * no event is ready, just before blocking, so a burst costs one write and no line is held back
+ * while waiting. Returns 1 with *ev filled; 0 when the deadline passed or a write failed (then
+ * *status is set, after a message); or the connection's negative TVK_E* code. */
+int cli_next_event(tvk_conn *c, tvk_event *ev, int64_t deadline, int *pending, int *status,
+                   const char *cmd);
+
 /* Subcommands that use the connection (argv[0] is the command name). */
 int cli_history(cli_ctx *g, int argc, char **argv);
 int cli_stream(cli_ctx *g, int argc, char **argv);

@@ -129,28 +129,9 @@ static int run(cli_ctx *g, tvk_conn *c, const args *a, tvk_quotes **qp)
     tvk_buf line;
     tvk_buf_init(&line);
     for (;;) {
-        int wait = -1;
-        if (deadline >= 0) {
-            int64_t left = deadline - tvk_now_ms();
-            if (left <= 0) break;
-            wait = left > 1000000 ? 1000000 : (int)left;
-        }
         tvk_event ev;
-        rc = tvk_conn_next_event(c, &ev, 0);
-        if (rc == 0 && wait != 0) {
-            /* Nothing ready: write out the lines buffered so far before blocking, so no line
-             * is held back while we wait, yet a burst of events costs one write, not one each. */
-            if (pending) {
-                pending = 0;
-                int st = cli_flush(stdout, CMD, "standard output");
-                if (st) {
-                    status = st;
-                    break;
-                }
-            }
-            rc = tvk_conn_next_event(c, &ev, wait);
-        }
-        if (rc == 0) continue;
+        rc = cli_next_event(c, &ev, deadline, &pending, &status, CMD);
+        if (rc == 0) break;
         if (rc < 0) {
             if (!status) status = cli_fail(CMD, rc, tvk_conn_errmsg(c));
             break;

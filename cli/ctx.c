@@ -250,3 +250,29 @@ int cli_flush(FILE *f, const char *cmd, const char *what)
     }
     return 0;
 }
+
+int cli_next_event(tvk_conn *c, tvk_event *ev, int64_t deadline, int *pending, int *status,
+                   const char *cmd)
+{
+    for (;;) {
+        int wait = -1;
+        if (deadline >= 0) {
+            int64_t left = deadline - tvk_now_ms();
+            if (left <= 0) return 0;
+            wait = left > 1000000 ? 1000000 : (int)left;
+        }
+        int rc = tvk_conn_next_event(c, ev, 0);
+        if (rc == 0) {
+            if (*pending) {
+                *pending = 0;
+                int st = cli_flush(stdout, cmd, "standard output");
+                if (st) {
+                    *status = st;
+                    return 0;
+                }
+            }
+            rc = tvk_conn_next_event(c, ev, wait);
+        }
+        if (rc != 0) return rc;
+    }
+}
