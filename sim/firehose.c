@@ -39,20 +39,24 @@ int sim_fh_build(sim_fh *f, const char *qs, const char *const *keys, const sim_s
     return 0;
 }
 
-int64_t sim_fh_fill(sim_fh *f, tvk_buf *out, size_t limit)
+int64_t sim_fh_fill_n(sim_fh *f, tvk_buf *out, size_t max_bytes, int64_t max_packets)
 {
     int64_t produced = 0;
     size_t start_len = out->len;
-    while (f->remaining > 0 && (produced == 0 || out->len - start_len < limit)) {
+    if (max_packets < 1) max_packets = 1;
+    while (f->remaining > 0 && produced < max_packets &&
+           (produced == 0 || out->len - start_len < max_bytes)) {
         /* The longest contiguous run of the pool that fits: one memcpy. */
-        size_t used = out->len - start_len, room = used < limit ? limit - used : 0;
+        size_t used = out->len - start_len, room = used < max_bytes ? max_bytes - used : 0;
+        int64_t want = max_packets - produced;
+        if (want > f->remaining) want = f->remaining;
         size_t end = f->next;
-        while (end < f->npool && (int64_t)(end - f->next) < f->remaining &&
+        while (end < f->npool && (int64_t)(end - f->next) < want &&
                f->offs[end + 1] - f->offs[f->next] <= room)
             end++;
         if (end == f->next) {
             if (produced) break;
-            end++; /* one packet larger than the limit still goes */
+            end++; /* one packet larger than the byte cap still goes */
         }
         int rc =
             tvk_buf_append(out, f->pool.data + f->offs[f->next], f->offs[end] - f->offs[f->next]);
@@ -62,6 +66,11 @@ int64_t sim_fh_fill(sim_fh *f, tvk_buf *out, size_t limit)
         f->next = end == f->npool ? 0 : end;
     }
     return produced;
+}
+
+int64_t sim_fh_fill(sim_fh *f, tvk_buf *out, size_t limit)
+{
+    return sim_fh_fill_n(f, out, limit, INT64_MAX);
 }
 
 int sim_fh_marker(tvk_buf *out, const char *qs, int64_t total)

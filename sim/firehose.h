@@ -1,6 +1,7 @@
 /* The --firehose packet source: a pool of pre-encoded qsd packets (a few variants per symbol,
- * round-robin over the symbols) copied out in large batches, so producing a packet costs a
- * memcpy share rather than an encoding. Used by the server and by bench/firehose. */
+ * round-robin over the symbols) copied out in batches (one memcpy per contiguous run of the
+ * pool), so producing a packet costs a memcpy share rather than an encoding. Used by the server
+ * and by bench/firehose. */
 #ifndef TVK_SIM_FIREHOSE_H
 #define TVK_SIM_FIREHOSE_H
 
@@ -22,8 +23,11 @@ typedef struct sim_fh {
  * number of packets to produce. 0 or a negative TVK_E* code. */
 int sim_fh_build(sim_fh *f, const char *qs, const char *const *keys, const sim_symbol *syms,
                  size_t n, int64_t now, int64_t total);
-/* Appends up to limit bytes of whole packets (at least one) to out; returns the number of
- * packets appended (0 once all are produced) or a negative TVK_E* code. */
+/* Appends whole packets to out: at most max_packets (>= 1) of them and at most max_bytes bytes
+ * (a safety cap; one packet larger than it still goes). Returns the number of packets appended
+ * (0 once all are produced) or a negative TVK_E* code. */
+int64_t sim_fh_fill_n(sim_fh *f, tvk_buf *out, size_t max_bytes, int64_t max_packets);
+/* sim_fh_fill_n without a packet-count limit (bench/firehose's 256 KiB batches). */
 int64_t sim_fh_fill(sim_fh *f, tvk_buf *out, size_t limit);
 /* Appends the end marker {"m":"firehose_completed","p":[qs,total]}. */
 int sim_fh_marker(tvk_buf *out, const char *qs, int64_t total);

@@ -44,6 +44,8 @@ static const char usage_text[] =
     "                           round-robin as fast as the client reads, then a\n"
     "                           firehose_completed packet\n"
     "  --symbols K              symbols that start the firehose (default 1)\n"
+    "  --firehose-batch N       qsd packets per firehose WebSocket message, 1..100000\n"
+    "                           (default 20, as the real server batches)\n"
     "  --log FILE               append every client packet received as one JSON line\n"
     "  --fault NAME[=N]         inject a fault (repeatable):\n"
     "      close-after=N        drop the first connection after N data packets\n"
@@ -87,6 +89,7 @@ void sim_opts_init(sim_opts *o)
     o->compress = 1;
     o->compress_threshold = 1024;
     o->firehose_symbols = 1;
+    o->firehose_batch = 20;
     o->max_conns = 1024;
     sim_faults *f = &o->faults;
     f->close_after = f->close_every = f->stall_after = f->silent_after = -1;
@@ -216,6 +219,7 @@ int sim_opts_parse(sim_opts *o, int argc, char **argv, char *err, size_t errcap)
                                              "--replay",
                                              "--firehose",
                                              "--symbols",
+                                             "--firehose-batch",
                                              "--log",
                                              "--tls-cert",
                                              "--tls-key",
@@ -286,6 +290,8 @@ int sim_opts_parse(sim_opts *o, int argc, char **argv, char *err, size_t errcap)
             bad = to_i64(val, 1, INT64_MAX / 2, &o->firehose);
         else if (!strcmp(on, "--symbols"))
             bad = to_i64(val, 1, 100000, &o->firehose_symbols);
+        else if (!strcmp(on, "--firehose-batch"))
+            bad = to_i64(val, 1, 100000, &o->firehose_batch);
         else if (!strcmp(on, "--log"))
             o->log = val;
         else if (!strcmp(on, "--tls-cert"))

@@ -37,6 +37,7 @@ typedef struct sim_opts {
     const char *replay;
     int64_t firehose;
     int64_t firehose_symbols;
+    int64_t firehose_batch; /* qsd packets per firehose WebSocket message */
     int latency_ms;
     sim_faults faults;
     const char *log;

@@ -5,8 +5,15 @@
 
 #include "internal.h"
 
-#define FH_BATCH ((size_t)256 * 1024)
-#define FH_QUEUE ((size_t)4 * 1024 * 1024)
+/* Byte cap of one firehose message whatever --firehose-batch says: a safety bound that the
+ * largest batch (100,000 packets of ~150 bytes) stays under, and that keeps a message plus
+ * FH_QUEUE below the 32 MiB message limit of clients and of the send queue. */
+#define FH_BATCH ((size_t)24 * 1024 * 1024)
+/* Refill only while less than this waits in the net layer (its write-at-once mark, 16 KiB):
+ * past it every send tries a write(), and once the socket is full each try is a failed
+ * syscall per message (a 4 MiB queue cost ~1,400 of them per wake-up with 20-packet
+ * messages). The kernel's socket buffer is the real queue. */
+#define FH_QUEUE ((size_t)16 * 1024)
 
 static sim_qsess *find(sim_conn *c, const char *id)
 {
@@ -294,7 +301,7 @@ void sim_firehose_pump(sim_conn *c)
     if (!f->active || !c->ws) return;
     while (tvk_ws_pending(c->ws) < FH_QUEUE) {
         if (c->out.len == 0) {
-            int64_t n = sim_fh_fill(&f->src, &c->out, FH_BATCH);
+            int64_t n = sim_fh_fill_n(&f->src, &c->out, FH_BATCH, c->srv->o.firehose_batch);
             if (n == 0) {
                 if (sim_fh_marker(&c->out, f->qs, c->srv->o.firehose)) n = TVK_ENOMEM;
                 f->active = 0;

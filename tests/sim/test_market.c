@@ -323,6 +323,17 @@ static void test_opts(void **st)
     assert_int_equal(sim_opts_parse(&o, 3, bad3, err, sizeof err), -1);
     char *bad4[] = {"x", "--tls-cert", "a.pem"};
     assert_int_equal(sim_opts_parse(&o, 3, bad4, err, sizeof err), -1);
+    /* --firehose-batch: 20 by default, 1..100000. */
+    sim_opts_init(&o);
+    assert_int_equal(o.firehose_batch, 20);
+    char *fb[] = {"x", "--firehose-batch", "1", "--firehose-batch=100000"};
+    assert_int_equal(sim_opts_parse(&o, 4, fb, err, sizeof err), 0);
+    assert_int_equal(o.firehose_batch, 100000);
+    char *fb0[] = {"x", "--firehose-batch", "0"};
+    assert_int_equal(sim_opts_parse(&o, 3, fb0, err, sizeof err), -1);
+    assert_non_null(strstr(err, "--firehose-batch"));
+    char *fbbig[] = {"x", "--firehose-batch=100001"};
+    assert_int_equal(sim_opts_parse(&o, 2, fbbig, err, sizeof err), -1);
     /* --help names every option the parser knows. */
     const char *u = sim_opts_usage();
     const char *all[] = {"--host",
@@ -345,6 +356,7 @@ static void test_opts(void **st)
                          "--replay",
                          "--firehose",
                          "--symbols",
+                         "--firehose-batch",
                          "--log",
                          "--fault",
                          "close-after",

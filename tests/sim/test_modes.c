@@ -185,6 +185,73 @@ static void test_firehose(void **st)
     assert_int_equal(hs_stop(&s), 0);
 }
 
+/* Firehose message boundaries as a client reads them: every firehose message holds at most
+ * batch packets (all but the last exactly batch), the total is exact, and the end marker comes
+ * alone after them. extra: more sim arguments (NULL = the default batch). */
+static void firehose_batches(int64_t total, int64_t batch, const char *extra)
+{
+    char ntot[32];
+    snprintf(ntot, sizeof ntot, "%lld", (long long)total);
+    const char *args[] = {"--firehose",
+                          ntot,
+                          "--symbols",
+                          "2",
+                          "--update-ms",
+                          "100000",
+                          extra ? "--firehose-batch" : NULL,
+                          extra,
+                          NULL};
+    hs_sim s;
+    hs_client c;
+    assert_int_equal(hs_start(&s, args), 0);
+    assert_int_equal(hs_connect(&c, s.url, NULL, 0, 0, 0), 0);
+    assert_int_equal(hs_send(&c, "quote_create_session", "[\"qs_b\"]"), 0);
+    assert_int_equal(hs_send(&c, "quote_add_symbols", "[\"qs_b\",\"SIM:B1\",\"SIM:B2\"]"), 0);
+    tvk_msg m;
+    assert_int_equal(hs_wait(&c, "quote_completed", &m, WAIT), 1);
+    assert_int_equal(hs_wait(&c, "quote_completed", &m, WAIT), 1);
+    assert_int_equal(hs_next_in_msg(&c, &m), 0); /* the snapshots' message ends there */
+    int64_t qsd = 0, msgs = 0, short_msgs = 0;
+    int done = 0;
+    while (!done) {
+        int rc = hs_next(&c, &m, WAIT); /* the first packet of the next message */
+        assert_int_equal(rc, 1);
+        if (m.type == TVK_MSG_HEARTBEAT) continue;
+        int64_t in_msg = 0;
+        do {
+            if (hs_is(&m, "firehose_completed")) {
+                assert_int_equal(in_msg, 0); /* alone in its message */
+                assert_int_equal(hs_next_in_msg(&c, &m), 0);
+                done = 1;
+                break;
+            }
+            assert_true(hs_is(&m, "qsd"));
+            in_msg++;
+        } while ((rc = hs_next_in_msg(&c, &m)) == 1);
+        assert_true(rc >= 0);
+        if (done) break;
+        assert_true(in_msg >= 1);
+        assert_true(in_msg <= batch);
+        if (in_msg < batch) short_msgs++;
+        qsd += in_msg;
+        msgs++;
+    }
+    assert_int_equal(qsd, total);
+    assert_int_equal(msgs, (total + batch - 1) / batch);
+    assert_int_equal(short_msgs, total % batch ? 1 : 0);
+    hs_close(&c);
+    assert_int_equal(hs_stop(&s), 0);
+}
+
+static void test_firehose_batch(void **st)
+{
+    (void)st;
+    firehose_batches(1007, 20, NULL); /* the default, as the real server batches */
+    firehose_batches(1000, 7, "7");
+    firehose_batches(1000, 1, "1");
+    firehose_batches(30000, 100000, "100000"); /* all of it in one message */
+}
+
 static void test_max_lifetime(void **st)
 {
     (void)st;
@@ -301,10 +368,15 @@ int main(int argc, char **argv)
         return 2;
     }
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_log),          cmocka_unit_test(test_replay),
-        cmocka_unit_test(test_latency),      cmocka_unit_test(test_firehose),
-        cmocka_unit_test(test_max_lifetime), cmocka_unit_test(test_tls),
-        cmocka_unit_test(test_usage),        cmocka_unit_test(test_scale),
+        cmocka_unit_test(test_log),
+        cmocka_unit_test(test_replay),
+        cmocka_unit_test(test_latency),
+        cmocka_unit_test(test_firehose),
+        cmocka_unit_test(test_firehose_batch),
+        cmocka_unit_test(test_max_lifetime),
+        cmocka_unit_test(test_tls),
+        cmocka_unit_test(test_usage),
+        cmocka_unit_test(test_scale),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
