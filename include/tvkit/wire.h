@@ -173,6 +173,20 @@ typedef struct tvk_str {
     size_t len;
 } tvk_str;
 
+/* One member of an object, as tvk_json_next_member hands it out. */
+typedef struct tvk_jmember {
+    tvk_str key;    /* raw key text (escaped, without quotes) */
+    tvk_str raw;    /* raw value text (strings without quotes, still escaped) */
+    tvk_jtype type; /* of the value */
+    int tok;        /* the value's token */
+    double num;     /* the value when it is a number, else NaN */
+} tvk_jmember;
+
+/* Walks the members of object obj in order, one call per member (the busy paths' loop: qsd
+ * fields). *cursor starts at 0. Returns 1 with *m filled, 0 after the last member, or
+ * TVK_EINVAL / TVK_ESHAPE when obj is not an object token. */
+int tvk_json_next_member(const tvk_json *j, int obj, int *cursor, tvk_jmember *m);
+
 typedef struct tvk_msg {
     tvk_msg_type type;
     tvk_packet pkt;        /* the packet this message came from */

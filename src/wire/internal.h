@@ -22,9 +22,19 @@ struct tvk_json {
     const char *js;
     size_t len;
     jtok *tok;
+    /* num[i]: the value of number token i, converted while scanning its digits, or the
+     * TVK_NUM_LATER bit pattern when the text needs tvk_parse_double (exponent, more than 19
+     * digits, above 2^53). Same capacity as tok; other tokens' slots are unset. */
+    double *num;
     unsigned cap;
     int n;
 };
+
+/* A NaN payload that no conversion produces (they never return NaN). */
+#define TVK_NUM_LATER 0x7ff4c0ffee5eed00ULL
+
+/* number.c: 10^0..10^22, exactly representable. */
+extern const double tvk__pow10[23];
 
 static inline tvk_jtype jt_type(const tvk_json *j, int i)
 {
@@ -49,6 +59,19 @@ static inline int jt_is(const tvk_json *j, int i, const char *lit, size_t n)
 #define TVK_SWAR 1
 #define ONES 0x0101010101010101ULL
 #define HIGH 0x8080808080808080ULL
+
+/* The value of the first k (1..8) bytes at p, all digits: the k digits are shifted to the top
+ * of the word (the vacated low bytes are leading zeros), then pairs, quads and the two halves
+ * are combined by three multiplications. */
+static inline uint64_t tvk_digits8_value(const unsigned char *p, unsigned k)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    v = (v & 0x0F0F0F0F0F0F0F0FULL) << (8 * (8 - k));
+    v = (v * 10 + (v >> 8)) & 0x00FF00FF00FF00FFULL;
+    v = (v * 100 + (v >> 16)) & 0x0000FFFF0000FFFFULL;
+    return (v * 10000 + (v >> 32)) & 0xFFFFFFFFULL;
+}
 
 /* Leading digits among the 8 bytes at p: t = byte - '0' is 0-9 for a digit; t + 0x76 reaches
  * the high bit for 10-0x7F and t itself has it for the rest; a borrow from a byte below '0'
@@ -101,9 +124,6 @@ void tvk_json_free(tvk_json *j);
 /* Tokenizes and validates [s, s+n) as one strict JSON value. 0, TVK_EJSON (*err_at = byte
  * offset of the problem) or TVK_ENOMEM. */
 int tvk_json_parse(tvk_json *j, const char *s, size_t n, size_t *err_at, const char **why);
-
-/* number.c: tvk_parse_double for a token that the tokenizer has already validated. */
-int tvk__parse_number_tok(const char *s, size_t n, double *out);
 
 struct tvk_reader {
     size_t max_message;

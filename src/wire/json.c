@@ -6,6 +6,7 @@
  * "{\"a\":tru}", control characters, trailing bytes), so it needed a second validation pass,
  * and jsmn alone already capped the quote stream below 5 M packets/s on our machines. This
  * tokenizer validates while it scans, in one pass. */
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,8 +21,9 @@ tvk_json *tvk_json_new(void)
     if (!j) return NULL;
     j->cap = 256;
     j->tok = malloc(j->cap * sizeof *j->tok);
-    if (!j->tok) {
-        free(j);
+    j->num = malloc(j->cap * sizeof *j->num);
+    if (!j->tok || !j->num) {
+        tvk_json_free(j);
         return NULL;
     }
     return j;
@@ -31,6 +33,7 @@ void tvk_json_free(tvk_json *j)
 {
     if (!j) return;
     free(j->tok);
+    free(j->num);
     free(j);
 }
 
@@ -161,28 +164,45 @@ static inline __attribute__((always_inline)) int scan_string(scan *sc, int *star
     return 0;
 }
 
-/* End of the run of digits at p. */
-static inline const unsigned char *digit_run(const unsigned char *p, const unsigned char *e)
+/* End of the run of digits at p; the digits are accumulated into *mant (which wraps beyond 19
+ * digits: the caller counts them). */
+static inline const unsigned char *digit_run(const unsigned char *p, const unsigned char *e,
+                                             uint64_t *mant)
 {
+    static const uint64_t scale[9] = {1,      10,      100,      1000,     10000,
+                                      100000, 1000000, 10000000, 100000000};
+    uint64_t m = *mant;
 #if TVK_SWAR
     while (e - p >= 8) {
         unsigned k = tvk_digits8(p);
+        if (k) m = m * scale[k] + tvk_digits8_value(p, k);
         p += k;
-        if (k < 8) return p;
+        if (k < 8) {
+            *mant = m;
+            return p;
+        }
     }
 #endif
-    while (p < e && is_digit(*p))
+    unsigned d;
+    while (p < e && (d = (unsigned)(*p - '0')) <= 9) {
+        m = m * 10 + d;
         p++;
+    }
+    *mant = m;
     return p;
 }
 
-/* JSON number grammar; p at '-' or a digit. */
-static inline __attribute__((always_inline)) int scan_number(scan *sc)
+/* JSON number grammar; p at '-' or a digit. *num gets the value when the short form allows an
+ * exact conversion here (Clinger: at most 19 digits, mantissa <= 2^53, no exponent, at most 22
+ * decimals, one correctly rounded division), else the TVK_NUM_LATER pattern. */
+static inline __attribute__((always_inline)) int scan_number(scan *sc, double *num)
 {
     const unsigned char *p = sc->p, *e = sc->end;
-    if (*p == '-') p++;
+    int neg = *p == '-';
+    p += neg;
     const unsigned char *ds = p;
-    p = digit_run(p, e);
+    uint64_t mant = 0;
+    p = digit_run(p, e, &mant);
     if (p == ds) {
         sc->why = "invalid number";
         return -1;
@@ -192,16 +212,21 @@ static inline __attribute__((always_inline)) int scan_number(scan *sc)
         sc->why = "invalid number";
         return -1;
     }
+    size_t ndig = (size_t)(p - ds), nfrac = 0;
+    int later = 0;
     if (p < e && *p == '.') {
         const unsigned char *fs = ++p;
-        p = digit_run(p, e);
+        p = digit_run(p, e, &mant);
         if (p == fs) {
             sc->p = p;
             sc->why = "invalid number";
             return -1;
         }
+        nfrac = (size_t)(p - fs);
+        ndig += nfrac;
     }
     if (p < e && (*p | 0x20) == 'e') {
+        later = 1;
         p++;
         if (p < e && (*p == '+' || *p == '-')) p++;
         if (p >= e || !is_digit(*p)) {
@@ -219,6 +244,13 @@ static inline __attribute__((always_inline)) int scan_number(scan *sc)
         return -1;
     }
     sc->p = p;
+    if (later || ndig > 19 || mant > (1ULL << 53) || nfrac > 22) {
+        uint64_t bits = TVK_NUM_LATER;
+        memcpy(num, &bits, sizeof bits);
+    } else {
+        double v = nfrac ? (double)mant / tvk__pow10[nfrac] : (double)mant;
+        *num = neg ? -v : v;
+    }
     return 0;
 }
 
@@ -229,6 +261,9 @@ static int grow(tvk_json *j)
     jtok *t = realloc(j->tok, cap * sizeof *t);
     if (!t) return TVK_ENOMEM;
     j->tok = t;
+    double *nv = realloc(j->num, cap * sizeof *nv);
+    if (!nv) return TVK_ENOMEM; /* tok is larger already: harmless, cap stays */
+    j->num = nv;
     j->cap = cap;
     return 0;
 }
@@ -320,7 +355,7 @@ value:
     case '9':
         t->type = TVK_J_NUMBER;
         t->start = (int)(sc.p - sc.s);
-        if (scan_number(&sc)) goto fail;
+        if (scan_number(&sc, &j->num[nt])) goto fail;
         t->end = (int)(sc.p - sc.s);
         break;
     case 't':
@@ -467,6 +502,33 @@ int tvk_json_member(const tvk_json *j, int obj, const char *key)
         k = kt->skip;
     }
     return TVK_ENOTFOUND;
+}
+
+int tvk_json_next_member(const tvk_json *j, int obj, int *cursor, tvk_jmember *m)
+{
+    const jtok *o = T(j, obj);
+    if (!o || !cursor || !m) return TVK_EINVAL;
+    if (o->type != TVK_J_OBJECT) return TVK_ESHAPE;
+    int k = *cursor > obj ? *cursor : obj + 1;
+    if (k >= o->skip) return 0;
+    const jtok *kt = &j->tok[k], *vt = kt + 1;
+    m->key.p = j->js + kt->start;
+    m->key.len = (size_t)(kt->end - kt->start);
+    m->raw.p = j->js + vt->start;
+    m->raw.len = (size_t)(vt->end - vt->start);
+    m->type = (tvk_jtype)vt->type;
+    m->tok = k + 1;
+    m->num = NAN;
+    if (vt->type == TVK_J_NUMBER) {
+        uint64_t bits;
+        memcpy(&bits, &j->num[k + 1], sizeof bits);
+        if (bits != TVK_NUM_LATER)
+            m->num = j->num[k + 1];
+        else if (tvk_parse_double(m->raw.p, m->raw.len, &m->num))
+            m->num = NAN;
+    }
+    *cursor = kt->skip;
+    return 1;
 }
 
 int tvk_json_index(const tvk_json *j, int arr, int i)
@@ -646,7 +708,13 @@ int tvk_json_double(const tvk_json *j, int tok, double *v)
     if (!j || tok < 0 || tok >= j->n) return TVK_EINVAL;
     const jtok *t = &j->tok[tok];
     if (t->type != TVK_J_NUMBER) return TVK_ESHAPE;
-    return tvk__parse_number_tok(j->js + t->start, (size_t)(t->end - t->start), v);
+    uint64_t bits;
+    memcpy(&bits, &j->num[tok], sizeof bits);
+    if (bits != TVK_NUM_LATER) {
+        *v = j->num[tok];
+        return 0;
+    }
+    return tvk_parse_double(j->js + t->start, (size_t)(t->end - t->start), v);
 }
 
 int tvk_json_bool(const tvk_json *j, int tok, int *v)

@@ -13,9 +13,9 @@
 #include "internal.h"
 
 /* Exactly representable powers of ten: 10^0..10^22 fit in 53 bits of mantissa. */
-static const double exact_pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                     1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-                                     1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+const double tvk__pow10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                               1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                               1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
 /* 10^23..10^308 as the compiler rounds the literals (correctly, like strtod): "1e+100" is
  * TradingView's "no value" sentinel and appears in every study plot and many quote volumes, so
@@ -135,7 +135,7 @@ int tvk_parse_double(const char *s, size_t n, double *out)
         if (mant <= (1ULL << 53) && exp10 >= -22 && exp10 <= 22) {
             /* Clinger: both operands exact, so one IEEE operation rounds correctly. */
             v = (double)mant;
-            v = exp10 < 0 ? v / exact_pow10[-exp10] : v * exact_pow10[exp10];
+            v = exp10 < 0 ? v / tvk__pow10[-exp10] : v * tvk__pow10[exp10];
             *out = neg ? -v : v;
             return 0;
         }
@@ -164,36 +164,4 @@ int tvk_parse_double(const char *s, size_t n, double *out)
         }
     }
     return slow_path(s, n, out);
-}
-
-/* A number token the tokenizer has already checked against the JSON grammar: the quote stream's
- * short decimals ("123.45", "-1.234", "1765958640") take one loop per digit run and Clinger's
- * multiplication, with no re-validation; exponents and long mantissas go to tvk_parse_double. */
-int tvk__parse_number_tok(const char *s, size_t n, double *out)
-{
-    const unsigned char *p = (const unsigned char *)s, *end = p + n;
-    int neg = *p == '-';
-    p += neg;
-    const unsigned char *ds = p;
-    uint64_t mant = 0;
-    unsigned d;
-    while (p < end && (d = (unsigned)(*p - '0')) <= 9) {
-        mant = mant * 10 + d;
-        p++;
-    }
-    size_t ndig = (size_t)(p - ds), nfrac = 0;
-    if (p < end && *p == '.') {
-        const unsigned char *fs = ++p;
-        while (p < end && (d = (unsigned)(*p - '0')) <= 9) {
-            mant = mant * 10 + d;
-            p++;
-        }
-        nfrac = (size_t)(p - fs);
-        ndig += nfrac;
-    }
-    if (p != end || ndig > 19 || mant > (1ULL << 53) || nfrac > 22)
-        return tvk_parse_double(s, n, out);
-    double v = nfrac ? (double)mant / exact_pow10[nfrac] : (double)mant;
-    *out = neg ? -v : v;
-    return 0;
 }

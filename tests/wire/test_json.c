@@ -257,6 +257,64 @@ static void test_wire_json_accessors(void **state)
 }
 
 /* The token array grows for a big document and is reused (and still correct) afterwards. */
+/* tvk_json_next_member: every member once, in order, with its raw text, type and number;
+ * nested values are skipped whole; the end and the wrong shapes. */
+static void test_wire_json_next_member(void **state)
+{
+    (void)state;
+    tvk_json *j = tvk_json_new();
+    assert_non_null(j);
+    assert_int_equal(parse(j, "{\"lp\":123.45,\"s\":\"a\\\"b\",\"o\":{\"x\":[1,{\"y\":2}]},"
+                              "\"big\":1e+100,\"n\":null,\"neg\":-0.5,\"long\":"
+                              "12345678901234567890123,\"t\":true}"),
+                     0);
+    static const struct {
+        const char *key, *raw;
+        tvk_jtype type;
+        double num;
+    } want[] = {
+        {"lp", "123.45", TVK_J_NUMBER, 123.45},
+        {"s", "a\\\"b", TVK_J_STRING, NAN},
+        {"o", "{\"x\":[1,{\"y\":2}]}", TVK_J_OBJECT, NAN},
+        {"big", "1e+100", TVK_J_NUMBER, 1e100},
+        {"n", "null", TVK_J_NULL, NAN},
+        {"neg", "-0.5", TVK_J_NUMBER, -0.5},
+        {"long", "12345678901234567890123", TVK_J_NUMBER, 12345678901234567890123.0},
+        {"t", "true", TVK_J_TRUE, NAN},
+    };
+    int cursor = 0;
+    tvk_jmember m;
+    for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
+        assert_int_equal(tvk_json_next_member(j, 0, &cursor, &m), 1);
+        assert_true(m.key.len == strlen(want[i].key) && !memcmp(m.key.p, want[i].key, m.key.len));
+        assert_true(m.raw.len == strlen(want[i].raw) && !memcmp(m.raw.p, want[i].raw, m.raw.len));
+        assert_int_equal(m.type, want[i].type);
+        assert_int_equal(tvk_json_type(j, m.tok), want[i].type);
+        if (isnan(want[i].num))
+            assert_true(isnan(m.num));
+        else
+            assert_true(m.num == want[i].num);
+    }
+    assert_int_equal(tvk_json_next_member(j, 0, &cursor, &m), 0);
+    assert_int_equal(tvk_json_next_member(j, 0, &cursor, &m), 0);
+    /* The nested object on its own; an array, a scalar and a bad index are not objects. */
+    int o = tvk_json_member(j, 0, "o");
+    cursor = 0;
+    assert_int_equal(tvk_json_next_member(j, o, &cursor, &m), 1);
+    assert_true(m.key.len == 1 && m.key.p[0] == 'x' && m.type == TVK_J_ARRAY);
+    assert_int_equal(tvk_json_next_member(j, o, &cursor, &m), 0);
+    cursor = 0;
+    assert_int_equal(tvk_json_next_member(j, tvk_json_member(j, o, "x"), &cursor, &m), TVK_ESHAPE);
+    assert_int_equal(tvk_json_next_member(j, tvk_json_member(j, 0, "lp"), &cursor, &m), TVK_ESHAPE);
+    assert_int_equal(tvk_json_next_member(j, 9999, &cursor, &m), TVK_EINVAL);
+    assert_int_equal(tvk_json_next_member(NULL, 0, &cursor, &m), TVK_EINVAL);
+    /* An empty object ends at once. */
+    assert_int_equal(parse(j, "{}"), 0);
+    cursor = 0;
+    assert_int_equal(tvk_json_next_member(j, 0, &cursor, &m), 0);
+    tvk_json_free(j);
+}
+
 static void test_wire_json_growth(void **state)
 {
     (void)state;
@@ -382,6 +440,7 @@ int main(void)
         cmocka_unit_test(test_wire_json_string_scan),
         cmocka_unit_test(test_wire_json_depth),
         cmocka_unit_test(test_wire_json_accessors),
+        cmocka_unit_test(test_wire_json_next_member),
         cmocka_unit_test(test_wire_json_growth),
         cmocka_unit_test(test_wire_json_writers),
         cmocka_unit_test(test_wire_buf_limit),

@@ -17,6 +17,39 @@
 
 static const char *captures;
 
+/* The tokenizer converts short numbers while it scans them: the same text inside a packet,
+ * read back with tvk_json_double, tvk_json_next_member and tvk_json_int64. */
+static tvk_reader *tok_reader;
+
+static void check_token(const char *buf, size_t n, double want)
+{
+    char doc[1100];
+    int dl = snprintf(doc, sizeof doc, "{\"m\":\"x\",\"p\":[%s,{\"v\":%s}]}", buf, buf);
+    assert_true(dl > 0 && (size_t)dl < sizeof doc);
+    tvk_msg m;
+    if (tvk_reader_parse_payload(tok_reader, doc, (size_t)dl, &m) != 0)
+        fail_msg("'%s' rejected in a packet", buf);
+    int p = tvk_json_member(m.json, 0, "p");
+    int t = tvk_json_index(m.json, p, 0);
+    double got;
+    assert_int_equal(tvk_json_double(m.json, t, &got), 0);
+    if (memcmp(&got, &want, sizeof got))
+        fail_msg("'%s' as a token: got %.17g, strtod %.17g", buf, got, want);
+    int cursor = 0;
+    tvk_jmember mb;
+    assert_int_equal(tvk_json_next_member(m.json, tvk_json_index(m.json, p, 1), &cursor, &mb), 1);
+    assert_int_equal(mb.type, TVK_J_NUMBER);
+    assert_true(mb.raw.len == n && !memcmp(mb.raw.p, buf, n));
+    if (memcmp(&mb.num, &want, sizeof want))
+        fail_msg("'%s' as a member: got %.17g, strtod %.17g", buf, mb.num, want);
+    int64_t iv;
+    /* (Integers from 2^53 on are read exactly from the text by tvk_json_int64.) */
+    if (fabs(want) < 9007199254740992.0 && want == (double)(int64_t)want) {
+        assert_int_equal(tvk_json_int64(m.json, t, &iv), 0);
+        assert_true(iv == (int64_t)want);
+    }
+}
+
 static void check_same(const char *s, size_t n)
 {
     char buf[512];
@@ -26,6 +59,7 @@ static void check_same(const char *s, size_t n)
     double want = strtod(buf, NULL), got;
     if (tvk_parse_double(s, n, &got) != 0) fail_msg("rejected '%s'", buf);
     if (memcmp(&got, &want, sizeof got)) fail_msg("'%s': got %.17g, strtod %.17g", buf, got, want);
+    check_token(buf, n, want);
 }
 
 /* Every number token of every packet (framed files) and every JSON line (jsonl). */
@@ -417,7 +451,10 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_wire_number_write_roundtrip),
         cmocka_unit_test(test_wire_number_locale),
     };
+    tok_reader = tvk_reader_new(0);
+    if (!tok_reader) return 2;
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    tvk_reader_free(tok_reader);
     free(cap_nums);
     return rc;
 }
