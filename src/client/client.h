@@ -196,6 +196,9 @@ int tvk__conn_feed(tvk_conn *c, const char *data, size_t len);
  * (in *msg); 0 = deadline passed, or a request deadline failed something, or (stop_on_event)
  * events are queued; < 0 = error. */
 int tvk__conn_pump(tvk_conn *c, tvk_msg *msg, int64_t deadline, int stop_on_event);
+/* Routes the next packet of what has been received already, without reading the socket or the
+ * clock: 1 = a packet (in *msg), 0 = none buffered. */
+int tvk__conn_next_buffered(tvk_conn *c, tvk_msg *msg);
 /* Fails every request of the handle with code (connection lost, protocol_error, ...). */
 void tvk__conn_fail_all(tvk_conn *c, int code, const char *why);
 void tvk__conn_set_send_hook(tvk_conn *c, tvk_conn_send_hook fn, void *user);

@@ -604,6 +604,11 @@ int tvk__conn_feed(tvk_conn *c, const char *data, size_t len)
     return n;
 }
 
+int tvk__conn_next_buffered(tvk_conn *c, tvk_msg *msg)
+{
+    return next_packet(c, msg);
+}
+
 int64_t tvk__conn_check_deadlines(tvk_conn *c, int64_t now)
 {
     int64_t earliest = -1;

@@ -573,12 +573,23 @@ static int set_string_field(tvk_quote_entry *e, tvk_str name, const char *raw, s
     return rc;
 }
 
+/* Field texts are copied into a snapshot line in blocks of this many bytes (fixed-size copies
+ * the compiler inlines, instead of a libc call per field), so each text has this much slack. */
+#define QF_SLACK 32
+
+static inline void copy_blocks(char *d, const char *s, size_t n)
+{
+    for (size_t k = 0; k < n; k += QF_SLACK)
+        memcpy(d + k, s + k, QF_SLACK);
+}
+
 /* Stores the value after the field's prefix and updates the public view of it. */
 static int put_value(tvk_quote_entry *e, size_t i, const char *json, size_t jlen, int quoted,
                      double num)
 {
     tvk_qfield *f = &e->f[i];
-    size_t vlen = jlen + (quoted ? 2 : 0), need = f->prefix_len + vlen + 1;
+    /* QF_SLACK spare bytes after the text: tvk_quote_to_json copies it in whole blocks. */
+    size_t vlen = jlen + (quoted ? 2 : 0), need = f->prefix_len + vlen + 1 + QF_SLACK;
     if (need > f->text_cap) {
         /* Slack, so that a price gaining a digit does not realloc each time. */
         size_t cap = (need + 15) & ~(size_t)15;
@@ -720,23 +731,18 @@ static void on_qsd(tvk_quotes *q, const tvk_msg *m)
     const tvk_json *j = m->json;
     e->hint = e->first_hint;
     e->prev = -1;
-    /* The "v" object's members walked once (name token, then its value's subtree). */
-    int k = d.values >= 0 ? d.values + 1 : -1;
-    for (int i = 0; k >= 0 && i < d.nfields; i++, k = tvk_json_skip(j, k + 1)) {
-        tvk_str name;
-        const char *p;
-        size_t len;
-        int vt = k + 1;
-        if (tvk_json_raw(j, k, &name.p, &name.len) < 0) break;
-        if (tvk_json_raw(j, vt, &p, &len) < 0) continue;
-        tvk_jtype t = tvk_json_type(j, vt);
-        double num = NAN;
-        if (t == TVK_J_NUMBER && tvk_json_double(j, vt, &num) == 0 && num == 1e100) num = NAN;
-        int rc = t == TVK_J_STRING ? set_string_field(e, name, p, len)
-                                   : set_field(e, name, p, len, 0, num);
+    /* The "v" object's members walked once, one call each. */
+    int cursor = 0;
+    tvk_jmember mb;
+    for (int i = 0;
+         d.values >= 0 && i < d.nfields && tvk_json_next_member(j, d.values, &cursor, &mb) > 0;
+         i++) {
+        double num = mb.num == 1e100 ? NAN : mb.num;
+        int rc = mb.type == TVK_J_STRING ? set_string_field(e, mb.key, mb.raw.p, mb.raw.len)
+                                         : set_field(e, mb.key, mb.raw.p, mb.raw.len, 0, num);
         if (rc < 0) {
-            tvk__conn_log(q->c, "%s: quote field %.*s dropped: %s", e->symbol, (int)name.len,
-                          name.p,
+            tvk__conn_log(q->c, "%s: quote field %.*s dropped: %s", e->symbol, (int)mb.key.len,
+                          mb.key.p,
                           rc == TVK_ENOMEM   ? "out of memory"
                           : rc == TVK_ESHAPE ? "bad name"
                                              : "too many fields");
@@ -819,7 +825,7 @@ int tvk_quote_to_json(const tvk_quote *q, tvk_buf *out)
     const char *st = q->status == TVK_QUOTE_OK ? ok : pending;
     size_t stlen = q->status == TVK_QUOTE_OK ? sizeof ok - 1 : sizeof pending - 1;
     /* Every part is stored as JSON text already: one reservation, then plain copies. */
-    size_t need = e->head_len + stlen + 1;
+    size_t need = e->head_len + stlen + 1 + QF_SLACK;
     for (size_t i = 0; i < e->nf; i++)
         need += e->f[i].prefix_len + e->f[i].json_len;
     int rc = tvk_buf_reserve(out, need);
@@ -831,7 +837,7 @@ int tvk_quote_to_json(const tvk_quote *q, tvk_buf *out)
     o += stlen;
     for (size_t i = 0; i < e->nf; i++) {
         size_t n = e->f[i].prefix_len + e->f[i].json_len;
-        memcpy(o, e->f[i].text, n);
+        copy_blocks(o, e->f[i].text, n); /* may write up to QF_SLACK - 1 bytes past o + n */
         o += n;
     }
     *o++ = '}';
