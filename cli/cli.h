@@ -86,12 +86,18 @@ int cli_conn_event(const cli_ctx *g, const char *cmd, const tvk_event *ev);
  * pipe). */
 int cli_flush(FILE *f, const char *cmd, const char *what);
 
+/* Output lines of the streaming commands are built in a buffer (pend) and written out (and
+ * flushed) in pieces of about CLI_OUT_CHUNK, or before blocking: one write(2) per piece instead of
+ * stdio's per-line copies. Returns 0, or CLI_EXIT_OTHER after a message. */
+#define CLI_OUT_CHUNK ((size_t)64 * 1024)
+int cli_out_write(tvk_buf *pend, const char *cmd);
+
 /* The wait of the streaming commands: the next event, waiting until deadline (tvk_now_ms time;
- * -1 = no limit). Lines written to stdout since the last flush (*pending) are flushed only when
- * no event is ready, just before blocking, so a burst costs one write and no line is held back
+ * -1 = no limit). Lines built since the last flush (pend) are written and flushed only when no
+ * event is ready, just before blocking, so a burst costs few writes and no line is held back
  * while waiting. Returns 1 with *ev filled; 0 when the deadline passed or a write failed (then
  * *status is set, after a message); or the connection's negative TVK_E* code. */
-int cli_next_event(tvk_conn *c, tvk_event *ev, int64_t deadline, int *pending, int *status,
+int cli_next_event(tvk_conn *c, tvk_event *ev, int64_t deadline, tvk_buf *pend, int *status,
                    const char *cmd);
 
 /* Subcommands that use the connection (argv[0] is the command name). */

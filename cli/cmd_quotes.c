@@ -101,17 +101,13 @@ static int all_failed(const tvk_quotes *q)
     return 1;
 }
 
-static int emit(const tvk_quote *q, tvk_buf *line)
+/* Appends the snapshot's line to pend; written out by the caller's wait, or here in chunks. */
+static int emit(const tvk_quote *q, tvk_buf *pend)
 {
-    tvk_buf_reset(line);
-    int rc = tvk_quote_to_json(q, line);
-    if (!rc) rc = tvk_buf_puts(line, "\n");
+    int rc = tvk_quote_to_json(q, pend);
+    if (!rc) rc = tvk_buf_puts(pend, "\n");
     if (rc < 0) return cli_fail(CMD, rc, NULL);
-    /* Flushed by the caller before it blocks; a short write sets the error flag checked there
-     * and at the end. */
-    if (fwrite(line->data, 1, line->len, stdout) != line->len)
-        return cli_flush(stdout, CMD, "standard output");
-    return 0;
+    return pend->len >= CLI_OUT_CHUNK ? cli_out_write(pend, CMD) : 0;
 }
 
 static int run(cli_ctx *g, tvk_conn *c, const args *a, tvk_quotes **qp)
@@ -122,15 +118,11 @@ static int run(cli_ctx *g, tvk_conn *c, const args *a, tvk_quotes **qp)
     int64_t deadline = a->have_duration ? tvk_now_ms() + a->duration_ms : -1;
     int64_t events = 0;
     int status = 0;
-    int pending = 0; /* lines written to stdout's buffer but not flushed */
-    /* Nothing has been written to stdout yet: a larger buffer turns a burst into few writes. */
-    static char outbuf[1 << 16];
-    setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
-    tvk_buf line;
-    tvk_buf_init(&line);
+    tvk_buf pend; /* lines not yet written out */
+    tvk_buf_init(&pend);
     for (;;) {
         tvk_event ev;
-        rc = cli_next_event(c, &ev, deadline, &pending, &status, CMD);
+        rc = cli_next_event(c, &ev, deadline, &pend, &status, CMD);
         if (rc == 0) break;
         if (rc < 0) {
             if (!status) status = cli_fail(CMD, rc, tvk_conn_errmsg(c));
@@ -142,8 +134,7 @@ static int run(cli_ctx *g, tvk_conn *c, const args *a, tvk_quotes **qp)
             cli_symbol_err(CMD, sym, ev.error, ev.errmsg);
             if (!status) status = cli_exit_status(ev.error);
             if (ev.quote) {
-                int st = emit(ev.quote, &line);
-                pending = 1;
+                int st = emit(ev.quote, &pend);
                 if (st) {
                     status = st;
                     break;
@@ -153,19 +144,16 @@ static int run(cli_ctx *g, tvk_conn *c, const args *a, tvk_quotes **qp)
             continue;
         }
         if (ev.type != TVK_EV_QUOTE || !ev.quote) continue;
-        int st = emit(ev.quote, &line);
-        pending = 1;
+        int st = emit(ev.quote, &pend);
         if (st) {
             status = st;
             break;
         }
         if (a->count && ++events >= a->count) break;
     }
-    tvk_buf_free(&line);
-    if (pending) {
-        int st = cli_flush(stdout, CMD, "standard output");
-        if (st && !status) status = st;
-    }
+    int st = cli_out_write(&pend, CMD);
+    if (st && !status) status = st;
+    tvk_buf_free(&pend);
     return status;
 }
 

@@ -125,15 +125,11 @@ static int run(cli_ctx *g, tvk_conn *c, const args *a, tvk_series **series)
     int64_t events = 0;
     size_t failed = 0;
     int status = 0;
-    int pending = 0; /* lines written to stdout's buffer but not flushed */
-    /* Nothing has been written to stdout yet: a larger buffer turns a burst into few writes. */
-    static char outbuf[1 << 16];
-    setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
-    tvk_buf line;
-    tvk_buf_init(&line);
+    tvk_buf pend; /* lines not yet written out */
+    tvk_buf_init(&pend);
     for (;;) {
         tvk_event ev;
-        int rc = cli_next_event(c, &ev, deadline, &pending, &status, CMD);
+        int rc = cli_next_event(c, &ev, deadline, &pend, &status, CMD);
         if (rc == 0) break;
         if (rc < 0) {
             if (!status) status = cli_fail(CMD, rc, tvk_conn_errmsg(c));
@@ -151,26 +147,18 @@ static int run(cli_ctx *g, tvk_conn *c, const args *a, tvk_series **series)
             continue;
         }
         if (ev.type != TVK_EV_BAR_UPDATE && ev.type != TVK_EV_BAR_CLOSE) continue;
-        tvk_buf_reset(&line);
-        rc = cli_bar_event_json(&line, tvk_event_type_name(ev.type), ev.symbol, &ev.bar, a->epoch);
+        rc = cli_bar_event_json(&pend, tvk_event_type_name(ev.type), ev.symbol, &ev.bar, a->epoch);
         if (rc < 0) {
             status = cli_fail(CMD, rc, NULL);
             break;
         }
-        /* Flushed before the loop blocks (above) and at the end; a short write is an error now. */
-        pending = 1;
-        if (fwrite(line.data, 1, line.len, stdout) != line.len) {
-            status = cli_flush(stdout, CMD, "standard output");
-            if (!status) status = CLI_EXIT_OTHER;
-            break;
-        }
+        /* Written out before the loop blocks (above), in chunks, and at the end. */
+        if (pend.len >= CLI_OUT_CHUNK && (status = cli_out_write(&pend, CMD)) != 0) break;
         if (a->count && ++events >= a->count) break;
     }
-    tvk_buf_free(&line);
-    if (pending) {
-        int st = cli_flush(stdout, CMD, "standard output");
-        if (st && !status) status = st;
-    }
+    int st = cli_out_write(&pend, CMD);
+    if (st && !status) status = st;
+    tvk_buf_free(&pend);
     return status;
 }
 

@@ -251,7 +251,15 @@ int cli_flush(FILE *f, const char *cmd, const char *what)
     return 0;
 }
 
-int cli_next_event(tvk_conn *c, tvk_event *ev, int64_t deadline, int *pending, int *status,
+int cli_out_write(tvk_buf *pend, const char *cmd)
+{
+    /* A short write sets stdout's error flag, which cli_flush reports. */
+    if (pend->len) fwrite(pend->data, 1, pend->len, stdout);
+    tvk_buf_reset(pend);
+    return cli_flush(stdout, cmd, "standard output");
+}
+
+int cli_next_event(tvk_conn *c, tvk_event *ev, int64_t deadline, tvk_buf *pend, int *status,
                    const char *cmd)
 {
     for (;;) {
@@ -263,9 +271,8 @@ int cli_next_event(tvk_conn *c, tvk_event *ev, int64_t deadline, int *pending, i
         }
         int rc = tvk_conn_next_event(c, ev, 0);
         if (rc == 0) {
-            if (*pending) {
-                *pending = 0;
-                int st = cli_flush(stdout, cmd, "standard output");
+            if (pend->len) {
+                int st = cli_out_write(pend, cmd);
                 if (st) {
                     *status = st;
                     return 0;
