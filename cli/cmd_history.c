@@ -1,6 +1,6 @@
-/* tvkit history: historical bars of one or more symbols, by count or by date range, over one
- * connection. Up to PIPELINE series load at once (each in its own chart session); output is
- * written symbol by symbol in the order given, each as soon as it and those before it are done. */
+/* tvkit history: historical bars of one or more symbols, by count or by date range, over one or
+ * more connections (cli/fetch.c loads them). Output is written symbol by symbol in the order
+ * given, each as soon as it and those before it are done. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,18 +8,19 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "fetch.h"
 #include "output.h"
 #include "parse.h"
 #include "progress.h"
 
 #define CMD "history"
-#define PIPELINE 4
+#define DEFAULT_PARALLEL 4
 #define MAX_COUNT 10000000
 
 static const char help[] =
     "Usage: tvkit history SYMBOL... -i INTERVAL (-n COUNT | --from DATE [--to DATE]) [options]\n"
-    "Downloads historical OHLCV bars of each SYMBOL (EXCHANGE:SYMBOL, e.g. NASDAQ:AAPL) over one\n"
-    "connection and writes them in the order given.\n"
+    "Downloads historical OHLCV bars of each SYMBOL (EXCHANGE:SYMBOL, e.g. NASDAQ:AAPL) and\n"
+    "writes them in the order given, each as soon as it and those before it are done.\n"
     "\n"
     "  -i, --interval I   bar interval: minutes 1-1440, 1S-60S, 1H-168H, 1D-365D, 1W-52W,\n"
     "                     1M-12M, or D, W, M\n"
@@ -31,6 +32,12 @@ static const char help[] =
     "                     else csv)\n"
     "  -o, --output FILE  write to FILE instead of stdout (default format csv)\n"
     "  --epoch            times as Unix seconds instead of ISO-8601 UTC\n"
+    "  --connections N    open N connections (1-8, default 1) and spread the symbols over\n"
+    "                     them, each to the least busy one as a slot frees up; TradingView\n"
+    "                     allows only a few connections per IP address\n"
+    "  --parallel N       series loading at once on each connection (1-32, default 4);\n"
+    "                     TradingView's limit per connection is not published, and more may\n"
+    "                     be refused\n"
     "%s"
     "  -h, --help         this text\n"
     "\n"
@@ -38,12 +45,6 @@ static const char help[] =
     "none, e.g. an index). A progress bar is shown on stderr when it is a terminal.\n"
     "\n"
     "%s\n%s";
-
-typedef struct job {
-    const char *symbol;
-    tvk_series *s;
-    cli_progress_slot slot;
-} job;
 
 typedef struct args {
     const char **symbols;
@@ -54,6 +55,7 @@ typedef struct args {
     cli_fmt fmt;
     const char *output;
     int epoch;
+    int64_t connections, parallel;
     tvk_req_opts ro;
 } args;
 
@@ -73,6 +75,8 @@ static int parse(cli_ctx *g, int argc, char **argv, args *a)
     const char *v;
     int r, only_symbols = 0;
     a->fmt = CLI_FMT_AUTO;
+    a->connections = 1;
+    a->parallel = DEFAULT_PARALLEL;
     a->symbols = calloc((size_t)argc, sizeof *a->symbols);
     if (!a->symbols) {
         cli_err(CMD, "out of memory");
@@ -123,6 +127,16 @@ static int parse(cli_ctx *g, int argc, char **argv, args *a)
             if (r < 0) return CLI_EXIT_USAGE;
             if (!*v) return usage_error("--output: empty file name%s", "");
             a->output = v;
+        } else if ((r = cli_opt(argc, argv, &i, "--connections", &v)) != 0) {
+            if (r < 0) return CLI_EXIT_USAGE;
+            if (cli_parse_int(v, "--connections", 1, CLI_FETCH_MAX_CONNECTIONS, &a->connections,
+                              err, sizeof err) < 0)
+                return usage_error("%s", err);
+        } else if ((r = cli_opt(argc, argv, &i, "--parallel", &v)) != 0) {
+            if (r < 0) return CLI_EXIT_USAGE;
+            if (cli_parse_int(v, "--parallel", 1, CLI_FETCH_MAX_PARALLEL, &a->parallel, err,
+                              sizeof err) < 0)
+                return usage_error("%s", err);
         } else if ((r = cli_req_option(&a->ro, argc, argv, &i)) != 0) {
             if (r != 1) return r;
         } else if ((r = cli_global_option(g, argc, argv, &i)) != 0) {
@@ -141,83 +155,49 @@ static int parse(cli_ctx *g, int argc, char **argv, args *a)
         if (!a->have_to) a->to = (int64_t)time(NULL);
         if (a->from >= a->to) return usage_error("empty range: --from must be before --to%s", "");
     }
+    /* A capture holds the messages of one connection (tvkit decode and tvkit-sim --replay read
+     * it as one). */
+    if (g->record && a->connections > 1)
+        return usage_error("tvkit record saves one connection: --connections must be 1%s", "");
     if (a->fmt == CLI_FMT_AUTO)
         a->fmt = (!a->output && isatty(STDOUT_FILENO)) ? CLI_FMT_TABLE : CLI_FMT_CSV;
     return 0;
 }
 
-static int open_job(tvk_conn *c, const args *a, job *j)
-{
-    tvk_series_req r;
-    tvk_series_req_init(&r);
-    r.symbol = j->symbol;
-    r.interval = a->interval;
-    if (a->have_from) {
-        r.from = a->from;
-        r.to = a->to;
-    } else {
-        r.count = a->count;
-    }
-    r.opts = a->ro;
-    if (j->slot.p->enabled) {
-        r.opts.progress = cli_progress_cb;
-        r.opts.progress_user = &j->slot;
-    }
-    return tvk_series_open(c, &r, &j->s);
-}
+/* What the results are written to, in symbol order. */
+typedef struct sink {
+    cli_ctx *g;
+    const args *a;
+    FILE *out;
+    int written; /* something was written (the CSV header comes once) */
+} sink;
 
-static int run(cli_ctx *g, tvk_conn *c, const args *a, job *jobs, cli_progress *pg, FILE *out,
-               int *written)
+static int deliver(void *user, const cli_fetch_result *r)
 {
-    int status = 0;
-    size_t opened = 0;
-    for (size_t i = 0; i < a->nsym; i++) {
-        while (opened < a->nsym && opened < i + PIPELINE) {
-            int rc = open_job(c, a, &jobs[opened]);
-            if (rc < 0) {
-                cli_progress_clear(pg);
-                int st = cli_fail(CMD, rc, tvk_conn_errmsg(c));
-                /* The connection is gone or unusable: nothing after this can load. */
-                return status ? status : st;
-            }
-            opened++;
-        }
-        job *j = &jobs[i];
-        int rc = tvk_series_wait(j->s, -1);
-        cli_progress_done(pg, i);
-        cli_progress_clear(pg);
-        if (rc < 0) {
-            cli_symbol_err(CMD, j->symbol, rc, tvk_series_errmsg(j->s));
-            if (!status) status = cli_exit_status(rc);
-            if (tvk_conn_get_state(c) != TVK_CONN_CONNECTED) {
-                if (!status) status = CLI_EXIT_NETWORK;
-                return status;
-            }
-            continue;
-        }
-        tvk_bars bars = {0};
-        rc = tvk_series_take_bars(j->s, &bars);
-        tvk_series_close(j->s);
-        j->s = NULL;
-        if (rc < 0) {
-            tvk_bars_free(&bars);
-            return cli_fail(CMD, rc, NULL);
-        }
-        if (a->have_count && bars.ended && (int64_t)bars.n < a->count)
-            cli_warn(g, CMD, "%s: the history ended after %zu of %lld bars", j->symbol, bars.n,
-                     (long long)a->count);
-        cli_info(g, CMD, "%s: %zu bars in %d pages", j->symbol, bars.n, bars.pages);
-        rc = cli_write_bars(out, a->fmt, a->epoch, !*written, j->symbol, bars.v, bars.n);
-        tvk_bars_free(&bars);
-        *written = 1;
-        if (rc < 0) {
-            cli_err(CMD, "cannot write %s: %s", a->output ? a->output : "standard output",
-                    rc == TVK_EIO ? strerror(errno) : tvk_strerror(rc));
-            return CLI_EXIT_OTHER;
-        }
-        if ((rc = cli_flush(out, CMD, a->output ? a->output : "standard output")) != 0) return rc;
+    sink *k = user;
+    const args *a = k->a;
+    const char *where = a->output ? a->output : "standard output";
+    if (r->error) {
+        cli_symbol_err(CMD, r->symbol, r->error, r->errmsg);
+        return 0;
     }
-    return status;
+    const tvk_bars *b = r->bars;
+    if (a->have_count && b->ended && (int64_t)b->n < a->count)
+        cli_warn(k->g, CMD, "%s: the history ended after %zu of %lld bars", r->symbol, b->n,
+                 (long long)a->count);
+    if (a->connections > 1)
+        cli_info(k->g, CMD, "%s: %zu bars in %d pages (connection %d)", r->symbol, b->n, b->pages,
+                 r->conn);
+    else
+        cli_info(k->g, CMD, "%s: %zu bars in %d pages", r->symbol, b->n, b->pages);
+    int rc = cli_write_bars(k->out, a->fmt, a->epoch, !k->written, r->symbol, b->v, b->n);
+    k->written = 1;
+    if (rc < 0) {
+        cli_err(CMD, "cannot write %s: %s", where,
+                rc == TVK_EIO ? strerror(errno) : tvk_strerror(rc));
+        return CLI_EXIT_OTHER;
+    }
+    return cli_flush(k->out, CMD, where);
 }
 
 int cli_history(cli_ctx *g, int argc, char **argv)
@@ -229,46 +209,43 @@ int cli_history(cli_ctx *g, int argc, char **argv)
         free(a.symbols);
         return st < 0 ? 0 : st;
     }
-    FILE *out = stdout;
-    if (a.output && !(out = fopen(a.output, "w"))) {
+    sink k = {g, &a, stdout, 0};
+    if (a.output && !(k.out = fopen(a.output, "w"))) {
         cli_err(CMD, "cannot open %s for writing: %s", a.output, strerror(errno));
         free(a.symbols);
         return CLI_EXIT_OTHER;
     }
-    job *jobs = calloc(a.nsym, sizeof *jobs);
     cli_progress pg;
     int show = !g->quiet && isatty(STDERR_FILENO);
-    int written = 0;
-    tvk_conn *c = NULL;
-    if (!jobs || cli_progress_init(&pg, show, a.nsym) < 0) {
+    if (cli_progress_init(&pg, show, a.nsym) < 0) {
         cli_err(CMD, "out of memory");
         st = CLI_EXIT_OTHER;
-        if (jobs) cli_progress_free(&pg);
-        goto done;
+    } else {
+        tvk_series_req req;
+        tvk_series_req_init(&req);
+        req.interval = a.interval;
+        if (a.have_from) {
+            req.from = a.from;
+            req.to = a.to;
+        } else {
+            req.count = a.count;
+        }
+        req.opts = a.ro;
+        cli_fetch f = {g,   CMD,     a.symbols, a.nsym, &req, (int)a.connections, (int)a.parallel,
+                       &pg, deliver, &k};
+        st = cli_fetch_run(&f);
+        cli_progress_free(&pg);
     }
-    for (size_t i = 0; i < a.nsym; i++) {
-        jobs[i].symbol = a.symbols[i];
-        jobs[i].slot.p = &pg;
-        jobs[i].slot.index = i;
-    }
-    st = cli_connect(g, &c);
-    if (!st) st = run(g, c, &a, jobs, &pg, out, &written);
-    for (size_t i = 0; i < a.nsym; i++)
-        tvk_series_close(jobs[i].s);
-    cli_progress_free(&pg);
-    tvk_conn_free(c);
-done:
     if (a.output) {
-        if (fclose(out) != 0 && !st) {
+        if (fclose(k.out) != 0 && !st) {
             cli_err(CMD, "cannot write %s: %s", a.output, strerror(errno));
             st = CLI_EXIT_OTHER;
         }
         /* Leave no empty file behind a failed download. */
-        if (st && !written) unlink(a.output);
+        if (st && !k.written) unlink(a.output);
     } else if (!st) {
         st = cli_flush(stdout, CMD, "standard output");
     }
-    free(jobs);
     free(a.symbols);
     return st;
 }

@@ -70,7 +70,7 @@ case_help() {
     run 0 --version
     grep -q '^tvkit [0-9]' "$TMP/out" || fail "--version printed: $(cat "$TMP/out")"
     declare -A opts=(
-        [history]="-i --interval -n --count --from --to -f --format -o --output --epoch --adjustment --session --currency --help --url --timeout"
+        [history]="-i --interval -n --count --from --to -f --format -o --output --epoch --connections --parallel --adjustment --session --currency --help --url --timeout"
         [stream]="-i --interval --count --duration --epoch --no-reconnect --adjustment --session --currency --help --url --timeout"
         [quotes]="--count --duration --no-reconnect --help --url --timeout"
         [record]="FILE COMMAND --help"
@@ -117,6 +117,13 @@ case_usage() {
         "history NASDAQ:AAPL -i 1D -n 5 --timeout 0"
         "history NASDAQ:AAPL -i 1D -n 5 --bogus"
         "history NASDAQ:AAPL -i"
+        "history NASDAQ:AAPL -i 1D -n 5 --connections 0"
+        "history NASDAQ:AAPL -i 1D -n 5 --connections 9"
+        "history NASDAQ:AAPL -i 1D -n 5 --connections two"
+        "history NASDAQ:AAPL -i 1D -n 5 --parallel 0"
+        "history NASDAQ:AAPL -i 1D -n 5 --parallel 33"
+        "history NASDAQ:AAPL -i 1D -n 5 --parallel"
+        "record $TMP/m.txt history NASDAQ:AAPL -i 1D -n 5 --connections 2"
         "stream NASDAQ:AAPL"
         "stream NASDAQ:AAPL -i 1 --count 0"
         "stream NASDAQ:AAPL -i 1 --duration soon"
@@ -143,6 +150,12 @@ case_usage() {
     grep -q "7X" "$TMP/err" || fail "bad interval message: $(cat "$TMP/err")"
     run 2 $u history AAPL -i 1D -n 1
     grep -q "AAPL" "$TMP/err" || fail "bad symbol message: $(cat "$TMP/err")"
+    run 2 $u history NASDAQ:AAPL -i 1D -n 5 --connections 9
+    grep -q -- "--connections.*1 to 8" "$TMP/err" || fail "--connections range: $(cat "$TMP/err")"
+    run 2 $u history NASDAQ:AAPL -i 1D -n 5 --parallel 33
+    grep -q -- "--parallel.*1 to 32" "$TMP/err" || fail "--parallel range: $(cat "$TMP/err")"
+    run 2 $u record "$TMP/m.txt" history NASDAQ:AAPL -i 1D -n 5 --connections 2
+    grep -q "record.*--connections must be 1" "$TMP/err" || fail "record + --connections: $(cat "$TMP/err")"
 }
 
 case_history() {
@@ -252,6 +265,130 @@ EOF
     # (1970-01-03 was a Saturday: no daily bar of a stock.)
     run 1 $u history NASDAQ:AAPL -i 1D --from 1970-01-03 --to 1970-01-04T12:00
     grep -qi "no data" "$TMP/err" || fail "no-data message: $(cat "$TMP/err")"
+}
+
+# sim_log_check FROM_LINE MAX_PARALLEL CONNS SYMBOLS...: the sim's --log from line FROM_LINE on
+# holds one run that requested every symbol exactly once, over exactly CONNS connections, each
+# connection with at most MAX_PARALLEL chart sessions open at once and at least one with
+# exactly that many (so the parallelism was used, not only allowed).
+sim_log_check() {
+    py "$TMP/sim.log" "$@" <<'EOF'
+import sys, json, collections
+log, start, par, conns, syms = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5:]
+lines = [json.loads(l) for l in open(log)][start:]
+requested = collections.Counter()
+open_now, peak = collections.Counter(), collections.Counter()
+for l in lines:
+    m = l.get("msg")
+    if not m: continue
+    c = l["conn"]
+    if m["m"] == "chart_create_session":
+        open_now[c] += 1
+        peak[c] = max(peak[c], open_now[c])
+    elif m["m"] == "chart_delete_session":
+        open_now[c] -= 1
+    elif m["m"] == "resolve_symbol":
+        requested[json.loads(m["p"][2].lstrip("="))["symbol"]] += 1
+assert sorted(requested) == sorted(syms) and set(requested.values()) == {1}, requested
+assert len(peak) == conns, ("connections used", dict(peak))
+assert max(peak.values()) == par and all(v <= par for v in peak.values()), ("open at once", dict(peak))
+EOF
+}
+
+case_multi() {
+    # The market clock stands (almost) still: the forming bar is the same in every run, so runs
+    # can be compared byte for byte.
+    start_sim --log "$TMP/sim.log" --start 1767225600 --speed 0.001
+    local u="--url $URL" n0
+    local syms="NYSE:IBM NASDAQ:AAPL SP:SPX BINANCE:BTCUSDT FX:EURUSD NASDAQ:MSFT SIM:ZZZ NASDAQ:GOOGL SIM:A SIM:B"
+    # The default: one connection, 4 series at once.
+    n0=$(wc -l <"$TMP/sim.log")
+    # shellcheck disable=SC2086
+    run 0 $u history $syms -i 1D -n 3000
+    cp "$TMP/out" "$TMP/one.csv"
+    [ "$(wc -l <"$TMP/one.csv")" = 30001 ] || fail "10 x 3000 bars + header: $(wc -l <"$TMP/one.csv")"
+    # shellcheck disable=SC2086
+    sim_log_check "$n0" 4 1 $syms
+    # 3 connections x 2 series: the same bytes, all three connections used.
+    n0=$(wc -l <"$TMP/sim.log")
+    # shellcheck disable=SC2086
+    run 0 $u history $syms -i 1D -n 3000 --connections 3 --parallel 2
+    cmp -s "$TMP/out" "$TMP/one.csv" || fail "--connections 3 --parallel 2 output differs"
+    [ -s "$TMP/err" ] && fail "stderr of a plain multi-connection run: $(head -c 300 "$TMP/err")"
+    # shellcheck disable=SC2086
+    sim_log_check "$n0" 2 3 $syms
+    # One series at a time on one connection; more connections than symbols; the widest setting
+    # (10 symbols over 2 connections: 5 each, all at once).
+    local opt want
+    for opt in "--parallel 1:1 1" "--connections 8 --parallel 1:1 8" "--connections 2 --parallel 32:5 2"; do
+        want=${opt#*:}
+        opt=${opt%%:*}
+        n0=$(wc -l <"$TMP/sim.log")
+        # shellcheck disable=SC2086
+        run 0 $u history $syms -i 1D -n 3000 $opt
+        cmp -s "$TMP/out" "$TMP/one.csv" || fail "$opt: output differs"
+        # shellcheck disable=SC2086
+        sim_log_check "$n0" $want $syms
+    done
+    # The table (a header per block) comes out the same too.
+    # shellcheck disable=SC2086
+    run 0 $u history $syms -i 60 -n 7 -f table
+    cp "$TMP/out" "$TMP/one.table"
+    # shellcheck disable=SC2086
+    run 0 $u history $syms -i 60 -n 7 -f table --connections 4 --parallel 3
+    cmp -s "$TMP/out" "$TMP/one.table" || fail "table output differs"
+    # -v names the connection that loaded each symbol.
+    run 0 $u -v history NASDAQ:AAPL NYSE:IBM -i 1D -n 2 --connections 2 --parallel 1
+    grep -q "NASDAQ:AAPL: 2 bars in 1 pages (connection 1)" "$TMP/err" || fail "-v: $(cat "$TMP/err")"
+    grep -q "NYSE:IBM: 2 bars in 1 pages (connection 2)" "$TMP/err" || fail "-v: $(cat "$TMP/err")"
+    # A symbol the server rejects among good ones: its error, the others' bars, status 4; the
+    # same stdout, stderr and status as over one connection.
+    local mixed="NASDAQ:AAPL NASDAQ:NOPE NYSE:IBM SIM:X SP:SPX FX:NOPE BINANCE:ETHUSDT"
+    # shellcheck disable=SC2086
+    run 4 $u history $mixed -i 1D -n 20 --epoch
+    cp "$TMP/out" "$TMP/mixed.csv"
+    cp "$TMP/err" "$TMP/mixed.err"
+    grep -q "NASDAQ:NOPE" "$TMP/err" || fail "rejected symbol not named: $(cat "$TMP/err")"
+    grep -q "FX:NOPE" "$TMP/err" || fail "rejected symbol not named: $(cat "$TMP/err")"
+    [ "$(tail -n +2 "$TMP/out" | cut -d, -f1 | uniq | tr '\n' ' ')" = "NASDAQ:AAPL NYSE:IBM SIM:X SP:SPX BINANCE:ETHUSDT " ] ||
+        fail "partial output: $(tail -n +2 "$TMP/out" | cut -d, -f1 | uniq | tr '\n' ' ')"
+    # shellcheck disable=SC2086
+    run 4 $u history $mixed -i 1D -n 20 --epoch --connections 3 --parallel 1
+    cmp -s "$TMP/out" "$TMP/mixed.csv" || fail "several connections, a bad symbol: output differs"
+    cmp -s "$TMP/err" "$TMP/mixed.err" || fail "several connections, a bad symbol: stderr $(cat "$TMP/err")"
+    stop_sim
+    # The first connection is dropped after the hello and one more packet: neither of its two
+    # series (the 1st and 4th symbol) can complete; they fail with the connection, and the
+    # others (the 7th on too) load over connections 2 and 3. Exit 3.
+    start_sim --fault close-after=2
+    local twelve
+    twelve=$(for i in $(seq 10 21); do printf 'SIM:S%s ' "$i"; done)
+    # shellcheck disable=SC2086
+    run 3 --url "$URL" history $twelve -i 1D -n 100 --connections 3 --parallel 2
+    grep -q "connection 1 of 3 lost.*the others go on" "$TMP/err" || fail "no lost notice: $(cat "$TMP/err")"
+    for s in SIM:S10 SIM:S13; do
+        grep -q "history: $s: .*(TVK_ECONN_LOST\|TVK_ECLOSED)" "$TMP/err" || fail "$s not failed: $(cat "$TMP/err")"
+    done
+    [ "$(grep -c "^tvkit: history: SIM:" "$TMP/err")" = 2 ] || fail "errors: $(cat "$TMP/err")"
+    [ "$(tail -n +2 "$TMP/out" | cut -d, -f1 | uniq -c | awk '{printf "%s:%s ", $2, $1}')" = \
+        "SIM:S11:100 SIM:S12:100 SIM:S14:100 SIM:S15:100 SIM:S16:100 SIM:S17:100 SIM:S18:100 SIM:S19:100 SIM:S20:100 SIM:S21:100 " ] ||
+        fail "the other symbols: $(tail -n +2 "$TMP/out" | cut -d, -f1 | uniq -c | tr '\n' ' ')"
+    stop_sim
+    # Every connection dropped: the symbols loading fail, one error names those never requested.
+    start_sim --fault close-every=2
+    run 3 --url "$URL" history SIM:A SIM:B SIM:C SIM:D SIM:E -i 1D -n 100 --connections 2 --parallel 1
+    [ -s "$TMP/out" ] && fail "output although every connection was lost: $(head -c 300 "$TMP/out")"
+    grep -q "history: SIM:A: .*(TVK_ECONN_LOST\|TVK_ECLOSED)" "$TMP/err" || fail "SIM:A: $(cat "$TMP/err")"
+    grep -q "history: SIM:B: .*(TVK_ECONN_LOST\|TVK_ECLOSED)" "$TMP/err" || fail "SIM:B: $(cat "$TMP/err")"
+    grep -q "3 symbols not requested (SIM:C and after): every connection was lost" "$TMP/err" ||
+        fail "not-requested message: $(cat "$TMP/err")"
+    stop_sim
+    # Some connections cannot be opened (the sim serves one at a time): the run goes on over
+    # the other, with a warning, and succeeds.
+    start_sim --max-conns 1
+    run 0 --url "$URL" history SIM:A SIM:B SIM:C -i 1D -n 10 --connections 3
+    [ "$(wc -l <"$TMP/out")" = 31 ] || fail "--max-conns 1: $(cat "$TMP/out")"
+    grep -q "going on with 1 of 3 connections" "$TMP/err" || fail "no warning: $(cat "$TMP/err")"
 }
 
 case_stream() {

@@ -1,0 +1,304 @@
+/* Many histories over several connections (see fetch.h). */
+#include "fetch.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The longest poll() sleep: the connections' own deadlines (request timeouts, WebSocket timers)
+ * normally wake the loop sooner; this only bounds a wait on a handle that reports none. */
+#define MAX_SLEEP_MS 1000
+/* Series may be started at most WINDOW x connections x parallel symbols after the oldest one
+ * not yet handed over: finished ones wait in memory for their turn, and this bounds them. */
+#define WINDOW 2
+
+enum { JOB_WAITING = 0, JOB_LOADING, JOB_DONE };
+
+typedef struct job {
+    tvk_series *s;
+    int state;
+    int conn; /* index into run.conns, -1 before it is requested */
+    int error;
+    char *errmsg; /* copied: the series (and its message) is freed when it finishes */
+    tvk_bars bars;
+    cli_progress_slot slot;
+} job;
+
+typedef struct conn {
+    tvk_conn *c;
+    int loading; /* series in flight */
+    int dead;    /* lost (or never connected): no more requests */
+} conn;
+
+typedef struct run {
+    const cli_fetch *f;
+    job *jobs;
+    conn conns[CLI_FETCH_MAX_CONNECTIONS];
+    int nconn;
+    int live;
+    int status; /* of the first failure */
+} run;
+
+static void set_status(run *r, int st)
+{
+    if (!r->status) r->status = st;
+}
+
+/* The series of j ended (history complete, or failed with err): keep what it left and free it,
+ * which also deletes its chart session on the server. */
+static void finish(run *r, job *j, int err, const char *msg)
+{
+    if (j->state != JOB_LOADING) return;
+    if (!err && tvk_series_take_bars(j->s, &j->bars) < 0) err = TVK_ENOMEM;
+    if (err) {
+        j->error = err;
+        /* Without the copy the symbol still gets the generic text of its code. */
+        j->errmsg = strdup(msg && *msg ? msg : tvk_strerror(err));
+    }
+    tvk_series_close(j->s);
+    j->s = NULL;
+    j->state = JOB_DONE;
+    r->conns[j->conn].loading--;
+    cli_progress_done(r->f->progress, j->slot.index);
+}
+
+/* Connection k failed (rc): its series that are still loading fail with it; the next symbols go
+ * to the other connections. */
+static void conn_lost(run *r, int k, int rc)
+{
+    conn *cn = &r->conns[k];
+    if (cn->dead) return;
+    cn->dead = 1;
+    r->live--;
+    const char *msg = tvk_conn_errmsg(cn->c);
+    if (!rc) rc = TVK_ECONN_LOST;
+    for (size_t i = 0; i < r->f->n; i++) {
+        job *j = &r->jobs[i];
+        if (j->state != JOB_LOADING || j->conn != k) continue;
+        int e = tvk_series_error(j->s);
+        finish(r, j, e ? e : rc, e ? tvk_series_errmsg(j->s) : msg);
+    }
+    if (r->nconn > 1) {
+        cli_progress_clear(r->f->progress);
+        cli_err(r->f->cmd, "connection %d of %d lost: %s (%s); %s", k + 1, r->nconn,
+                msg && *msg ? msg : tvk_strerror(rc), tvk_errname(rc),
+                r->live ? "the symbols loading on it failed, the others go on"
+                        : "no connection left");
+    }
+}
+
+static void on_event(run *r, const tvk_event *ev)
+{
+    job *j = ev->series ? ev->user : NULL;
+    if (!j) return;
+    if (ev->type == TVK_EV_HISTORY)
+        finish(r, j, 0, NULL);
+    else if (ev->type == TVK_EV_ERROR)
+        finish(r, j, ev->error ? ev->error : TVK_ESERIES, ev->errmsg);
+}
+
+/* Takes everything connection k has ready, without blocking. */
+static void pump(run *r, int k)
+{
+    conn *cn = &r->conns[k];
+    tvk_event ev;
+    int rc;
+    while ((rc = tvk_conn_next_event(cn->c, &ev, 0)) > 0)
+        on_event(r, &ev);
+    if (rc < 0)
+        conn_lost(r, k, rc);
+    else if (tvk_conn_get_state(cn->c) != TVK_CONN_CONNECTED)
+        conn_lost(r, k, tvk_conn_error(cn->c));
+}
+
+/* The live connection with a free slot and the fewest series in flight, or -1. */
+static int pick(const run *r)
+{
+    int best = -1;
+    for (int k = 0; k < r->nconn; k++) {
+        const conn *cn = &r->conns[k];
+        if (cn->dead || cn->loading >= r->f->parallel) continue;
+        if (best < 0 || cn->loading < r->conns[best].loading) best = k;
+    }
+    return best;
+}
+
+/* Requests symbol i on connection k: 0, or -1 when the connection turned out to be gone (the
+ * symbol then waits for another one). */
+static int start(run *r, size_t i, int k)
+{
+    const cli_fetch *f = r->f;
+    job *j = &r->jobs[i];
+    conn *cn = &r->conns[k];
+    tvk_series_req q = *f->req;
+    q.symbol = f->symbols[i];
+    q.user = j;
+    if (f->progress->enabled) {
+        q.opts.progress = cli_progress_cb;
+        q.opts.progress_user = &j->slot;
+    }
+    int rc = tvk_series_open(cn->c, &q, &j->s);
+    if (rc < 0 && tvk_conn_get_state(cn->c) != TVK_CONN_CONNECTED) {
+        j->s = NULL;
+        conn_lost(r, k, rc);
+        return -1;
+    }
+    j->conn = k;
+    j->state = JOB_LOADING;
+    cn->loading++;
+    if (rc < 0) {
+        /* Refused before anything was sent (out of memory, send queue full): this symbol only. */
+        j->s = NULL;
+        j->error = rc;
+        j->errmsg = strdup(tvk_conn_errmsg(cn->c));
+        j->state = JOB_DONE;
+        cn->loading--;
+        cli_progress_done(f->progress, i);
+    }
+    return 0;
+}
+
+/* One wait: poll() every live connection for what it wants, until the earliest of their
+ * deadlines, then pump those that are ready or due. */
+static int wait_and_pump(run *r)
+{
+    struct pollfd p[CLI_FETCH_MAX_CONNECTIONS];
+    int idx[CLI_FETCH_MAX_CONNECTIONS], np = 0;
+    int64_t now = tvk_now_ms(), wake = -1;
+    for (int k = 0; k < r->nconn; k++) {
+        conn *cn = &r->conns[k];
+        if (cn->dead) continue;
+        int fd = tvk_conn_fd(cn->c);
+        if (fd < 0) {
+            /* Not connected any more: pumping it yields its error. */
+            pump(r, k);
+            if (!cn->dead) conn_lost(r, k, TVK_ECONN_LOST);
+            return 0;
+        }
+        int w = tvk_conn_wants(cn->c);
+        p[np].fd = fd;
+        p[np].events =
+            (short)((w & TVK_WANT_READ ? POLLIN : 0) | (w & TVK_WANT_WRITE ? POLLOUT : 0));
+        p[np].revents = 0;
+        idx[np++] = k;
+        int64_t d = tvk_conn_deadline(cn->c);
+        if (d >= 0 && (wake < 0 || d < wake)) wake = d;
+    }
+    if (!np) return 0;
+    int timeout = MAX_SLEEP_MS;
+    if (wake >= 0)
+        timeout = wake <= now ? 0 : wake - now < MAX_SLEEP_MS ? (int)(wake - now) : MAX_SLEEP_MS;
+    if (poll(p, (nfds_t)np, timeout) < 0) {
+        if (errno == EINTR) return 0;
+        cli_err(r->f->cmd, "poll: %s", strerror(errno));
+        return CLI_EXIT_OTHER;
+    }
+    now = tvk_now_ms();
+    for (int i = 0; i < np; i++) {
+        conn *cn = &r->conns[idx[i]];
+        if (cn->dead) continue;
+        int64_t d = tvk_conn_deadline(cn->c);
+        if (p[i].revents || (d >= 0 && d <= now)) pump(r, idx[i]);
+    }
+    return 0;
+}
+
+/* Hands job i to the callback and frees what it held. */
+static int deliver(run *r, size_t i)
+{
+    const cli_fetch *f = r->f;
+    job *j = &r->jobs[i];
+    cli_fetch_result res = {
+        i,          f->symbols[i], j->error, j->errmsg ? j->errmsg : "", j->error ? NULL : &j->bars,
+        j->conn + 1};
+    if (j->error) set_status(r, cli_exit_status(j->error));
+    cli_progress_clear(f->progress);
+    int st = f->deliver(f->user, &res);
+    tvk_bars_free(&j->bars);
+    free(j->errmsg);
+    j->errmsg = NULL;
+    return st;
+}
+
+static int connect_all(run *r)
+{
+    const cli_fetch *f = r->f;
+    int first_err = 0;
+    for (int k = 0; k < f->connections; k++) {
+        conn *cn = &r->conns[r->nconn];
+        int st = cli_connect(f->g, &cn->c);
+        if (st) {
+            if (!first_err) first_err = st;
+            continue;
+        }
+        r->nconn++;
+        r->live++;
+    }
+    if (!r->nconn) return first_err;
+    if (r->nconn < f->connections)
+        cli_warn(f->g, f->cmd, "going on with %d of %d connections", r->nconn, f->connections);
+    return 0;
+}
+
+static int loop(run *r)
+{
+    const cli_fetch *f = r->f;
+    size_t window = (size_t)WINDOW * (size_t)r->nconn * (size_t)f->parallel;
+    size_t next = 0, out = 0;
+    for (;;) {
+        while (out < f->n && r->jobs[out].state == JOB_DONE) {
+            int st = deliver(r, out++);
+            if (st) return st;
+        }
+        if (out == f->n) return 0;
+        while (next < f->n && next < out + window) {
+            int k = pick(r);
+            if (k < 0) break;
+            if (start(r, next, k) == 0) next++;
+        }
+        if (!r->live) {
+            /* Every symbol before `out` was handed over and none is loading: the rest cannot be
+             * requested. */
+            size_t left = f->n - out;
+            cli_progress_clear(f->progress);
+            cli_err(f->cmd, "%zu symbol%s not requested (%s%s): every connection was lost", left,
+                    left == 1 ? "" : "s", f->symbols[out], left > 1 ? " and after" : "");
+            set_status(r, CLI_EXIT_NETWORK);
+            return 0;
+        }
+        /* Jobs finished while starting (refused requests) are handed over before blocking. */
+        if (r->jobs[out].state == JOB_DONE) continue;
+        int st = wait_and_pump(r);
+        if (st) return st;
+    }
+}
+
+int cli_fetch_run(const cli_fetch *f)
+{
+    run r;
+    memset(&r, 0, sizeof r);
+    r.f = f;
+    r.jobs = calloc(f->n ? f->n : 1, sizeof *r.jobs);
+    if (!r.jobs) {
+        cli_err(f->cmd, "out of memory");
+        return CLI_EXIT_OTHER;
+    }
+    for (size_t i = 0; i < f->n; i++) {
+        r.jobs[i].conn = -1;
+        r.jobs[i].slot.p = f->progress;
+        r.jobs[i].slot.index = i;
+    }
+    int st = connect_all(&r);
+    if (!st) st = loop(&r);
+    for (size_t i = 0; i < f->n; i++) {
+        tvk_series_close(r.jobs[i].s);
+        tvk_bars_free(&r.jobs[i].bars);
+        free(r.jobs[i].errmsg);
+    }
+    cli_progress_clear(f->progress);
+    for (int k = 0; k < r.nconn; k++)
+        tvk_conn_free(r.conns[k].c);
+    free(r.jobs);
+    return st ? st : r.status;
+}
