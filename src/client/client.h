@@ -89,6 +89,7 @@ typedef struct tvk_qfield {
     size_t name_len;
     char *text;
     size_t prefix_len, json_len, text_cap;
+    size_t off; /* where text is in the entry's body (when body_ok) */
     double num;
     uint32_t next; /* the field that followed this one in the last delta (lookup guess) */
     int verbatim;  /* the prefix holds the raw name as is: names are compared there */
@@ -106,6 +107,9 @@ typedef struct tvk_quote_entry {
     tvk_qfield *f;
     tvk_quote_field *pf; /* the public view of f */
     size_t nf, capf;
+    char *body; /* every field's text in order (quotes.c: body_patch) */
+    size_t body_len, body_cap;
+    int body_ok;
     /* Field lookup guesses: deltas of one symbol tend to repeat the same fields in the same
      * order, so each field remembers the one that followed it (tvk_qfield.next). */
     uint32_t hint, first_hint; /* guess for the next field; the first of the last delta */

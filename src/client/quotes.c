@@ -214,6 +214,7 @@ static void entry_free(tvk_quote_entry *e)
     }
     free(e->f);
     free(e->pf);
+    free(e->body);
     free(e->symbol);
     free(e->key);
     free(e->nkey);
@@ -573,14 +574,56 @@ static int set_string_field(tvk_quote_entry *e, tvk_str name, const char *raw, s
     return rc;
 }
 
-/* Field texts are copied into a snapshot line in blocks of this many bytes (fixed-size copies
- * the compiler inlines, instead of a libc call per field), so each text has this much slack. */
-#define QF_SLACK 32
-
-static inline void copy_blocks(char *d, const char *s, size_t n)
+/* The snapshot's fields as one text (e->body: every field's ',"name":value' in order), patched
+ * in place when a value changes, so that a snapshot line is three copies whatever the number of
+ * fields. A value of another length moves the fields after it. On failure (memory) the body is
+ * rebuilt by the next tvk_quote_to_json. */
+static void body_patch(tvk_quote_entry *e, size_t i, size_t old_n)
 {
-    for (size_t k = 0; k < n; k += QF_SLACK)
-        memcpy(d + k, s + k, QF_SLACK);
+    tvk_qfield *f = &e->f[i];
+    size_t n = f->prefix_len + f->json_len;
+    if (n != old_n) {
+        if (e->body_len - old_n + n > e->body_cap) {
+            size_t cap = (e->body_len - old_n + n) * 2;
+            char *b = realloc(e->body, cap);
+            if (!b) {
+                e->body_ok = 0;
+                return;
+            }
+            e->body = b;
+            e->body_cap = cap;
+        }
+        size_t tail = f->off + old_n;
+        memmove(e->body + f->off + n, e->body + tail, e->body_len - tail);
+        e->body_len = e->body_len - old_n + n;
+        for (size_t k = i + 1; k < e->nf; k++)
+            e->f[k].off = e->f[k].off - old_n + n;
+    }
+    memcpy(e->body + f->off, f->text, n);
+}
+
+static int body_build(tvk_quote_entry *e)
+{
+    size_t need = 0;
+    for (size_t i = 0; i < e->nf; i++)
+        need += e->f[i].prefix_len + e->f[i].json_len;
+    if (need > e->body_cap) {
+        size_t cap = need + need / 2 + 64;
+        char *b = realloc(e->body, cap);
+        if (!b) return TVK_ENOMEM;
+        e->body = b;
+        e->body_cap = cap;
+    }
+    size_t off = 0;
+    for (size_t i = 0; i < e->nf; i++) {
+        size_t n = e->f[i].prefix_len + e->f[i].json_len;
+        memcpy(e->body + off, e->f[i].text, n);
+        e->f[i].off = off;
+        off += n;
+    }
+    e->body_len = off;
+    e->body_ok = 1;
+    return 0;
 }
 
 /* Stores the value after the field's prefix and updates the public view of it. */
@@ -588,8 +631,8 @@ static int put_value(tvk_quote_entry *e, size_t i, const char *json, size_t jlen
                      double num)
 {
     tvk_qfield *f = &e->f[i];
-    /* QF_SLACK spare bytes after the text: tvk_quote_to_json copies it in whole blocks. */
-    size_t vlen = jlen + (quoted ? 2 : 0), need = f->prefix_len + vlen + 1 + QF_SLACK;
+    size_t vlen = jlen + (quoted ? 2 : 0), need = f->prefix_len + vlen + 1,
+           old_n = f->prefix_len + f->json_len;
     if (need > f->text_cap) {
         /* Slack, so that a price gaining a digit does not realloc each time. */
         size_t cap = (need + 15) & ~(size_t)15;
@@ -610,6 +653,11 @@ static int put_value(tvk_quote_entry *e, size_t i, const char *json, size_t jlen
     e->pf[i].json = f->text + f->prefix_len;
     e->pf[i].json_len = vlen;
     e->pf[i].num = num;
+    /* A new field (i == nf) is not in the body yet: the next line rebuilds it. */
+    if (i >= e->nf)
+        e->body_ok = 0;
+    else if (e->body_ok)
+        body_patch(e, i, old_n);
     return 0;
 }
 
@@ -824,10 +872,9 @@ int tvk_quote_to_json(const tvk_quote *q, tvk_buf *out)
     static const char ok[] = ",\"status\":\"ok\"", pending[] = ",\"status\":\"pending\"";
     const char *st = q->status == TVK_QUOTE_OK ? ok : pending;
     size_t stlen = q->status == TVK_QUOTE_OK ? sizeof ok - 1 : sizeof pending - 1;
-    /* Every part is stored as JSON text already: one reservation, then plain copies. */
-    size_t need = e->head_len + stlen + 1 + QF_SLACK;
-    for (size_t i = 0; i < e->nf; i++)
-        need += e->f[i].prefix_len + e->f[i].json_len;
+    /* The body is a cache inside the (never const) entry: built here when a field was added. */
+    if (!e->body_ok && body_build((tvk_quote_entry *)e) < 0) return TVK_ENOMEM;
+    size_t need = e->head_len + stlen + e->body_len + 2;
     int rc = tvk_buf_reserve(out, need);
     if (rc < 0) return rc;
     char *o = out->data + out->len;
@@ -835,11 +882,8 @@ int tvk_quote_to_json(const tvk_quote *q, tvk_buf *out)
     o += e->head_len;
     memcpy(o, st, stlen);
     o += stlen;
-    for (size_t i = 0; i < e->nf; i++) {
-        size_t n = e->f[i].prefix_len + e->f[i].json_len;
-        copy_blocks(o, e->f[i].text, n); /* may write up to QF_SLACK - 1 bytes past o + n */
-        o += n;
-    }
+    memcpy(o, e->body, e->body_len);
+    o += e->body_len;
     *o++ = '}';
     *o = '\0';
     out->len = (size_t)(o - out->data);

@@ -908,6 +908,70 @@ static void test_quotes(void **st)
     tvk_conn_free(c);
 }
 
+/* The snapshot line after thousands of deltas that change values to longer and shorter texts
+ * (first, middle and last fields), skip fields and add new ones: always exactly what the public
+ * field view says, in order. */
+static void test_quote_line_after_deltas(void **state)
+{
+    (void)state;
+    capture cap = {0};
+    tvk_conn *c = test_conn(&cap, 0, 0);
+    tvk_quotes *q;
+    assert_int_equal(tvk_quotes_open(c, NULL, NULL, 0, NULL, &q), 0);
+    const char *qs = tvk_quotes_session(q);
+    const char *syms[] = {"NASDAQ:AAPL"};
+    assert_int_equal(tvk_quotes_add(q, syms, 1), 0);
+    static const char *const names[] = {"lp", "ch", "description", "volume", "lp_time", "x9"};
+    uint64_t x = 0x243F6A8885A308D3ULL;
+    int nnames = 3; /* fields beyond these appear as the test goes */
+    tvk_buf line, want;
+    tvk_buf_init(&line);
+    tvk_buf_init(&want);
+    for (int round = 0; round < 3000; round++) {
+        char v[512];
+        size_t vl = 0;
+        int any = 0;
+        for (int k = 0; k < nnames; k++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            if (round && (x & 3) == 0) continue; /* not in this delta */
+            char val[64];
+            if (k == 2)
+                snprintf(val, sizeof val, "\"%.*s\"", (int)((x >> 8) % 20), "abcdefghijklmnopqrst");
+            else
+                snprintf(val, sizeof val, "%llu.%llu", (unsigned long long)((x >> 4) % 100000),
+                         (unsigned long long)((x >> 24) % 1000));
+            vl += (size_t)snprintf(v + vl, sizeof v - vl, "%s\"%s\":%s", any ? "," : "", names[k],
+                                   val);
+            any = 1;
+        }
+        if (nnames < 6 && round % 700 == 699) nnames++;
+        if (!any) continue;
+        feedf(c, "{\"m\":\"qsd\",\"p\":[\"%s\",{\"n\":\"NASDAQ:AAPL\",\"s\":\"ok\",\"v\":{%s}}]}",
+              qs, v);
+        tvk_event ev;
+        while (next_ev(c, &ev))
+            ;
+        const tvk_quote *qt = tvk_quotes_get(q, "NASDAQ:AAPL");
+        tvk_buf_reset(&line);
+        assert_int_equal(tvk_quote_to_json(qt, &line), 0);
+        tvk_buf_reset(&want);
+        assert_int_equal(tvk_buf_puts(&want, "{\"symbol\":\"NASDAQ:AAPL\",\"status\":\"ok\""), 0);
+        for (size_t i = 0; i < qt->nfields; i++) {
+            assert_int_equal(tvk_buf_printf(&want, ",\"%s\":", qt->fields[i].name), 0);
+            assert_int_equal(tvk_buf_append(&want, qt->fields[i].json, qt->fields[i].json_len), 0);
+        }
+        assert_int_equal(tvk_buf_puts(&want, "}"), 0);
+        if (strcmp(line.data, want.data))
+            fail_msg("round %d:\n got  %s\n want %s", round, line.data, want.data);
+    }
+    assert_int_equal(tvk_quotes_get(q, "NASDAQ:AAPL")->nfields, 6);
+    tvk_buf_free(&line);
+    tvk_buf_free(&want);
+    tvk_quotes_close(q);
+    cap_clear(&cap);
+    tvk_conn_free(c);
+}
+
 static void test_quotes_spec_keys(void **st)
 {
     (void)st;
@@ -1222,6 +1286,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_history_timeout),
         cmocka_unit_test(test_live_bars),
         cmocka_unit_test(test_quotes),
+        cmocka_unit_test(test_quote_line_after_deltas),
         cmocka_unit_test(test_quotes_spec_keys),
         cmocka_unit_test(test_many_quotes_index),
         cmocka_unit_test(test_request_options),
