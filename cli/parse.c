@@ -250,12 +250,33 @@ size_t cli_format_time(int64_t t, char sep, char *out, size_t cap)
     int64_t y;
     unsigned m, d;
     cli_civil_from_days(days, &y, &m, &d);
-    int n;
-    if (y < 0 || y > 9999)
-        n = snprintf(out, cap, "%lld", (long long)t);
-    else
-        n = snprintf(out, cap, "%04d-%02u-%02u%c%02d:%02d:%02d%s", (int)y, m, d, sep,
-                     (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60),
-                     sep == 'T' ? "Z" : "");
-    return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
+    if (y < 0 || y > 9999) {
+        int n = snprintf(out, cap, "%lld", (long long)t);
+        return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
+    }
+    /* YYYY-MM-DD?HH:MM:SS[Z] written digit by digit: history output formats one per bar, and
+     * snprintf was most of its CPU. */
+    char tmp[24];
+    unsigned v[6] = {(unsigned)y,         m, d, (unsigned)(rem / 3600), (unsigned)(rem / 60 % 60),
+                     (unsigned)(rem % 60)};
+    static const char after[6] = {'-', '-', 0, ':', ':', 0};
+    size_t o = 0;
+    for (int k = 0; k < 6; k++) {
+        if (k == 0) {
+            tmp[o++] = (char)('0' + v[0] / 1000);
+            tmp[o++] = (char)('0' + v[0] / 100 % 10);
+        }
+        tmp[o++] = (char)('0' + v[k] / 10 % 10);
+        tmp[o++] = (char)('0' + v[k] % 10);
+        if (k == 2)
+            tmp[o++] = sep;
+        else if (after[k])
+            tmp[o++] = after[k];
+    }
+    if (sep == 'T') tmp[o++] = 'Z';
+    if (cap == 0) return 0;
+    if (o >= cap) o = cap - 1;
+    memcpy(out, tmp, o);
+    out[o] = '\0';
+    return o;
 }

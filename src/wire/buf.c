@@ -171,9 +171,16 @@ int tvk_buf_json_str(tvk_buf *b, const char *s, size_t n)
 
 int tvk_buf_json_int(tvk_buf *b, int64_t v)
 {
+    /* Digits from the end of a local buffer: no printf per volume and per time. */
     char tmp[24];
-    int n = snprintf(tmp, sizeof tmp, "%lld", (long long)v);
-    return tvk_buf_append(b, tmp, (size_t)n);
+    char *o = tmp + sizeof tmp;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        *--o = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0) *--o = '-';
+    return tvk_buf_append(b, o, (size_t)(tmp + sizeof tmp - o));
 }
 
 /* "%.*g" of a finite v as the C locale writes it, without touching the locale: printf's
