@@ -349,6 +349,17 @@ static void test_wire_json_writers(void **state)
                                 "\\u20ac \\ud83d\\ude00\"");
     for (size_t i = 0; i < b.len; i++)
         assert_true((unsigned char)b.data[i] < 0x80);
+    /* Integers, the extremes included, as printf writes them. */
+    const int64_t ints[] = {0, 7, -7, 10, -10, 1795680813, INT64_MAX, INT64_MIN, INT64_MIN + 1};
+    for (size_t i = 0; i < sizeof ints / sizeof *ints; i++) {
+        tvk_buf n;
+        tvk_buf_init(&n);
+        char want[32];
+        snprintf(want, sizeof want, "%lld", (long long)ints[i]);
+        assert_int_equal(tvk_buf_json_int(&n, ints[i]), 0);
+        assert_string_equal(n.data, want);
+        tvk_buf_free(&n);
+    }
     /* Parsing the output back gives the input bytes. */
     tvk_json *j = tvk_json_new();
     tvk_buf doc;
