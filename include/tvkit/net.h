@@ -166,6 +166,9 @@ typedef struct tvk_ws_server_opts {
     tvk_ws_message_fn on_message;
     void *user;
     size_t max_queued; /* as for the client; default 1 MiB */
+    /* zlib level (1..9) for the messages this side compresses; 0 = zlib's default (6). A
+     * test server sending large answers may trade size for speed: 1 deflates ~5x faster. */
+    int compress_level;
 } tvk_ws_server_opts;
 
 void tvk_ws_server_opts_init(tvk_ws_server_opts *o);

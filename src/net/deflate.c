@@ -172,7 +172,8 @@ int tvk_pmd_compress(tvk_pmd *p, int server, const char *in, size_t len, unsigne
     if (!p->deflate_ready) {
         memset(&p->def, 0, sizeof p->def);
         /* zlib refuses a raw window of 8; 9 never emits distances past 256 (MAX_DIST). */
-        if (deflateInit2(&p->def, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -(bits < 9 ? 9 : bits), 8,
+        int level = p->level >= 1 && p->level <= 9 ? p->level : Z_DEFAULT_COMPRESSION;
+        if (deflateInit2(&p->def, level, Z_DEFLATED, -(bits < 9 ? 9 : bits), 8,
                          Z_DEFAULT_STRATEGY) != Z_OK)
             return TVK_ENOMEM;
         p->deflate_ready = 1;

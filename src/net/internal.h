@@ -45,6 +45,7 @@ typedef struct tvk_pmd {
     int server_bits, client_bits; /* 8..15; 15 when not given */
     int deflate_ready, inflate_ready;
     int inflate_done; /* the peer's final block ended this message's stream: the rest is ignored */
+    int level;        /* deflate level; 0 = Z_DEFAULT_COMPRESSION */
     z_stream def, inf;
 } tvk_pmd;
 

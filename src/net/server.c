@@ -52,6 +52,7 @@ tvk_ws *tvk_ws_accept(int fd, const tvk_ws_server_opts *o)
     ws->next_ping = ws->pong_deadline = ws->close_deadline = -1;
     ws->compress = o->compress;
     ws->compress_threshold = o->compress_threshold;
+    ws->pmd.level = o->compress_level;
     ws->max_message = o->max_message ? o->max_message : 32u << 20;
     ws->max_queued = o->max_queued ? o->max_queued : TVK_DEFAULT_MAX_QUEUED;
     ws->connect_timeout_ms = o->handshake_timeout_ms > 0 ? o->handshake_timeout_ms : 10000;
