@@ -61,8 +61,7 @@ static void send_bars(sim_conn *c, sim_chart *ch, int64_t from, int64_t to, int6
         sim_conn_fail(c, "out of memory for bars");
         return;
     }
-    for (size_t i = 0; i < n; i++)
-        sim_bar_at(&se->sym, &se->res, from + (int64_t)i, now, &bars[i]);
+    sim_bars_at(&se->sym, &se->res, from, n, now, bars);
     int64_t bct = sim_slot_close(&se->sym, &se->res, to) - 1;
     sim_conn_emitted(c, sim_enc_timescale_update(&c->enc, ch->id, se->id, se->turn, bars, (int)n,
                                                  from - se->base_slot, bct, scale_index, zoffset));

@@ -353,15 +353,26 @@ int64_t sim_slot_close(const sim_symbol *s, const sim_res *r, int64_t n)
 static const double periods_days[] = {1461, 365, 91, 21, 5, 1, 1.0 / 6, 1.0 / 32, 1.0 / 200};
 #define NPER (sizeof periods_days / sizeof periods_days[0])
 
-static double raw_price(const sim_symbol *s, int64_t t)
+/* The sinusoids of one symbol: amplitudes and phases depend only on its hash and volatility,
+ * so a run of bars computes them once. */
+typedef struct price_terms {
+    double amp[NPER], phase[NPER];
+} price_terms;
+
+static void terms_of(const sim_symbol *s, price_terms *pt)
 {
-    double x = (double)t / DAY, lp = 0;
     for (size_t i = 0; i < NPER; i++) {
         uint64_t h = sim_hash64(s->h + i * 7919);
-        double amp = s->vol * sqrt(periods_days[i]) * (0.35 + 0.3 * unit(h));
-        double phase = 6.283185307179586 * unit(sim_hash64(h));
-        lp += amp * sin(6.283185307179586 * x / periods_days[i] + phase);
+        pt->amp[i] = s->vol * sqrt(periods_days[i]) * (0.35 + 0.3 * unit(h));
+        pt->phase[i] = 6.283185307179586 * unit(sim_hash64(h));
     }
+}
+
+static double raw_price_terms(const sim_symbol *s, const price_terms *pt, int64_t t)
+{
+    double x = (double)t / DAY, lp = 0;
+    for (size_t i = 0; i < NPER; i++)
+        lp += pt->amp[i] * sin(6.283185307179586 * x / periods_days[i] + pt->phase[i]);
     /* Per-minute noise, linearly interpolated so the path is continuous. */
     int64_t m = sim_fdiv(t, 60);
     double f = (double)(t - m * 60) / 60.0;
@@ -369,6 +380,13 @@ static double raw_price(const sim_symbol *s, int64_t t)
     double b = unit(sim_hash64(s->h ^ (uint64_t)(m + 1))) - 0.5;
     lp += (a + (b - a) * f) * s->vol * 0.08;
     return s->base * exp(lp);
+}
+
+static double raw_price(const sim_symbol *s, int64_t t)
+{
+    price_terms pt;
+    terms_of(s, &pt);
+    return raw_price_terms(s, &pt, t);
 }
 
 double sim_round_price(const sim_symbol *s, double p)
@@ -382,7 +400,27 @@ double sim_price_at(const sim_symbol *s, int64_t t)
     return sim_round_price(s, raw_price(s, t));
 }
 
-void sim_bar_at(const sim_symbol *s, const sim_res *r, int64_t n, int64_t now, sim_bar *o)
+/* The price at t, remembering the last one: a bar's close instant is often the next bar's open
+ * (24/7 markets, daily and longer bars), so a run of bars prices each instant once. */
+typedef struct price_memo {
+    price_terms pt;
+    int64_t t;
+    double p;
+    int have;
+} price_memo;
+
+static double memo_price(const sim_symbol *s, price_memo *pm, int64_t t)
+{
+    if (!pm->have || pm->t != t) {
+        pm->p = raw_price_terms(s, &pm->pt, t);
+        pm->t = t;
+        pm->have = 1;
+    }
+    return pm->p;
+}
+
+static void bar_at(const sim_symbol *s, const sim_res *r, int64_t n, int64_t now, price_memo *pm,
+                   sim_bar *o)
 {
     int64_t start = sim_slot_start(s, r, n), close = sim_slot_close(s, r, n);
     int64_t end = now >= start && now < close ? now : close;
@@ -390,7 +428,7 @@ void sim_bar_at(const sim_symbol *s, const sim_res *r, int64_t n, int64_t now, s
     double dur_days = (double)(close - start) / DAY;
     uint64_t h = sim_hash64(s->h ^ sim_hash64((uint64_t)start ^ 0x5bd1e995ULL));
     double wick = s->vol * sqrt(dur_days) * 0.6;
-    double op = raw_price(s, start), cl = raw_price(s, end);
+    double op = memo_price(s, pm, start), cl = memo_price(s, pm, end);
     double hi = (op > cl ? op : cl) * (1.0 + wick * unit(h) * f);
     double lo = (op < cl ? op : cl) * (1.0 - wick * unit(sim_hash64(h)) * f);
     o->time = start;
@@ -406,6 +444,24 @@ void sim_bar_at(const sim_symbol *s, const sim_res *r, int64_t n, int64_t now, s
         double share = (double)(close - start) / (double)s->len_s;
         o->volume = round(s->volume_base * share * (0.4 + 1.2 * unit(sim_hash64(h ^ 77))) * f);
     }
+}
+
+void sim_bar_at(const sim_symbol *s, const sim_res *r, int64_t n, int64_t now, sim_bar *o)
+{
+    price_memo pm;
+    terms_of(s, &pm.pt);
+    pm.have = 0;
+    bar_at(s, r, n, now, &pm, o);
+}
+
+void sim_bars_at(const sim_symbol *s, const sim_res *r, int64_t from, size_t count, int64_t now,
+                 sim_bar *out)
+{
+    price_memo pm;
+    terms_of(s, &pm.pt);
+    pm.have = 0;
+    for (size_t i = 0; i < count; i++)
+        bar_at(s, r, from + (int64_t)i, now, &pm, &out[i]);
 }
 
 void sim_quote_at(const sim_symbol *s, int64_t t, sim_quote *q)

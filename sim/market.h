@@ -65,6 +65,11 @@ typedef struct sim_bar {
 /* The bar of slot n as it stands at time now: complete when now >= its close, forming (partial)
  * when inside it. now < slot start gives the bar as if complete (history). */
 void sim_bar_at(const sim_symbol *s, const sim_res *r, int64_t n, int64_t now, sim_bar *out);
+/* Bars of slots from .. from + count - 1, each exactly as sim_bar_at gives it, at a fraction of
+ * the cost (the price terms are computed once, and an instant shared by two bars is priced
+ * once): what history answers use. */
+void sim_bars_at(const sim_symbol *s, const sim_res *r, int64_t from, size_t count, int64_t now,
+                 sim_bar *out);
 
 /* Last traded price at t (rounded to the price scale). */
 double sim_price_at(const sim_symbol *s, int64_t t);

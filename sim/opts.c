@@ -19,6 +19,8 @@ static const char usage_text[] =
     "  --tls-key FILE           PEM private key for --tls-cert\n"
     "  --no-compress            refuse permessage-deflate offers\n"
     "  --compress-threshold N   send messages shorter than N bytes uncompressed (default 1024)\n"
+    "  --deflate-level N        zlib level 1..9 of compressed messages (default 1: fastest;\n"
+    "                           6 is zlib's default, ~5x the CPU for ~10% fewer bytes)\n"
     "  --max-conns N            connections served at once; more are refused (default 1024)\n"
     "  --latency MS             delay every message sent by MS milliseconds (default 0)\n"
     "  --max-lifetime SEC       exit 0 after SEC seconds (default: run until killed)\n"
@@ -88,6 +90,7 @@ void sim_opts_init(sim_opts *o)
     o->update_ms = 1000;
     o->compress = 1;
     o->compress_threshold = 1024;
+    o->deflate_level = 1;
     o->firehose_symbols = 1;
     o->firehose_batch = 20;
     o->max_conns = 1024;
@@ -213,6 +216,7 @@ int sim_opts_parse(sim_opts *o, int argc, char **argv, char *err, size_t errcap)
                                              "--start",
                                              "--update-ms",
                                              "--compress-threshold",
+                                             "--deflate-level",
                                              "--max-conns",
                                              "--latency",
                                              "--max-lifetime",
@@ -278,6 +282,8 @@ int sim_opts_parse(sim_opts *o, int argc, char **argv, char *err, size_t errcap)
             bad = to_i64(val, 1, 3600000, &v) || (o->update_ms = (int)v, 0);
         else if (!strcmp(on, "--compress-threshold"))
             bad = to_i64(val, 0, INT32_MAX, &v) || (o->compress_threshold = (size_t)v, 0);
+        else if (!strcmp(on, "--deflate-level"))
+            bad = to_i64(val, 1, 9, &v) || (o->deflate_level = (int)v, 0);
         else if (!strcmp(on, "--max-conns"))
             bad = to_i64(val, 1, 100000, &v) || (o->max_conns = (int)v, 0);
         else if (!strcmp(on, "--latency"))

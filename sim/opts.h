@@ -34,6 +34,7 @@ typedef struct sim_opts {
     int update_ms; /* live du / qsd cadence (wall time) */
     int compress;
     size_t compress_threshold;
+    int deflate_level; /* zlib level of what the sim compresses, 1..9 */
     const char *replay;
     int64_t firehose;
     int64_t firehose_symbols;

@@ -396,6 +396,7 @@ static void accept_new(sim_server *s)
         tvk_ws_server_opts_init(&wo);
         wo.compress = s->o.compress;
         wo.compress_threshold = s->o.compress_threshold;
+        wo.compress_level = s->o.deflate_level;
         if (s->o.faults.oversize_after >= 0)
             wo.max_message = s->o.faults.oversize_bytes + ((size_t)4 << 20);
         wo.ssl_ctx = s->ssl_ctx;

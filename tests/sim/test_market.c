@@ -186,6 +186,36 @@ static void test_bars(void **st)
     assert_false(b.has_volume);
 }
 
+/* sim_bars_at is the batch form of sim_bar_at: bit-for-bit the same bars, for every kind of
+ * market (sessions, weekends, 24/7), resolution, and a forming last bar. */
+static void test_bars_batch(void **st)
+{
+    (void)st;
+    const char *syms[] = {"NASDAQ:AAPL", "SP:SPX",        "BINANCE:BTCUSDT",
+                          "FX:EURUSD",   "CME_MINI:NQ1!", "SIM:BATCH"};
+    const char *res[] = {"1", "7", "60", "240", "1S", "4H", "1D", "3D", "1W", "1M", "12M"};
+    const int64_t nows[] = {T_2024_06_03 + 12345, T_2024_06_03 + 86400 * 5 + 3600, -86400 * 400};
+    enum { N = 700 };
+    static sim_bar batch[N];
+    for (size_t si = 0; si < sizeof syms / sizeof *syms; si++)
+        for (size_t ri = 0; ri < sizeof res / sizeof *res; ri++)
+            for (size_t ni = 0; ni < sizeof nows / sizeof *nows; ni++) {
+                sim_symbol s;
+                sim_res r;
+                assert_int_equal(sim_symbol_lookup(7, syms[si], &s), 0);
+                assert_int_equal(sim_res_parse(res[ri], &r), 0);
+                int64_t from = sim_slot_of(&s, &r, nows[ni]) - N + 2; /* the last one forms */
+                sim_bars_at(&s, &r, from, N, nows[ni], batch);
+                for (int i = 0; i < N; i++) {
+                    sim_bar one;
+                    sim_bar_at(&s, &r, from + i, nows[ni], &one);
+                    if (memcmp(&one, &batch[i], sizeof one) != 0)
+                        fail_msg("%s %s now %lld: bar %d differs", syms[si], res[ri],
+                                 (long long)nows[ni], i);
+                }
+            }
+}
+
 static void test_quote(void **st)
 {
     (void)st;
@@ -296,6 +326,16 @@ static void test_numbers(void **st)
     tvk_buf_puts(&b, " ");
     sim_put_num(&b, -2.5);
     assert_string_equal(b.data, "356.0 367.35 1e+100 -2.5");
+    /* Bars before 1970 and negative indices (request_more_data), exactly as written. */
+    sim_bar bar = {-86400, 1.5, 2.0, 0.25, 1.0, 1234567.0, 1};
+    tvk_buf_reset(&b);
+    sim_enc e;
+    sim_enc_init(&e, &b);
+    assert_int_equal(sim_enc_timescale_update(&e, "cs", "sds_1", "s1", &bar, 1, -3, 0, -3, 3), 0);
+    assert_non_null(
+        strstr(b.data, "\"s\":[{\"i\":-3,\"v\":[-86400.0,1.5,2.0,0.25,1.0,1234567.0]}]"));
+    assert_non_null(strstr(b.data, "\"changes\":[-86400.0]"));
+    sim_enc_free(&e);
     tvk_buf_free(&b);
 }
 
@@ -386,6 +426,7 @@ int main(void)
         cmocka_unit_test(test_daily_stock),
         cmocka_unit_test(test_intraday_and_crypto),
         cmocka_unit_test(test_bars),
+        cmocka_unit_test(test_bars_batch),
         cmocka_unit_test(test_quote),
         cmocka_unit_test(test_encoders),
         cmocka_unit_test(test_numbers),
