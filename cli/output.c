@@ -24,17 +24,16 @@ int cli_put_time(tvk_buf *b, int64_t t, int epoch, int json)
     return rc;
 }
 
-static int put_bar_fields(tvk_buf *b, const tvk_ohlcv *bar, const char *sep, const char *missing)
+static int put_bar_fields(tvk_buf *b, const tvk_ohlcv *bar, int json)
 {
     const double vals[5] = {bar->open, bar->high, bar->low, bar->close, bar->volume};
     static const char *const keys[5] = {
-        "\"open\":", "\"high\":", "\"low\":", "\"close\":", "\"volume\":"};
-    int json = !strcmp(missing, "null");
+        ",\"open\":", ",\"high\":", ",\"low\":", ",\"close\":", ",\"volume\":"};
+    static const unsigned char klen[5] = {8, 8, 7, 9, 10};
     int rc = 0;
     for (int k = 0; k < 5 && !rc; k++) {
-        rc = tvk_buf_puts(b, sep);
-        if (!rc && json) rc = tvk_buf_puts(b, keys[k]);
-        if (!rc) rc = cli_put_num(b, vals[k], missing);
+        rc = json ? tvk_buf_append(b, keys[k], klen[k]) : tvk_buf_append(b, ",", 1);
+        if (!rc) rc = cli_put_num(b, vals[k], json ? "null" : "");
     }
     return rc;
 }
@@ -48,7 +47,7 @@ int cli_bar_event_json(tvk_buf *b, const char *event, const char *symbol, const 
     if (!rc) rc = tvk_buf_json_str(b, symbol, strlen(symbol));
     if (!rc) rc = tvk_buf_puts(b, ",\"time\":");
     if (!rc) rc = cli_put_time(b, bar->time, epoch, 1);
-    if (!rc) rc = put_bar_fields(b, bar, ",", "null");
+    if (!rc) rc = put_bar_fields(b, bar, 1);
     if (!rc) rc = tvk_buf_puts(b, "}\n");
     return rc;
 }
@@ -60,25 +59,23 @@ static int flush_buf(FILE *f, tvk_buf *b)
     return 0;
 }
 
-/* Symbols are validated (printable ASCII, no comma or quote), so CSV needs no quoting. */
-static int csv_row(tvk_buf *b, const char *symbol, const tvk_ohlcv *bar, int epoch)
+/* Symbols are validated (printable ASCII, no comma or quote), so CSV needs no quoting. prefix is
+ * "SYMBOL," (for CSV) or {"symbol":"SYMBOL","time": (for JSON lines), made once per symbol. */
+static int csv_row(tvk_buf *b, const tvk_str *prefix, const tvk_ohlcv *bar, int epoch)
 {
-    int rc = tvk_buf_puts(b, symbol);
-    if (!rc) rc = tvk_buf_puts(b, ",");
+    int rc = tvk_buf_append(b, prefix->p, prefix->len);
     if (!rc) rc = cli_put_time(b, bar->time, epoch, 0);
-    if (!rc) rc = put_bar_fields(b, bar, ",", "");
-    if (!rc) rc = tvk_buf_puts(b, "\n");
+    if (!rc) rc = put_bar_fields(b, bar, 0);
+    if (!rc) rc = tvk_buf_append(b, "\n", 1);
     return rc;
 }
 
-static int jsonl_row(tvk_buf *b, const char *symbol, const tvk_ohlcv *bar, int epoch)
+static int jsonl_row(tvk_buf *b, const tvk_str *prefix, const tvk_ohlcv *bar, int epoch)
 {
-    int rc = tvk_buf_puts(b, "{\"symbol\":");
-    if (!rc) rc = tvk_buf_json_str(b, symbol, strlen(symbol));
-    if (!rc) rc = tvk_buf_puts(b, ",\"time\":");
+    int rc = tvk_buf_append(b, prefix->p, prefix->len);
     if (!rc) rc = cli_put_time(b, bar->time, epoch, 1);
-    if (!rc) rc = put_bar_fields(b, bar, ",", "null");
-    if (!rc) rc = tvk_buf_puts(b, "}\n");
+    if (!rc) rc = put_bar_fields(b, bar, 1);
+    if (!rc) rc = tvk_buf_append(b, "}\n", 2);
     return rc;
 }
 
@@ -141,17 +138,27 @@ int cli_write_bars(FILE *f, cli_fmt fmt, int epoch, int first, const char *symbo
                    const tvk_ohlcv *v, size_t n)
 {
     if (fmt == CLI_FMT_TABLE) return table(f, epoch, first, symbol, v, n);
-    tvk_buf b;
+    tvk_buf b, pre;
     tvk_buf_init(&b);
+    tvk_buf_init(&pre);
     int rc = 0;
-    if (fmt == CLI_FMT_CSV && first)
-        rc = tvk_buf_puts(&b, "symbol,time,open,high,low,close,volume\n");
+    if (fmt == CLI_FMT_CSV) {
+        if (first) rc = tvk_buf_puts(&b, "symbol,time,open,high,low,close,volume\n");
+        if (!rc) rc = tvk_buf_puts(&pre, symbol);
+        if (!rc) rc = tvk_buf_puts(&pre, ",");
+    } else {
+        rc = tvk_buf_puts(&pre, "{\"symbol\":");
+        if (!rc) rc = tvk_buf_json_str(&pre, symbol, strlen(symbol));
+        if (!rc) rc = tvk_buf_puts(&pre, ",\"time\":");
+    }
+    tvk_str prefix = {pre.data, pre.len};
     for (size_t i = 0; i < n && !rc; i++) {
-        rc = fmt == CLI_FMT_CSV ? csv_row(&b, symbol, &v[i], epoch)
-                                : jsonl_row(&b, symbol, &v[i], epoch);
+        rc = fmt == CLI_FMT_CSV ? csv_row(&b, &prefix, &v[i], epoch)
+                                : jsonl_row(&b, &prefix, &v[i], epoch);
         if (!rc && b.len > 65536) rc = flush_buf(f, &b);
     }
     if (!rc) rc = flush_buf(f, &b);
     tvk_buf_free(&b);
+    tvk_buf_free(&pre);
     return rc;
 }
