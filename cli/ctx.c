@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "parse.h"
@@ -253,10 +254,25 @@ int cli_flush(FILE *f, const char *cmd, const char *what)
 
 int cli_out_write(tvk_buf *pend, const char *cmd)
 {
-    /* A short write sets stdout's error flag, which cli_flush reports. */
-    if (pend->len) fwrite(pend->data, 1, pend->len, stdout);
+    /* Whatever stdio holds goes first; then the lines with write(2) directly: fwrite would
+     * split a large piece into two writes (block-aligned part, then the rest on fflush). */
+    int st = cli_flush(stdout, cmd, "standard output");
+    const char *p = pend->data;
+    size_t left = pend->len;
+    while (!st && left) {
+        ssize_t n = write(STDOUT_FILENO, p, left);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            cli_err(cmd, "cannot write standard output: %s",
+                    n < 0 ? strerror(errno) : "no progress");
+            st = CLI_EXIT_OTHER;
+            break;
+        }
+        p += n;
+        left -= (size_t)n;
+    }
     tvk_buf_reset(pend);
-    return cli_flush(stdout, cmd, "standard output");
+    return st;
 }
 
 int cli_next_event(tvk_conn *c, tvk_event *ev, int64_t deadline, tvk_buf *pend, int *status,
