@@ -169,18 +169,27 @@ int tvk_buf_json_str(tvk_buf *b, const char *s, size_t n)
     return 0;
 }
 
-int tvk_buf_json_int(tvk_buf *b, int64_t v)
+/* Decimal digits of v at o (at most 20 bytes); returns the length. */
+static size_t put_int(char *o, int64_t v)
 {
-    /* Digits from the end of a local buffer: no printf per volume and per time. */
     char tmp[24];
-    char *o = tmp + sizeof tmp;
+    char *d = tmp + sizeof tmp;
     uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
     do {
-        *--o = (char)('0' + u % 10);
+        *--d = (char)('0' + u % 10);
         u /= 10;
     } while (u);
-    if (v < 0) *--o = '-';
-    return tvk_buf_append(b, o, (size_t)(tmp + sizeof tmp - o));
+    if (v < 0) *--d = '-';
+    size_t n = (size_t)(tmp + sizeof tmp - d);
+    memcpy(o, d, n);
+    return n;
+}
+
+int tvk_buf_json_int(tvk_buf *b, int64_t v)
+{
+    /* No printf per volume and per time. */
+    char tmp[24];
+    return tvk_buf_append(b, tmp, put_int(tmp, v));
 }
 
 /* "%.*g" of a finite v as the C locale writes it, without touching the locale: printf's
@@ -254,10 +263,21 @@ int tvk_buf_json_double(tvk_buf *b, double v)
     /* Integral values in the exact-integer range print as integers plus ".0" would change
      * the JSON type for readers that care; plain integers are what the server sends. */
     if (v == 0 && signbit(v)) return tvk_buf_puts(b, "-0.0");
-    if (fabs(v) < 9007199254740992.0 && v == (double)(int64_t)v)
-        return tvk_buf_json_int(b, (int64_t)v);
+    /* The common forms are written straight into the buffer (history output writes five
+     * numbers per bar); near a buffer limit they go through tmp and an exact append. */
     char tmp[48];
-    size_t n = short_decimal(tmp, v);
+    int direct = tvk_buf_reserve(b, 40) == 0;
+    char *o = direct ? b->data + b->len : tmp;
+    size_t n;
+    if (fabs(v) < 9007199254740992.0 && v == (double)(int64_t)v)
+        n = put_int(o, (int64_t)v);
+    else
+        n = short_decimal(o, v);
+    if (n && direct) {
+        b->len += n;
+        b->data[b->len] = '\0';
+        return 0;
+    }
     if (n) return tvk_buf_append(b, tmp, n);
     /* Shortest of 15, 16, 17 significant digits that reads back to the same bits (15 digits
      * always suffice for the short decimals of prices, so one attempt is the common case). */

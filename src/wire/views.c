@@ -111,16 +111,40 @@ int tvk_msg_series_at(const tvk_msg *m, int idx, tvk_series_update *out)
 /* "no value" sentinel of TradingView (study plots, quote volume). */
 #define TV_NO_VALUE 1e100
 
-static int bar_value(const tvk_json *j, int tok, double *v)
+/* Value of number token i from the tokenizer's conversion; the slow parse only for the forms it
+ * left (exponent, long mantissa). */
+static inline int num_at(const tvk_json *j, int i, double *v)
 {
-    tvk_jtype t = tvk_json_type(j, tok);
-    if (t == TVK_J_NULL) {
-        *v = NAN;
+    uint64_t bits;
+    memcpy(&bits, &j->num[i], sizeof bits);
+    if (bits != TVK_NUM_LATER) {
+        *v = j->num[i];
         return 0;
     }
-    if (t != TVK_J_NUMBER || tvk_json_double(j, tok, v)) return TVK_ESHAPE;
-    if (*v == TV_NO_VALUE) *v = NAN;
-    return 0;
+    return tvk_json_double(j, i, v);
+}
+
+/* The bar object's "i" and "v" (value tokens), or < 0. Keys are plain one-letter strings in
+ * every capture: compared in place, with tvk_json_member (which unescapes) for anything else. */
+static void bar_members(const tvk_json *j, int b, int *i, int *v)
+{
+    const jtok *tk = j->tok;
+    *i = *v = -1;
+    int k = b + 1, plain = 1;
+    for (int m = 0; m < tk[b].size; m++, k = tk[k].skip) {
+        const jtok *key = &tk[k];
+        if (key->end - key->start != 1) {
+            plain &= !memchr(j->js + key->start, '\\', (size_t)(key->end - key->start));
+            continue;
+        }
+        char ch = j->js[key->start];
+        if (ch == 'i' && *i < 0) *i = k + 1;
+        if (ch == 'v' && *v < 0) *v = k + 1;
+    }
+    if (!plain && (*i < 0 || *v < 0)) {
+        *i = tvk_json_member(j, b, "i");
+        *v = tvk_json_member(j, b, "v");
+    }
 }
 
 int tvk_bar_next(tvk_bar_iter *it, tvk_bar *bar)
@@ -128,12 +152,17 @@ int tvk_bar_next(tvk_bar_iter *it, tvk_bar *bar)
     if (it->remaining <= 0) return 0;
     const tvk_json *j = it->json;
     int b = it->tok;
-    if (tvk_json_type(j, b) != TVK_J_OBJECT) goto bad;
-    int i = tvk_json_member(j, b, "i");
-    int v = tvk_json_member(j, b, "v");
-    if (i < 0 || v < 0 || tvk_json_int64(j, i, &bar->index) || tvk_json_type(j, v) != TVK_J_ARRAY)
+    if (jt_type(j, b) != TVK_J_OBJECT) goto bad;
+    int i, v;
+    bar_members(j, b, &i, &v);
+    if (i < 0 || v < 0 || j->tok[v].type != TVK_J_ARRAY) goto bad;
+    double d;
+    if (j->tok[i].type == TVK_J_NUMBER && num_at(j, i, &d) == 0 && d >= 0 &&
+        d < 9007199254740992.0 && d == (double)(int64_t)d)
+        bar->index = (int64_t)d;
+    else if (tvk_json_int64(j, i, &bar->index))
         goto bad;
-    int n = tvk_json_size(j, v);
+    int n = j->tok[v].size;
     if (n < 5) goto bad;
     double *dst[6] = {&bar->time, &bar->open, &bar->high, &bar->low, &bar->close, &bar->volume};
     int t = v + 1;
@@ -142,10 +171,18 @@ int tvk_bar_next(tvk_bar_iter *it, tvk_bar *bar)
             *dst[k] = NAN;
             continue;
         }
-        if (bar_value(j, t, dst[k])) goto bad;
-        t = tvk_json_skip(j, t);
+        int ty = j->tok[t].type;
+        if (ty == TVK_J_NUMBER) {
+            if (num_at(j, t, dst[k])) goto bad;
+            if (*dst[k] == TV_NO_VALUE) *dst[k] = NAN;
+        } else if (ty == TVK_J_NULL) {
+            *dst[k] = NAN;
+        } else {
+            goto bad;
+        }
+        t = j->tok[t].skip;
     }
-    it->tok = tvk_json_skip(j, b);
+    it->tok = j->tok[b].skip;
     it->remaining--;
     return 1;
 bad:

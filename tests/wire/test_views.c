@@ -172,6 +172,21 @@ static void test_wire_views_bars(void **state)
     m = parse(state, "{\"m\":\"du\",\"p\":[\"cs_a\",[]]}");
     assert_int_equal(tvk_msg_series_at(&m, 0, &su), TVK_ESHAPE);
 
+    /* Keys in another order, extra keys, escaped key names, null values, an integral "i"
+     * written as a decimal. */
+    m = parse(state, "{\"m\":\"du\",\"p\":[\"c\",{\"s1\":{\"s\":["
+                     "{\"v\":[10,1,2,0.5,1.5,null],\"x\":{\"i\":9},\"i\":7},"
+                     "{\"\\u0069\":8.0,\"\\u0076\":[11,2,3,1,2.5,100]},"
+                     "{\"ii\":1,\"i\":-3,\"v\":[12,null,3,1,2,7]}]}}]}");
+    assert_int_equal(tvk_msg_series(&m, "s1", &su), 0);
+    assert_int_equal(tvk_bar_next(&su.bars, &bar), 1);
+    assert_true(bar.index == 7 && bar.time == 10 && bar.low == 0.5 && isnan(bar.volume));
+    assert_int_equal(tvk_bar_next(&su.bars, &bar), 1);
+    assert_true(bar.index == 8 && bar.time == 11 && bar.close == 2.5 && bar.volume == 100);
+    assert_int_equal(tvk_bar_next(&su.bars, &bar), 1);
+    assert_true(bar.index == -3 && bar.time == 12 && isnan(bar.open) && bar.volume == 7);
+    assert_int_equal(tvk_bar_next(&su.bars, &bar), 0);
+
     /* Malformed bars stop the iteration with TVK_ESHAPE. */
     const char *bad[] = {
         "{\"m\":\"du\",\"p\":[\"c\",{\"s1\":{\"s\":[{\"i\":1,\"v\":[1,2,3,4]}]}}]}",
