@@ -139,23 +139,23 @@ static int start(run *r, size_t i, int k)
         q.opts.progress_user = &j->slot;
     }
     int rc = tvk_series_open(cn->c, &q, &j->s);
-    if (rc < 0 && tvk_conn_get_state(cn->c) != TVK_CONN_CONNECTED) {
+    if (rc < 0) {
         j->s = NULL;
-        conn_lost(r, k, rc);
-        return -1;
+        if (tvk_conn_get_state(cn->c) != TVK_CONN_CONNECTED) {
+            conn_lost(r, k, rc);
+            return -1;
+        }
+        /* Refused before anything was sent (out of memory, send queue full): this symbol only. */
+        j->conn = k;
+        j->error = rc;
+        j->errmsg = strdup(tvk_conn_errmsg(cn->c));
+        j->state = JOB_DONE;
+        cli_progress_done(f->progress, i);
+        return 0;
     }
     j->conn = k;
     j->state = JOB_LOADING;
     cn->loading++;
-    if (rc < 0) {
-        /* Refused before anything was sent (out of memory, send queue full): this symbol only. */
-        j->s = NULL;
-        j->error = rc;
-        j->errmsg = strdup(tvk_conn_errmsg(cn->c));
-        j->state = JOB_DONE;
-        cn->loading--;
-        cli_progress_done(f->progress, i);
-    }
     return 0;
 }
 

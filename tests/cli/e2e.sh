@@ -551,13 +551,17 @@ EOF2
 
 case_tty() {
     # On a terminal: the table by default, and a progress bar on stderr (cleared at the end).
+    # The same with two connections loading one series each.
     start_sim
-    "$PY" - "$TVKIT" "$URL" <<'EOF' || fail "terminal run"
+    local extra
+    for extra in "" "--connections 2 --parallel 1"; do
+        # shellcheck disable=SC2086
+        "$PY" - "$TVKIT" "$URL" $extra <<'EOF' || fail "terminal run $extra"
 import os, pty, sys, select, time
 tvkit, url = sys.argv[1], sys.argv[2]
 pid, fd = pty.fork()
 if pid == 0:
-    os.execv(tvkit, [tvkit, "--url", url, "history", "NASDAQ:AAPL", "NYSE:IBM", "-i", "1D", "-n", "6000"])
+    os.execv(tvkit, [tvkit, "--url", url, "history", "NASDAQ:AAPL", "NYSE:IBM", "-i", "1D", "-n", "6000"] + sys.argv[3:])
 out = bytearray()
 deadline = time.time() + 250
 while time.time() < deadline:
@@ -575,6 +579,7 @@ assert "NASDAQ:AAPL  " in text and "NYSE:IBM  " in text
 assert "%" in text and "bars" in text and "\x1b[K" in text, "no progress bar"
 assert "," not in text.split("\n")[1], "CSV on a terminal"
 EOF
+    done
 }
 
 case_options() {
