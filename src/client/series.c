@@ -284,6 +284,16 @@ static int push_bar(tvk_ohlcv **v, size_t *n, size_t *cap, const tvk_ohlcv *b)
 static int append_bar(tvk_series *s, const tvk_ohlcv *b)
 {
     if (s->phase == TVK_PH_BACKFILL) return push_bar(&s->bf, &s->nbf, &s->capbf, b);
+    /* A count request knows its size: one allocation instead of a chain of doublings, each
+     * copying the bars and touching new pages (the server may send a bar or two more). */
+    if (!s->cap && s->count > 1024) {
+        size_t want = s->count < (1 << 20) ? (size_t)s->count + 2 : (size_t)1 << 20;
+        tvk_ohlcv *nb = malloc(want * sizeof *nb);
+        if (nb) {
+            s->bars = nb;
+            s->cap = want;
+        }
+    }
     return push_bar(&s->bars, &s->n, &s->cap, b);
 }
 
