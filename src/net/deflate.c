@@ -138,7 +138,7 @@ int tvk_pmd_accept_offer(tvk_pmd *p, const char *value, char *resp, size_t respc
 {
     char *copy = strdup(value);
     if (!copy) return -1;
-    char *save = NULL, err[8];
+    char *save = NULL, err[128]; /* the reason a refused offer is skipped is not reported */
     for (char *ext = strtok_r(copy, ",", &save); ext; ext = strtok_r(NULL, ",", &save)) {
         offer o = {0};
         if (each_param(ext, &o, offer_param, err, sizeof err) != 0) continue;
