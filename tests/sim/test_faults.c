@@ -174,10 +174,16 @@ static void test_oversize(void **st)
     hs_sim s;
     hs_client c;
     start(&s, "--fault", "oversize", "--oversize-bytes", "300000");
-    assert_int_equal(hs_connect(&c, s.url, NULL, 0, 1, 200000), 0);
     tvk_msg m;
-    assert_int_equal(hs_next(&c, &m, WAIT), 1); /* hello */
-    assert_int_equal(hs_next(&c, &m, WAIT), TVK_EMSG_TOOBIG);
+    /* The hello and the (small, compressed) oversize message can arrive in the same read as
+     * the 101 response: the net layer then meets the limit while still connecting. */
+    int rc = hs_connect(&c, s.url, NULL, 0, 1, 200000);
+    if (rc == 0) {
+        assert_int_equal(hs_next(&c, &m, WAIT), 1); /* hello */
+        assert_int_equal(hs_next(&c, &m, WAIT), TVK_EMSG_TOOBIG);
+    } else {
+        assert_int_equal(rc, TVK_EMSG_TOOBIG);
+    }
     hs_close(&c);
     /* A client with room for it gets one well-formed packet of that size. */
     assert_int_equal(hs_connect(&c, s.url, NULL, 0, 1, 0), 0);
