@@ -60,31 +60,6 @@ static inline int jt_is(const tvk_json *j, int i, const char *lit, size_t n)
 #define ONES 0x0101010101010101ULL
 #define HIGH 0x8080808080808080ULL
 
-/* The value of the first k (1..8) bytes at p, all digits: the k digits are shifted to the top
- * of the word (the vacated low bytes are leading zeros), then pairs, quads and the two halves
- * are combined by three multiplications. */
-static inline uint64_t tvk_digits8_value(const unsigned char *p, unsigned k)
-{
-    uint64_t v;
-    memcpy(&v, p, 8);
-    v = (v & 0x0F0F0F0F0F0F0F0FULL) << (8 * (8 - k));
-    v = (v * 10 + (v >> 8)) & 0x00FF00FF00FF00FFULL;
-    v = (v * 100 + (v >> 16)) & 0x0000FFFF0000FFFFULL;
-    return (v * 10000 + (v >> 32)) & 0xFFFFFFFFULL;
-}
-
-/* Leading digits among the 8 bytes at p: t = byte - '0' is 0-9 for a digit; t + 0x76 reaches
- * the high bit for 10-0x7F and t itself has it for the rest; a borrow from a byte below '0'
- * only changes the bytes above it. Exact up to the first non-digit. */
-static inline unsigned tvk_digits8(const unsigned char *p)
-{
-    uint64_t v;
-    memcpy(&v, p, 8);
-    uint64_t t = v - ONES * '0';
-    uint64_t nd = ((t + ONES * 0x76) | t) & HIGH;
-    return nd ? (unsigned)__builtin_ctzll(nd) >> 3 : 8;
-}
-
 #else
 #define TVK_SWAR 0
 #endif

@@ -165,24 +165,12 @@ static inline __attribute__((always_inline)) int scan_string(scan *sc, int *star
 }
 
 /* End of the run of digits at p; the digits are accumulated into *mant (which wraps beyond 19
- * digits: the caller counts them). */
+ * digits: the caller counts them). Byte by byte: the numbers of quotes and bars are short, and
+ * eight-at-a-time digit conversion measured no faster and cost more instructions. */
 static inline const unsigned char *digit_run(const unsigned char *p, const unsigned char *e,
                                              uint64_t *mant)
 {
-    static const uint64_t scale[9] = {1,      10,      100,      1000,     10000,
-                                      100000, 1000000, 10000000, 100000000};
     uint64_t m = *mant;
-#if TVK_SWAR
-    while (e - p >= 8) {
-        unsigned k = tvk_digits8(p);
-        if (k) m = m * scale[k] + tvk_digits8_value(p, k);
-        p += k;
-        if (k < 8) {
-            *mant = m;
-            return p;
-        }
-    }
-#endif
     unsigned d;
     while (p < e && (d = (unsigned)(*p - '0')) <= 9) {
         m = m * 10 + d;
