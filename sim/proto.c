@@ -18,19 +18,31 @@ void sim_enc_free(sim_enc *e)
 }
 
 /* Decimal text of v at p (at most 20 bytes); returns the end. printf's cost per call is most of
- * a 5,000-bar answer's encoding otherwise. */
+ * a 5,000-bar answer's encoding otherwise; two digits per step halve the divisions. */
 static char *put_i64(char *p, int64_t v)
 {
+    static const char pairs[] = "00010203040506070809101112131415161718192021222324252627282930"
+                                "31323334353637383940414243444546474849505152535455565758596061"
+                                "6263646566676869707172737475767778798081828384858687888990919293"
+                                "949596979899";
     char d[20];
-    int n = 0;
+    int n = 20;
     uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-    do
-        d[n++] = (char)('0' + u % 10);
-    while ((u /= 10) != 0);
+    while (u >= 100) {
+        unsigned k = (unsigned)(u % 100) * 2;
+        u /= 100;
+        d[--n] = pairs[k + 1];
+        d[--n] = pairs[k];
+    }
+    if (u >= 10) {
+        d[--n] = pairs[u * 2 + 1];
+        d[--n] = pairs[u * 2];
+    } else {
+        d[--n] = (char)('0' + u);
+    }
     if (v < 0) *p++ = '-';
-    while (n)
-        *p++ = d[--n];
-    return p;
+    memcpy(p, d + n, (size_t)(20 - n));
+    return p + (20 - n);
 }
 
 /* "<v>.0": how the server writes integral numbers (times, volumes, whole prices). */
