@@ -53,7 +53,7 @@ typedef struct tvk_ws_opts {
     void *user;
     /* Log sink for warnings (e.g. insecure mode); NULL = stderr. */
     void (*log)(void *user, const char *line);
-    /* Receive flow control; default 1 MiB (0 = default). Queue mode: the socket is not read
+    /* Receive flow control; default 256 KiB (0 = default). Queue mode: the socket is not read
      * while this many bytes of complete messages wait for tvk_ws_recv, so a fast server is
      * held back by TCP instead of growing our memory. Callback mode: one on_readable call
      * takes at most about this many bytes from the socket, then returns. */
@@ -165,7 +165,7 @@ typedef struct tvk_ws_server_opts {
     tvk_ws_upgrade_fn on_upgrade; /* NULL = accept everything */
     tvk_ws_message_fn on_message;
     void *user;
-    size_t max_queued; /* as for the client; default 1 MiB */
+    size_t max_queued; /* as for the client; default 256 KiB */
     /* zlib level (1..9) for the messages this side compresses; 0 = zlib's default (6). A
      * test server sending large answers may trade size for speed: 1 deflates ~5x faster. */
     int compress_level;

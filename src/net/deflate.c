@@ -173,8 +173,15 @@ int tvk_pmd_compress(tvk_pmd *p, int server, const char *in, size_t len, unsigne
         memset(&p->def, 0, sizeof p->def);
         /* zlib refuses a raw window of 8; 9 never emits distances past 256 (MAX_DIST). */
         int level = p->level >= 1 && p->level <= 9 ? p->level : Z_DEFAULT_COMPRESSION;
-        if (deflateInit2(&p->def, level, Z_DEFLATED, -(bits < 9 ? 9 : bits), 8,
-                         Z_DEFAULT_STRATEGY) != Z_OK)
+        /* A client sends only short requests: a 1 KiB window and a small hash table compress
+         * them as well, in ~10 KB instead of ~512 KB per connection. A smaller window than
+         * negotiated is always valid (the peer's window only has to be large enough). */
+        int wbits = bits < 9 ? 9 : bits, mem = 8;
+        if (!server) {
+            if (wbits > 10) wbits = 10;
+            mem = 2;
+        }
+        if (deflateInit2(&p->def, level, Z_DEFLATED, -wbits, mem, Z_DEFAULT_STRATEGY) != Z_OK)
             return TVK_ENOMEM;
         p->deflate_ready = 1;
     }

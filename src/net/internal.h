@@ -18,8 +18,8 @@
 #define TVK_FLUSH_AT (16 * 1024) /* send_text writes at once only from this much queued */
 #define TVK_IBUF_CAP (64 * 1024) /* socket-side read buffer: wslay asks for 4 KiB at a time */
 #define TVK_RX_MIN (16 * 1024)   /* first size of the receive buffer */
-#define TVK_RX_KEEP (4u << 20)   /* a larger receive buffer is freed once it is empty */
-#define TVK_DEFAULT_MAX_QUEUED (1u << 20)
+#define TVK_RX_KEEP (512u << 10) /* a larger receive buffer is freed once it is empty */
+#define TVK_DEFAULT_MAX_QUEUED (256u << 10)
 
 /* A parsed ws://, wss:// or http:// (proxy) URL. */
 typedef struct tvk_net_url {

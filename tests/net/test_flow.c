@@ -105,7 +105,7 @@ static void test_queue_bounded(void **state)
     (void)state;
     tvk_ws_opts co;
     tvk_ws_opts_init(&co);
-    assert_int_equal(co.max_queued, 1u << 20); /* the documented default */
+    assert_int_equal(co.max_queued, 256u << 10); /* the documented default */
     flow f;
     open_flow(&f, &co);
     const long total = 200L * 1000 * 1000 / MSG;
