@@ -23,12 +23,14 @@ for ex in "$src"/examples/*.c; do
   # shellcheck disable=SC2046
   cc -std=c11 -Wall -Werror $san "$ex" -o "$tmp/$name-static" $(pkg-config --cflags tvkit) \
      "$libdir/libtvkit.a" $(pkg-config --static --libs-only-l tvkit | sed 's/-ltvkit//')
-  LD_LIBRARY_PATH="$libdir" ldd "$tmp/$name-shared" | grep -q "$libdir/libtvkit.so.0" ||
+  # (no `ldd | grep -q`: with pipefail, grep quitting early fails the pipeline through SIGPIPE)
+  deps=$(LD_LIBRARY_PATH="$libdir" ldd "$tmp/$name-shared")
+  grep -q "$libdir/libtvkit.so.0" <<<"$deps" ||
     { echo "FAIL: $name-shared does not load libtvkit from the prefix"; fails=1; }
 done
 out=$(LD_LIBRARY_PATH="$libdir" "$tmp/decode_message-shared")
-echo "$out" | grep -q '^heartbeat k=7$' || { echo "FAIL: shared example output: $out"; fails=1; }
-echo "$out" | grep -q 'sds_1 i=0 t=1728013500 o=356.1 h=363.6 l=355 c=361.4 v=207578' ||
+grep -q '^heartbeat k=7$' <<<"$out" || { echo "FAIL: shared example output: $out"; fails=1; }
+grep -q 'sds_1 i=0 t=1728013500 o=356.1 h=363.6 l=355 c=361.4 v=207578' <<<"$out" ||
   { echo "FAIL: shared example bars: $out"; fails=1; }
 out2=$("$tmp/decode_message-static")
 [ "$out" = "$out2" ] || { echo "FAIL: static and shared examples differ"; fails=1; }

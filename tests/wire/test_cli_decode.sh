@@ -70,9 +70,9 @@ grep -q "cannot open" "$tmp/err" || fail "missing file: no diagnostic"
 [ $? -eq 2 ] || fail "unknown option: want exit 2"
 "$tvkit" decode a b >/dev/null 2>&1
 [ $? -eq 2 ] || fail "two files: want exit 2"
-"$tvkit" decode --help | grep -q "usage: tvkit decode" || fail "--help"
+grep -q "usage: tvkit decode" <<<"$("$tvkit" decode --help)" || fail "--help"
 "$tvkit" nosuchcommand >/dev/null 2>&1
 [ $? -eq 2 ] || fail "unknown command: want exit 2"
-"$tvkit" --help | grep -q "decode" || fail "tvkit --help does not list decode"
+grep -q "decode" <<<"$("$tvkit" --help)" || fail "tvkit --help does not list decode"
 
 [ $fails -eq 0 ] && echo "PASS" || { echo "$fails failure(s)"; exit 1; }
