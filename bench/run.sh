@@ -12,6 +12,9 @@
 #   BENCH_SYMBOLS=K       firehose symbols (default 100)
 #   BENCH_MULTI_SYMBOLS=N symbols of the multi-symbol history case (default 100; quick 20)
 #   BENCH_CONNS=K         connections of the "several connections" cases (default 4)
+#   BENCH_PARALLEL=N      tvkit history --parallel of the one-connection multi case (default 16)
+#   BENCH_PARALLEL_CONNS=N  tvkit history --parallel per connection of the several-connections
+#                         case (default 4: the same 16 series in flight over BENCH_CONNS sockets)
 #   BENCH_LATENCY=MS      sim latency of the multi-symbol and first-quote cases (default 50)
 #   BENCH_CASES=REGEX     run only the cases whose name matches (e.g. 'fh-|ttfq')
 #   BENCH_PEER=0          skip the Node peer (ratios are then n/a)
@@ -37,6 +40,8 @@ else
 fi
 FH_SYMS=${BENCH_SYMBOLS:-100}
 CONNS=${BENCH_CONNS:-4}
+PAR1=${BENCH_PARALLEL:-16}
+PARC=${BENCH_PARALLEL_CONNS:-4}
 LATENCY=${BENCH_LATENCY:-50}
 CASES_RE=${BENCH_CASES:-.}
 OUT=${BENCH_OUT:-$here/RESULTS.md}
@@ -264,7 +269,7 @@ start_all=$(date +%s)
         echo "peer=skipped (node or the package missing, or BENCH_PEER=0)"
     fi
     echo "load=$(cut -d' ' -f1-3 /proc/loadavg) at the start (1, 5, 15 min)"
-    echo "settings=firehose $FH_N packets over $FH_SYMS symbols; history $HIST_SMALL and $HIST_BIG bars; multi $MULTI_SYMS symbols x $MULTI_BARS bars at ${LATENCY} ms, $CONNS connections"
+    echo "settings=firehose $FH_N packets over $FH_SYMS symbols; history $HIST_SMALL and $HIST_BIG bars; multi $MULTI_SYMS symbols x $MULTI_BARS bars at ${LATENCY} ms: 1 connection with $PAR1 series in flight, $CONNS connections with $PARC each (tvkit; the peer opens every chart at once)"
 } >"$work/meta.txt"
 
 # ---------------------------------------------------------------- 1. decode in process
@@ -374,22 +379,13 @@ if want multi-; then
     mapfile -t MSYMS < <(seq_syms M "$MULTI_SYMS")
     mexpect=$((MULTI_SYMS * MULTI_BARS))
     if want multi-1; then
-        pair multi-1 multi "$mexpect" "history $MULTI_SYMS symbols x $MULTI_BARS bars, ${LATENCY} ms, 1 connection" "$mexpect" 0 -- \
-            "$TVKIT" --url "$url" history "${MSYMS[@]}" -i 1D -n "$MULTI_BARS" -f csv -o /dev/stdout --- \
+        pair multi-1 multi "$mexpect" "history $MULTI_SYMS symbols x $MULTI_BARS bars, ${LATENCY} ms, 1 connection ($PAR1 series in flight)" "$mexpect" 0 -- \
+            "$TVKIT" --url "$url" history "${MSYMS[@]}" -i 1D -n "$MULTI_BARS" -f csv -o /dev/stdout --parallel "$PAR1" --- \
             "${penv[@]}" node "$here/peer/history.js" --bars "$MULTI_BARS" --conns 1 "${MSYMS[@]}"
     fi
     if want "multi-$CONNS"; then
-        # tvkit: one process (one connection) per share of the symbols, run side by side.
-        tcmd=()
-        for k in $(seq 0 $((CONNS - 1))); do
-            share=()
-            for i in $(seq "$k" "$CONNS" $((MULTI_SYMS - 1))); do share+=("${MSYMS[$i]}"); done
-            [ ${#share[@]} -gt 0 ] || continue
-            [ ${#tcmd[@]} -gt 0 ] && tcmd+=(:::)
-            tcmd+=("$TVKIT" --url "$url" history "${share[@]}" -i 1D -n "$MULTI_BARS" -f csv -o /dev/stdout)
-        done
-        pair "multi-$CONNS" multi "$mexpect" "history $MULTI_SYMS symbols x $MULTI_BARS bars, ${LATENCY} ms, $CONNS connections" "$mexpect" 0 -- \
-            "${tcmd[@]}" --- \
+        pair "multi-$CONNS" multi "$mexpect" "history $MULTI_SYMS symbols x $MULTI_BARS bars, ${LATENCY} ms, $CONNS connections ($PARC series in flight on each)" "$mexpect" 0 -- \
+            "$TVKIT" --url "$url" history "${MSYMS[@]}" -i 1D -n "$MULTI_BARS" -f csv -o /dev/stdout --connections "$CONNS" --parallel "$PARC" --- \
             "${penv[@]}" node "$here/peer/history.js" --bars "$MULTI_BARS" --conns "$CONNS" "${MSYMS[@]}"
     fi
     stop_sims
