@@ -35,8 +35,10 @@ typedef struct run {
     const cli_fetch *f;
     job *jobs;
     conn conns[CLI_FETCH_MAX_CONNECTIONS];
-    int nconn;
-    int live;
+    int nconn;  /* connections opened */
+    int tried;  /* connections attempted (at most f->connections) */
+    int live;   /* opened and not lost */
+    int share;  /* series per connection while more are still to be opened */
     int status; /* of the first failure */
 } run;
 
@@ -79,12 +81,13 @@ static void conn_lost(run *r, int k, int rc)
         int e = tvk_series_error(j->s);
         finish(r, j, e ? e : rc, e ? tvk_series_errmsg(j->s) : msg);
     }
-    if (r->nconn > 1) {
+    if (r->f->connections > 1) {
         cli_progress_clear(r->f->progress);
-        cli_err(r->f->cmd, "connection %d of %d lost: %s (%s); %s", k + 1, r->nconn,
+        cli_err(r->f->cmd, "connection %d of %d lost: %s (%s); %s", k + 1, r->f->connections,
                 msg && *msg ? msg : tvk_strerror(rc), tvk_errname(rc),
-                r->live ? "the symbols loading on it failed, the others go on"
-                        : "no connection left");
+                r->live || r->tried < r->f->connections
+                    ? "the symbols loading on it failed, the others go on"
+                    : "no connection left");
     }
 }
 
@@ -112,13 +115,16 @@ static void pump(run *r, int k)
         conn_lost(r, k, tvk_conn_error(cn->c));
 }
 
-/* The live connection with a free slot and the fewest series in flight, or -1. */
+/* The live connection with a free slot and the fewest series in flight, or -1. While more
+ * connections are still to be opened, each takes only its share of the symbols, so that the
+ * first ones do not take everything before the others exist. */
 static int pick(const run *r)
 {
+    int cap = r->tried < r->f->connections ? r->share : r->f->parallel;
     int best = -1;
     for (int k = 0; k < r->nconn; k++) {
         const conn *cn = &r->conns[k];
-        if (cn->dead || cn->loading >= r->f->parallel) continue;
+        if (cn->dead || cn->loading >= cap) continue;
         if (best < 0 || cn->loading < r->conns[best].loading) best = k;
     }
     return best;
@@ -221,30 +227,31 @@ static int deliver(run *r, size_t i)
     return st;
 }
 
-static int connect_all(run *r)
+/* Opens the next connection. Connecting blocks, so the requests already made on the others are
+ * sent first: the server works on them meanwhile. 0, or the exit status when not even the first
+ * connection could be opened. */
+static int connect_next(run *r)
 {
     const cli_fetch *f = r->f;
-    int first_err = 0;
-    for (int k = 0; k < f->connections; k++) {
-        conn *cn = &r->conns[r->nconn];
-        int st = cli_connect(f->g, &cn->c);
-        if (st) {
-            if (!first_err) first_err = st;
-            continue;
-        }
+    for (int k = 0; k < r->nconn; k++)
+        if (!r->conns[k].dead) pump(r, k);
+    r->tried++;
+    int st = cli_connect(f->g, &r->conns[r->nconn].c);
+    if (!st) {
         r->nconn++;
         r->live++;
+    } else if (r->nconn) {
+        st = 0;
     }
-    if (!r->nconn) return first_err;
-    if (r->nconn < f->connections)
+    if (r->tried == f->connections && r->nconn && r->nconn < f->connections)
         cli_warn(f->g, f->cmd, "going on with %d of %d connections", r->nconn, f->connections);
-    return 0;
+    return st;
 }
 
 static int loop(run *r)
 {
     const cli_fetch *f = r->f;
-    size_t window = (size_t)WINDOW * (size_t)r->nconn * (size_t)f->parallel;
+    size_t window = (size_t)WINDOW * (size_t)f->connections * (size_t)f->parallel;
     size_t next = 0, out = 0;
     for (;;) {
         while (out < f->n && r->jobs[out].state == JOB_DONE) {
@@ -256,6 +263,12 @@ static int loop(run *r)
             int k = pick(r);
             if (k < 0) break;
             if (start(r, next, k) == 0) next++;
+        }
+        /* A connection is opened only when there are symbols for it. */
+        if (r->tried < f->connections && next < f->n) {
+            int st = connect_next(r);
+            if (st) return st;
+            continue;
         }
         if (!r->live) {
             /* Every symbol before `out` was handed over and none is loading: the rest cannot be
@@ -289,7 +302,9 @@ int cli_fetch_run(const cli_fetch *f)
         r.jobs[i].slot.p = f->progress;
         r.jobs[i].slot.index = i;
     }
-    int st = connect_all(&r);
+    size_t share = (f->n + (size_t)f->connections - 1) / (size_t)f->connections;
+    r.share = share < (size_t)f->parallel ? (int)share : f->parallel;
+    int st = connect_next(&r);
     if (!st) st = loop(&r);
     for (size_t i = 0; i < f->n; i++) {
         tvk_series_close(r.jobs[i].s);

@@ -1,7 +1,9 @@
 /* Loads the history of many symbols over several connections at once (tvkit history): one
  * poll() loop over every connection, up to `parallel` series in flight on each, a new symbol
- * started on the least busy connection as soon as one of its series finishes. Results are handed
- * over in the order of the symbols, each as soon as it and every one before it are done. */
+ * started on the least busy connection as soon as one of its series finishes. Connections are
+ * opened one by one, each after the requests of the ones before it were sent, and only while
+ * symbols are left for them. Results are handed over in the order of the symbols, each as soon
+ * as it and every one before it are done. */
 #ifndef TVK_CLI_FETCH_H
 #define TVK_CLI_FETCH_H
 
@@ -40,9 +42,9 @@ typedef struct cli_fetch {
 } cli_fetch;
 
 /* Connects, loads everything, closes. Returns the exit status: that of the callback if it
- * stopped the run, else of the first symbol that failed, else of the connections (none could be
- * opened; every one was lost before all symbols were requested), else 0. Connection problems
- * are reported on stderr here; the symbols' own errors go to the callback. */
+ * stopped the run, else of the first symbol that failed, else of the connections (the first
+ * could not be opened; every one was lost before all symbols were requested), else 0.
+ * Connection problems are reported on stderr here; the symbols' own errors go to the callback. */
 int cli_fetch_run(const cli_fetch *f);
 
 #endif

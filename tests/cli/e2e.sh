@@ -268,13 +268,14 @@ EOF
 }
 
 # sim_log_check FROM_LINE MAX_PARALLEL CONNS SYMBOLS...: the sim's --log from line FROM_LINE on
-# holds one run that requested every symbol exactly once, over exactly CONNS connections, each
-# connection with at most MAX_PARALLEL chart sessions open at once and at least one with
-# exactly that many (so the parallelism was used, not only allowed).
+# holds one run that requested every symbol exactly once, over CONNS connections (a number, or
+# MIN-MAX), each connection with at most MAX_PARALLEL chart sessions open at once and at least
+# one with exactly that many (so the parallelism was used, not only allowed).
 sim_log_check() {
     py "$TMP/sim.log" "$@" <<'EOF'
 import sys, json, collections
-log, start, par, conns, syms = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5:]
+log, start, par, conns, syms = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5:]
+lo, _, hi = conns.partition("-")
 lines = [json.loads(l) for l in open(log)][start:]
 requested = collections.Counter()
 open_now, peak = collections.Counter(), collections.Counter()
@@ -290,7 +291,7 @@ for l in lines:
     elif m["m"] == "resolve_symbol":
         requested[json.loads(m["p"][2].lstrip("="))["symbol"]] += 1
 assert sorted(requested) == sorted(syms) and set(requested.values()) == {1}, requested
-assert len(peak) == conns, ("connections used", dict(peak))
+assert int(lo) <= len(peak) <= int(hi or lo), ("connections used", conns, dict(peak))
 assert max(peak.values()) == par and all(v <= par for v in peak.values()), ("open at once", dict(peak))
 EOF
 }
@@ -317,10 +318,11 @@ case_multi() {
     [ -s "$TMP/err" ] && fail "stderr of a plain multi-connection run: $(head -c 300 "$TMP/err")"
     # shellcheck disable=SC2086
     sim_log_check "$n0" 2 3 $syms
-    # One series at a time on one connection; more connections than symbols; the widest setting
-    # (10 symbols over 2 connections: 5 each, all at once).
+    # One series at a time on one connection; 8 connections of 1 (a connection is opened only
+    # while symbols wait for one: how many depends on how fast the first ones finish); the
+    # widest setting (10 symbols over 2 connections: each takes its share of 5 as it opens).
     local opt want
-    for opt in "--parallel 1:1 1" "--connections 8 --parallel 1:1 8" "--connections 2 --parallel 32:5 2"; do
+    for opt in "--parallel 1:1 1" "--connections 8 --parallel 1:1 2-8" "--connections 2 --parallel 32:5 2"; do
         want=${opt#*:}
         opt=${opt%%:*}
         n0=$(wc -l <"$TMP/sim.log")
@@ -337,10 +339,11 @@ case_multi() {
     # shellcheck disable=SC2086
     run 0 $u history $syms -i 60 -n 7 -f table --connections 4 --parallel 3
     cmp -s "$TMP/out" "$TMP/one.table" || fail "table output differs"
-    # -v names the connection that loaded each symbol.
+    # -v names the connection that loaded each symbol (which one: the first may be free again
+    # by the time the second is open).
     run 0 $u -v history NASDAQ:AAPL NYSE:IBM -i 1D -n 2 --connections 2 --parallel 1
     grep -q "NASDAQ:AAPL: 2 bars in 1 pages (connection 1)" "$TMP/err" || fail "-v: $(cat "$TMP/err")"
-    grep -q "NYSE:IBM: 2 bars in 1 pages (connection 2)" "$TMP/err" || fail "-v: $(cat "$TMP/err")"
+    grep -q "NYSE:IBM: 2 bars in 1 pages (connection [12])" "$TMP/err" || fail "-v: $(cat "$TMP/err")"
     # A symbol the server rejects among good ones: its error, the others' bars, status 4; the
     # same stdout, stderr and status as over one connection.
     local mixed="NASDAQ:AAPL NASDAQ:NOPE NYSE:IBM SIM:X SP:SPX FX:NOPE BINANCE:ETHUSDT"
@@ -358,20 +361,21 @@ case_multi() {
     cmp -s "$TMP/err" "$TMP/mixed.err" || fail "several connections, a bad symbol: stderr $(cat "$TMP/err")"
     stop_sim
     # The first connection is dropped after the hello and one more packet: neither of its two
-    # series (the 1st and 4th symbol) can complete; they fail with the connection, and the
-    # others (the 7th on too) load over connections 2 and 3. Exit 3.
+    # series (the first two symbols: each connection takes its share as it is opened) can
+    # complete; they fail with the connection, and the others (the 7th on too) load over
+    # connections 2 and 3. Exit 3.
     start_sim --fault close-after=2
     local twelve
     twelve=$(for i in $(seq 10 21); do printf 'SIM:S%s ' "$i"; done)
     # shellcheck disable=SC2086
     run 3 --url "$URL" history $twelve -i 1D -n 100 --connections 3 --parallel 2
     grep -q "connection 1 of 3 lost.*the others go on" "$TMP/err" || fail "no lost notice: $(cat "$TMP/err")"
-    for s in SIM:S10 SIM:S13; do
+    for s in SIM:S10 SIM:S11; do
         grep -q "history: $s: .*(TVK_ECONN_LOST\|TVK_ECLOSED)" "$TMP/err" || fail "$s not failed: $(cat "$TMP/err")"
     done
     [ "$(grep -c "^tvkit: history: SIM:" "$TMP/err")" = 2 ] || fail "errors: $(cat "$TMP/err")"
     [ "$(tail -n +2 "$TMP/out" | cut -d, -f1 | uniq -c | awk '{printf "%s:%s ", $2, $1}')" = \
-        "SIM:S11:100 SIM:S12:100 SIM:S14:100 SIM:S15:100 SIM:S16:100 SIM:S17:100 SIM:S18:100 SIM:S19:100 SIM:S20:100 SIM:S21:100 " ] ||
+        "SIM:S12:100 SIM:S13:100 SIM:S14:100 SIM:S15:100 SIM:S16:100 SIM:S17:100 SIM:S18:100 SIM:S19:100 SIM:S20:100 SIM:S21:100 " ] ||
         fail "the other symbols: $(tail -n +2 "$TMP/out" | cut -d, -f1 | uniq -c | tr '\n' ' ')"
     stop_sim
     # Every connection dropped: the symbols loading fail, one error names those never requested.
