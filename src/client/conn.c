@@ -543,8 +543,6 @@ static void route(tvk_conn *c, const tvk_msg *m)
 
 /* ---------------------------------------------------------------- receiving */
 
-#define TVK_CONN_IN_KEEP ((size_t)256 * 1024)
-
 static void take_message(tvk_conn *c, const char *data, size_t len)
 {
     c->stats.messages_in++;
@@ -574,9 +572,6 @@ static int next_packet(tvk_conn *c, tvk_msg *msg)
         int rc = tvk_reader_next_msg(c->reader, msg);
         if (rc == 0) {
             c->in_message = 0;
-            /* A copy grown by one large answer is not kept: with several connections, each
-             * would otherwise hold its largest message for good. */
-            if (c->in.cap > TVK_CONN_IN_KEEP) tvk_buf_free(&c->in);
             break;
         }
         if (rc < 0) {

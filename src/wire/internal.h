@@ -99,10 +99,6 @@ void tvk_json_free(tvk_json *j);
 /* Tokenizes and validates [s, s+n) as one strict JSON value. 0, TVK_EJSON (*err_at = byte
  * offset of the problem) or TVK_ENOMEM. */
 int tvk_json_parse(tvk_json *j, const char *s, size_t n, size_t *err_at, const char **why);
-/* Gives back the memory of a token store grown by one large document (a 5,000-bar answer needs
- * ~1.8 MB of tokens): called once a message's packets are all read, so that connections that
- * are not parsing hold only a small store. */
-void tvk_json_trim(tvk_json *j);
 
 struct tvk_reader {
     size_t max_message;

@@ -29,22 +29,6 @@ tvk_json *tvk_json_new(void)
     return j;
 }
 
-#define JSON_KEEP 8192 /* tokens kept between documents: any quote or small bar packet */
-
-void tvk_json_trim(tvk_json *j)
-{
-    if (!j || j->cap <= JSON_KEEP) return;
-    /* Shrinking cannot fail in practice; if it does, the larger arrays are simply kept. */
-    jtok *t = realloc(j->tok, JSON_KEEP * sizeof *t);
-    if (t) j->tok = t;
-    double *nv = realloc(j->num, JSON_KEEP * sizeof *nv);
-    if (nv) j->num = nv;
-    if (t && nv) {
-        j->cap = JSON_KEEP;
-        j->n = 0;
-    }
-}
-
 void tvk_json_free(tvk_json *j)
 {
     if (!j) return;

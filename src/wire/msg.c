@@ -144,7 +144,6 @@ int tvk_reader_next_msg(tvk_reader *r, tvk_msg *msg)
 {
     tvk_packet pkt;
     int rc = tvk_reader_next(r, &pkt);
-    if (rc == 0) tvk_json_trim(r->json); /* the last packet's tokens are no longer in use */
     if (rc <= 0) {
         if (rc == TVK_ENUMBER) {
             memset(msg, 0, sizeof *msg);
