@@ -7,6 +7,56 @@
 
 #include "client/client.h"
 
+/* Field names and values are a few bytes: copied and compared with fixed-size moves the
+ * compiler inlines (two overlapping words), not a libc call each; longer ones go to libc. */
+static inline void copy_small(char *d, const char *s, size_t n)
+{
+    uint64_t a, b;
+    uint32_t x, y;
+    if (n >= 8 && n <= 16) {
+        memcpy(&a, s, 8);
+        memcpy(&b, s + n - 8, 8);
+        memcpy(d, &a, 8);
+        memcpy(d + n - 8, &b, 8);
+    } else if (n >= 4 && n < 8) {
+        memcpy(&x, s, 4);
+        memcpy(&y, s + n - 4, 4);
+        memcpy(d, &x, 4);
+        memcpy(d + n - 4, &y, 4);
+    } else if (n < 4) {
+        for (size_t i = 0; i < n; i++)
+            d[i] = s[i];
+    } else {
+        memcpy(d, s, n);
+    }
+}
+
+static inline int eq_small(const char *p, const char *q, size_t n)
+{
+    uint64_t a, b, c, d;
+    uint32_t x, y, z, w;
+    if (n >= 8 && n <= 16) {
+        memcpy(&a, p, 8);
+        memcpy(&b, q, 8);
+        memcpy(&c, p + n - 8, 8);
+        memcpy(&d, q + n - 8, 8);
+        return a == b && c == d;
+    }
+    if (n >= 4 && n < 8) {
+        memcpy(&x, p, 4);
+        memcpy(&y, q, 4);
+        memcpy(&z, p + n - 4, 4);
+        memcpy(&w, q + n - 4, 4);
+        return x == y && z == w;
+    }
+    if (n < 4) {
+        for (size_t i = 0; i < n; i++)
+            if (p[i] != q[i]) return 0;
+        return 1;
+    }
+    return !memcmp(p, q, n);
+}
+
 /* A server cannot grow a snapshot without end: fields beyond this are dropped (logged). */
 #define TVK_QUOTE_MAX_FIELDS 512
 
@@ -172,8 +222,8 @@ static tvk_quote_entry *index_get(const tvk_quotes *q, const char *key, size_t n
         int32_t idx = q->slots[i];
         if (idx < 0) return NULL;
         tvk_quote_entry *e = q->e[idx];
-        if ((e->nkey_len == n && !memcmp(e->nkey, key, n)) ||
-            (e->symbol_len == n && !memcmp(e->symbol, key, n)))
+        if ((e->nkey_len == n && eq_small(e->nkey, key, n)) ||
+            (e->symbol_len == n && eq_small(e->symbol, key, n)))
             return e;
     }
 }
@@ -599,7 +649,7 @@ static void body_patch(tvk_quote_entry *e, size_t i, size_t old_n)
         for (size_t k = i + 1; k < e->nf; k++)
             e->f[k].off = e->f[k].off - old_n + n;
     }
-    memcpy(e->body + f->off, f->text, n);
+    copy_small(e->body + f->off, f->text, n);
 }
 
 static int body_build(tvk_quote_entry *e)
@@ -643,7 +693,7 @@ static int put_value(tvk_quote_entry *e, size_t i, const char *json, size_t jlen
     }
     char *o = f->text + f->prefix_len;
     if (quoted) *o++ = '"';
-    memcpy(o, json, jlen);
+    copy_small(o, json, jlen);
     o += jlen;
     if (quoted) *o++ = '"';
     *o = '\0';
@@ -742,7 +792,7 @@ static int set_field(tvk_quote_entry *e, tvk_str name, const char *json, size_t 
     for (size_t k = 0; k < nf; k++) {
         const tvk_qfield *f = &e->f[i];
         if (f->name_len == name.len &&
-            !memcmp(f->verbatim ? f->text + 2 : f->name, name.p, name.len)) {
+            eq_small(f->verbatim ? f->text + 2 : f->name, name.p, name.len)) {
             matched(e, i);
             return put_value(e, i, json, jlen, quoted, num);
         }
