@@ -21,8 +21,7 @@ tvk_json *tvk_json_new(void)
     if (!j) return NULL;
     j->cap = 256;
     j->tok = malloc(j->cap * sizeof *j->tok);
-    j->num = malloc(j->cap * sizeof *j->num);
-    if (!j->tok || !j->num) {
+    if (!j->tok) {
         tvk_json_free(j);
         return NULL;
     }
@@ -33,7 +32,6 @@ void tvk_json_free(tvk_json *j)
 {
     if (!j) return;
     free(j->tok);
-    free(j->num);
     free(j);
 }
 
@@ -180,10 +178,10 @@ static inline const unsigned char *digit_run(const unsigned char *p, const unsig
     return p;
 }
 
-/* JSON number grammar; p at '-' or a digit. *num gets the value when the short form allows an
- * exact conversion here (Clinger: at most 19 digits, mantissa <= 2^53, no exponent, at most 22
- * decimals, one correctly rounded division), else the TVK_NUM_LATER pattern. */
-static inline __attribute__((always_inline)) int scan_number(scan *sc, double *num)
+/* JSON number grammar; p at '-' or a digit. The token gets the value when the short form allows
+ * an exact conversion here (Clinger: at most 19 digits, mantissa <= 2^53, no exponent, at most
+ * 22 decimals, one correctly rounded division), else the TVK_NUM_LATER pattern. */
+static inline __attribute__((always_inline)) int scan_number(scan *sc, jtok *t)
 {
     const unsigned char *p = sc->p, *e = sc->end;
     int neg = *p == '-';
@@ -233,11 +231,11 @@ static inline __attribute__((always_inline)) int scan_number(scan *sc, double *n
     }
     sc->p = p;
     if (later || ndig > 19 || mant > (1ULL << 53) || nfrac > 22) {
-        uint64_t bits = TVK_NUM_LATER;
-        memcpy(num, &bits, sizeof bits);
+        uint64_t bits = TVK_NUM_LATER; /* copied as bits: never through a floating register */
+        memcpy((char *)t + offsetof(jtok, size), &bits, sizeof bits);
     } else {
         double v = nfrac ? (double)mant / tvk__pow10[nfrac] : (double)mant;
-        *num = neg ? -v : v;
+        jt_set_num(t, neg ? -v : v);
     }
     return 0;
 }
@@ -249,9 +247,6 @@ static int grow(tvk_json *j)
     jtok *t = realloc(j->tok, cap * sizeof *t);
     if (!t) return TVK_ENOMEM;
     j->tok = t;
-    double *nv = realloc(j->num, cap * sizeof *nv);
-    if (!nv) return TVK_ENOMEM; /* tok is larger already: harmless, cap stays */
-    j->num = nv;
     j->cap = cap;
     return 0;
 }
@@ -343,9 +338,10 @@ value:
     case '9':
         t->type = TVK_J_NUMBER;
         t->start = (int)(sc.p - sc.s);
-        if (scan_number(&sc, &j->num[nt])) goto fail;
+        if (scan_number(&sc, t)) goto fail; /* the value goes in place of size and skip */
         t->end = (int)(sc.p - sc.s);
-        break;
+        nt++;
+        goto after_value;
     case 't':
     case 'f':
     case 'n': {
@@ -456,7 +452,7 @@ int tvk_json_size(const tvk_json *j, int tok)
 int tvk_json_skip(const tvk_json *j, int tok)
 {
     const jtok *t = T(j, tok);
-    return t ? t->skip : TVK_EINVAL;
+    return t ? jt_next(j, tok) : TVK_EINVAL;
 }
 
 /* Compares a raw (escaped) string token with s without allocating. */
@@ -508,10 +504,8 @@ int tvk_json_next_member(const tvk_json *j, int obj, int *cursor, tvk_jmember *m
     m->tok = k + 1;
     m->num = NAN;
     if (vt->type == TVK_J_NUMBER) {
-        uint64_t bits;
-        memcpy(&bits, &j->num[k + 1], sizeof bits);
-        if (bits != TVK_NUM_LATER)
-            m->num = j->num[k + 1];
+        if (!jt_is_later(vt))
+            m->num = jt_num(vt);
         else if (tvk_parse_double(m->raw.p, m->raw.len, &m->num))
             m->num = NAN;
     }
@@ -527,7 +521,7 @@ int tvk_json_index(const tvk_json *j, int arr, int i)
     if (i < 0 || i >= t->size) return TVK_ENOTFOUND;
     int k = arr + 1;
     while (i--)
-        k = j->tok[k].skip;
+        k = jt_next(j, k);
     return k;
 }
 
@@ -696,10 +690,8 @@ int tvk_json_double(const tvk_json *j, int tok, double *v)
     if (!j || tok < 0 || tok >= j->n) return TVK_EINVAL;
     const jtok *t = &j->tok[tok];
     if (t->type != TVK_J_NUMBER) return TVK_ESHAPE;
-    uint64_t bits;
-    memcpy(&bits, &j->num[tok], sizeof bits);
-    if (bits != TVK_NUM_LATER) {
-        *v = j->num[tok];
+    if (!jt_is_later(t)) {
+        *v = jt_num(t);
         return 0;
     }
     return tvk_parse_double(j->js + t->start, (size_t)(t->end - t->start), v);

@@ -115,10 +115,8 @@ int tvk_msg_series_at(const tvk_msg *m, int idx, tvk_series_update *out)
  * left (exponent, long mantissa). */
 static inline int num_at(const tvk_json *j, int i, double *v)
 {
-    uint64_t bits;
-    memcpy(&bits, &j->num[i], sizeof bits);
-    if (bits != TVK_NUM_LATER) {
-        *v = j->num[i];
+    if (!jt_is_later(&j->tok[i])) {
+        *v = jt_num(&j->tok[i]);
         return 0;
     }
     return tvk_json_double(j, i, v);
@@ -180,7 +178,7 @@ int tvk_bar_next(tvk_bar_iter *it, tvk_bar *bar)
         } else {
             goto bad;
         }
-        t = j->tok[t].skip;
+        t = jt_next(j, t);
     }
     it->tok = j->tok[b].skip;
     it->remaining--;
@@ -363,7 +361,7 @@ int tvk_msg_qsd(const tvk_msg *m, tvk_qsd *out)
     /* p[1], read directly: this is the hot path of a quote stream. */
     int pa = m->params;
     if (tk[pa].size < 2) return TVK_ESHAPE;
-    int obj = tk[pa + 1].skip;
+    int obj = jt_next(j, pa + 1);
     if (tk[obj].type != TVK_J_OBJECT) return TVK_ESHAPE;
     /* One pass over the members instead of a lookup per key. A key with an escape is longer
      * than the name it stands for, so comparing raw bytes misses none of "n", "s", "v". */
