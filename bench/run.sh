@@ -324,7 +324,7 @@ for scheme in ws wss; do
     want "fh-$scheme" || continue
     tls=()
     [ $scheme = wss ] && tls=(--tls-cert "$work/cert.pem" --tls-key "$work/key.pem")
-    start_sim url --firehose "$FH_N" --symbols "$FH_SYMS" "${tls[@]}"
+    start_sim url --firehose "$FH_N" --symbols "$FH_SYMS" --firehose-batch 20 "${tls[@]}"
     for defl in 0 1; do
         c=fh-$scheme
         [ $defl = 1 ] && c=$c-deflate
