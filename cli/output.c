@@ -24,7 +24,8 @@ int cli_put_time(tvk_buf *b, int64_t t, int epoch, int json)
     return rc;
 }
 
-static int put_bar_fields(tvk_buf *b, const tvk_ohlcv *bar, int json)
+/* ,"open":..,"volume":.. of a JSON line; null for no value. */
+static int put_bar_fields(tvk_buf *b, const tvk_ohlcv *bar)
 {
     const double vals[5] = {bar->open, bar->high, bar->low, bar->close, bar->volume};
     static const char *const keys[5] = {
@@ -32,8 +33,8 @@ static int put_bar_fields(tvk_buf *b, const tvk_ohlcv *bar, int json)
     static const unsigned char klen[5] = {8, 8, 7, 9, 10};
     int rc = 0;
     for (int k = 0; k < 5 && !rc; k++) {
-        rc = json ? tvk_buf_append(b, keys[k], klen[k]) : tvk_buf_append(b, ",", 1);
-        if (!rc) rc = cli_put_num(b, vals[k], json ? "null" : "");
+        rc = tvk_buf_append(b, keys[k], klen[k]);
+        if (!rc) rc = cli_put_num(b, vals[k], "null");
     }
     return rc;
 }
@@ -47,7 +48,7 @@ int cli_bar_event_json(tvk_buf *b, const char *event, const char *symbol, const 
     if (!rc) rc = tvk_buf_json_str(b, symbol, strlen(symbol));
     if (!rc) rc = tvk_buf_puts(b, ",\"time\":");
     if (!rc) rc = cli_put_time(b, bar->time, epoch, 1);
-    if (!rc) rc = put_bar_fields(b, bar, 1);
+    if (!rc) rc = put_bar_fields(b, bar);
     if (!rc) rc = tvk_buf_puts(b, "}\n");
     return rc;
 }
@@ -63,18 +64,29 @@ static int flush_buf(FILE *f, tvk_buf *b)
  * "SYMBOL," (for CSV) or {"symbol":"SYMBOL","time": (for JSON lines), made once per symbol. */
 static int csv_row(tvk_buf *b, const tvk_str *prefix, const tvk_ohlcv *bar, int epoch)
 {
-    int rc = tvk_buf_append(b, prefix->p, prefix->len);
-    if (!rc) rc = cli_put_time(b, bar->time, epoch, 0);
-    if (!rc) rc = put_bar_fields(b, bar, 0);
-    if (!rc) rc = tvk_buf_append(b, "\n", 1);
-    return rc;
+    /* One reservation per row, then every part written in place (a download writes millions). */
+    int rc = tvk_buf_reserve(b, prefix->len + 40 + 5 * (TVK_FMT_MAX + 1) + 2);
+    if (rc) return rc;
+    char *o = b->data + b->len;
+    memcpy(o, prefix->p, prefix->len);
+    o += prefix->len;
+    o += epoch ? tvk_fmt_int(bar->time, o) : cli_format_time(bar->time, 'T', o, 40);
+    const double vals[5] = {bar->open, bar->high, bar->low, bar->close, bar->volume};
+    for (int k = 0; k < 5; k++) {
+        *o++ = ',';
+        if (isfinite(vals[k])) o += tvk_fmt_double(vals[k], o); /* else empty */
+    }
+    *o++ = '\n';
+    *o = '\0';
+    b->len = (size_t)(o - b->data);
+    return 0;
 }
 
 static int jsonl_row(tvk_buf *b, const tvk_str *prefix, const tvk_ohlcv *bar, int epoch)
 {
     int rc = tvk_buf_append(b, prefix->p, prefix->len);
     if (!rc) rc = cli_put_time(b, bar->time, epoch, 1);
-    if (!rc) rc = put_bar_fields(b, bar, 1);
+    if (!rc) rc = put_bar_fields(b, bar);
     if (!rc) rc = tvk_buf_append(b, "}\n", 2);
     return rc;
 }

@@ -45,6 +45,11 @@ int tvk_buf_printf(tvk_buf *b, const char *fmt, ...) __attribute__((format(print
 int tvk_buf_json_str(tvk_buf *b, const char *s, size_t n);   /* writes "..." */
 int tvk_buf_json_double(tvk_buf *b, double v); /* shortest text that round-trips; NaN/inf -> null */
 int tvk_buf_json_int(tvk_buf *b, int64_t v);
+/* The same texts written to out (at least TVK_FMT_MAX bytes; NUL-terminated), returning the
+ * length: for callers that build a line in place. */
+#define TVK_FMT_MAX 32
+size_t tvk_fmt_double(double v, char *out);
+size_t tvk_fmt_int(int64_t v, char *out);
 
 /* ---------------------------------------------------------------- framing */
 

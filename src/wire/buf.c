@@ -192,6 +192,13 @@ int tvk_buf_json_int(tvk_buf *b, int64_t v)
     return tvk_buf_append(b, tmp, put_int(tmp, v));
 }
 
+size_t tvk_fmt_int(int64_t v, char *out)
+{
+    size_t n = put_int(out, v);
+    out[n] = '\0';
+    return n;
+}
+
 /* "%.*g" of a finite v as the C locale writes it, without touching the locale: printf's
  * decimal separator follows LC_NUMERIC (',' in de_DE, several bytes in some locales), so
  * every byte that is not part of C's output alphabet is collapsed into one '.'. %g never
@@ -257,35 +264,45 @@ static size_t short_decimal(char *out, double v)
     return 0;
 }
 
-int tvk_buf_json_double(tvk_buf *b, double v)
+size_t tvk_fmt_double(double v, char *out)
 {
-    if (!isfinite(v)) return tvk_buf_puts(b, "null");
+    size_t n;
+    if (!isfinite(v)) {
+        memcpy(out, "null", 5);
+        return 4;
+    }
     /* Integral values in the exact-integer range print as integers plus ".0" would change
      * the JSON type for readers that care; plain integers are what the server sends. */
-    if (v == 0 && signbit(v)) return tvk_buf_puts(b, "-0.0");
-    /* The common forms are written straight into the buffer (history output writes five
-     * numbers per bar); near a buffer limit they go through tmp and an exact append. */
-    char tmp[48];
-    int direct = tvk_buf_reserve(b, 40) == 0;
-    char *o = direct ? b->data + b->len : tmp;
-    size_t n;
-    if (fabs(v) < 9007199254740992.0 && v == (double)(int64_t)v)
-        n = put_int(o, (int64_t)v);
-    else
-        n = short_decimal(o, v);
-    if (n && direct) {
-        b->len += n;
-        b->data[b->len] = '\0';
-        return 0;
+    if (v == 0 && signbit(v)) {
+        memcpy(out, "-0.0", 5);
+        return 4;
     }
-    if (n) return tvk_buf_append(b, tmp, n);
+    if (fabs(v) < 9007199254740992.0 && v == (double)(int64_t)v) {
+        n = put_int(out, (int64_t)v);
+        out[n] = '\0';
+        return n;
+    }
+    if ((n = short_decimal(out, v)) != 0) return n;
     /* Shortest of 15, 16, 17 significant digits that reads back to the same bits (15 digits
-     * always suffice for the short decimals of prices, so one attempt is the common case). */
+     * always suffice for the short decimals of prices, so one attempt is the common case).
+     * %.17g of a finite double is at most 24 bytes: it always fits TVK_FMT_MAX. */
     for (int prec = 15; prec <= 17; prec++) {
-        n = g_c_locale(tmp, sizeof tmp, prec, v);
+        n = g_c_locale(out, TVK_FMT_MAX, prec, v);
         double back;
-        if (n && tvk_parse_double(tmp, n, &back) == 0 && back == v) break;
+        if (n && tvk_parse_double(out, n, &back) == 0 && back == v) break;
     }
+    return n;
+}
+
+int tvk_buf_json_double(tvk_buf *b, double v)
+{
+    /* Written straight into the buffer (history output writes five numbers per bar); near a
+     * buffer limit through tmp and an exact append. */
+    char tmp[TVK_FMT_MAX];
+    int direct = tvk_buf_reserve(b, TVK_FMT_MAX) == 0;
+    size_t n = tvk_fmt_double(v, direct ? b->data + b->len : tmp);
     if (!n) return TVK_EINVAL;
-    return tvk_buf_append(b, tmp, n);
+    if (!direct) return tvk_buf_append(b, tmp, n);
+    b->len += n;
+    return 0;
 }

@@ -358,6 +358,32 @@ static void test_wire_json_writers(void **state)
         snprintf(want, sizeof want, "%lld", (long long)ints[i]);
         assert_int_equal(tvk_buf_json_int(&n, ints[i]), 0);
         assert_string_equal(n.data, want);
+        char f[TVK_FMT_MAX];
+        assert_int_equal(tvk_fmt_int(ints[i], f), strlen(want));
+        assert_string_equal(f, want);
+        tvk_buf_free(&n);
+    }
+    /* tvk_fmt_double writes what tvk_buf_json_double appends, the longest forms included. */
+    const double fmtv[] = {0.0,
+                           -0.0,
+                           356.1,
+                           -0.000123,
+                           1e-300,
+                           -1.7976931348623157e308,
+                           NAN,
+                           INFINITY,
+                           2.2250738585072014e-308,
+                           123456789.123456789,
+                           1e100,
+                           9007199254740993.0};
+    for (size_t i = 0; i < sizeof fmtv / sizeof *fmtv; i++) {
+        tvk_buf n;
+        tvk_buf_init(&n);
+        assert_int_equal(tvk_buf_json_double(&n, fmtv[i]), 0);
+        char f[TVK_FMT_MAX];
+        size_t fl = tvk_fmt_double(fmtv[i], f);
+        assert_true(fl > 0 && fl < TVK_FMT_MAX && fl == n.len);
+        assert_string_equal(f, n.data);
         tvk_buf_free(&n);
     }
     /* Parsing the output back gives the input bytes. */
