@@ -1,4 +1,5 @@
 /* Option helpers shared by the subcommands. */
+#include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
@@ -24,6 +25,28 @@ int cli_opt(int argc, char **argv, int *i, const char *name, const char **val)
         return -1;
     }
     *val = argv[++*i];
+    return 1;
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, const char *a)
+{
+    fprintf(stderr, "tvkit: %s: ", cmd);
+    fprintf(stderr, fmt, a);
+    fprintf(stderr, "\n(see 'tvkit %s --help')\n", cmd);
+    return CLI_EXIT_USAGE;
+}
+
+int cli_symbol_arg(const char *cmd, const char *s, int *only_symbols, const char **syms,
+                   size_t *n)
+{
+    if (!*only_symbols && !strcmp(s, "--")) {
+        *only_symbols = 1;
+        return 1;
+    }
+    if (!*only_symbols && s[0] == '-' && s[1]) return 0;
+    char err[256];
+    if (cli_parse_symbol(s, err, sizeof err) < 0) return cli_usage_error(cmd, "%s", err);
+    syms[(*n)++] = s;
     return 1;
 }
 

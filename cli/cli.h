@@ -45,6 +45,16 @@ void cli_ctx_init(cli_ctx *g);
  * 0 if argv[*i] is not this option, -1 (message printed) if the value is missing. */
 int cli_opt(int argc, char **argv, int *i, const char *name, const char **val);
 
+/* "tvkit: CMD: <fmt with a>" and "(see 'tvkit CMD --help')" on stderr; returns CLI_EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, const char *a);
+
+/* The positional SYMBOL arguments of history, stream and quotes: s is a symbol (validated, then
+ * appended to syms, which has room for argc entries) when it does not start with '-', is "-",
+ * or comes after "--"; "--" itself switches to symbols only. Returns 1 when s was taken, 0 when
+ * it is an option for the caller, or CLI_EXIT_USAGE after a message naming a bad symbol. */
+int cli_symbol_arg(const char *cmd, const char *s, int *only_symbols, const char **syms,
+                   size_t *n);
+
 /* The request options shared by history and stream (--adjustment, --session, --currency):
  * 1 if argv[*i] was one (consumed), 0 if not, CLI_EXIT_USAGE after a message. */
 int cli_req_option(tvk_req_opts *o, int argc, char **argv, int *i);

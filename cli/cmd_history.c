@@ -60,14 +60,6 @@ typedef struct args {
     tvk_req_opts ro;
 } args;
 
-static int usage_error(const char *fmt_msg, const char *a)
-{
-    fprintf(stderr, "tvkit: " CMD ": ");
-    fprintf(stderr, fmt_msg, a);
-    fprintf(stderr, "\n(see 'tvkit " CMD " --help')\n");
-    return CLI_EXIT_USAGE;
-}
-
 /* 0, -1 after --help, or a usage exit status. */
 static int parse(cli_ctx *g, int argc, char **argv, args *a)
 {
@@ -85,14 +77,10 @@ static int parse(cli_ctx *g, int argc, char **argv, args *a)
     }
     for (int i = 1; i < argc; i++) {
         const char *s = argv[i];
-        if (only_symbols || s[0] != '-' || !s[1]) {
-            if (cli_parse_symbol(s, err, sizeof err) < 0) return usage_error("%s", err);
-            a->symbols[a->nsym++] = s;
-            continue;
-        }
-        if (!strcmp(s, "--")) {
-            only_symbols = 1;
-        } else if (!strcmp(s, "-h") || !strcmp(s, "--help")) {
+        int took = cli_symbol_arg(CMD, s, &only_symbols, a->symbols, &a->nsym);
+        if (took == 1) continue;
+        if (took) return took;
+        if (!strcmp(s, "-h") || !strcmp(s, "--help")) {
             printf(help, cli_req_help, cli_global_help, cli_exit_help);
             return -1;
         } else if (!strcmp(s, "--epoch")) {
@@ -101,65 +89,65 @@ static int parse(cli_ctx *g, int argc, char **argv, args *a)
                    (r = cli_opt(argc, argv, &i, "--interval", &v)) != 0) {
             if (r < 0) return CLI_EXIT_USAGE;
             if (cli_parse_interval(v, a->interval, sizeof a->interval, err, sizeof err) < 0)
-                return usage_error("%s", err);
+                return cli_usage_error(CMD, "%s", err);
         } else if ((r = cli_opt(argc, argv, &i, "-n", &v)) != 0 ||
                    (r = cli_opt(argc, argv, &i, "--count", &v)) != 0) {
             if (r < 0) return CLI_EXIT_USAGE;
             if (cli_parse_int(v, "-n", 1, MAX_COUNT, &a->count, err, sizeof err) < 0)
-                return usage_error("%s", err);
+                return cli_usage_error(CMD, "%s", err);
             a->have_count = 1;
         } else if ((r = cli_opt(argc, argv, &i, "--from", &v)) != 0) {
             if (r < 0) return CLI_EXIT_USAGE;
             if (cli_parse_date(v, &a->from, err, sizeof err) < 0)
-                return usage_error("--from: %s", err);
+                return cli_usage_error(CMD, "--from: %s", err);
             a->have_from = 1;
         } else if ((r = cli_opt(argc, argv, &i, "--to", &v)) != 0) {
             if (r < 0) return CLI_EXIT_USAGE;
-            if (cli_parse_date(v, &a->to, err, sizeof err) < 0) return usage_error("--to: %s", err);
+            if (cli_parse_date(v, &a->to, err, sizeof err) < 0) return cli_usage_error(CMD, "--to: %s", err);
             a->have_to = 1;
         } else if ((r = cli_opt(argc, argv, &i, "-f", &v)) != 0 ||
                    (r = cli_opt(argc, argv, &i, "--format", &v)) != 0) {
             if (r < 0) return CLI_EXIT_USAGE;
             int k = cli_parse_choice(v, "--format", fmts, err, sizeof err);
-            if (k < 0) return usage_error("%s", err);
+            if (k < 0) return cli_usage_error(CMD, "%s", err);
             a->fmt = (cli_fmt)k;
         } else if ((r = cli_opt(argc, argv, &i, "-o", &v)) != 0 ||
                    (r = cli_opt(argc, argv, &i, "--output", &v)) != 0) {
             if (r < 0) return CLI_EXIT_USAGE;
-            if (!*v) return usage_error("--output: empty file name%s", "");
+            if (!*v) return cli_usage_error(CMD, "--output: empty file name%s", "");
             a->output = v;
         } else if ((r = cli_opt(argc, argv, &i, "--connections", &v)) != 0) {
             if (r < 0) return CLI_EXIT_USAGE;
             if (cli_parse_int(v, "--connections", 1, CLI_FETCH_MAX_CONNECTIONS, &a->connections,
                               err, sizeof err) < 0)
-                return usage_error("%s", err);
+                return cli_usage_error(CMD, "%s", err);
         } else if ((r = cli_opt(argc, argv, &i, "--parallel", &v)) != 0) {
             if (r < 0) return CLI_EXIT_USAGE;
             if (cli_parse_int(v, "--parallel", 1, CLI_FETCH_MAX_PARALLEL, &a->parallel, err,
                               sizeof err) < 0)
-                return usage_error("%s", err);
+                return cli_usage_error(CMD, "%s", err);
         } else if ((r = cli_req_option(&a->ro, argc, argv, &i)) != 0) {
             if (r != 1) return r;
         } else if ((r = cli_global_option(g, argc, argv, &i)) != 0) {
             if (r != 1) return r;
         } else {
-            return usage_error("unknown option '%s'", s);
+            return cli_usage_error(CMD, "unknown option '%s'", s);
         }
     }
-    if (!a->nsym) return usage_error("no SYMBOL given (e.g. NASDAQ:AAPL)%s", "");
-    if (!a->interval[0]) return usage_error("no interval given (-i, e.g. -i 1D)%s", "");
+    if (!a->nsym) return cli_usage_error(CMD, "no SYMBOL given (e.g. NASDAQ:AAPL)%s", "");
+    if (!a->interval[0]) return cli_usage_error(CMD, "no interval given (-i, e.g. -i 1D)%s", "");
     if (a->have_count && a->have_from)
-        return usage_error("-n and --from exclude each other: give a count or a range%s", "");
-    if (!a->have_count && !a->have_from) return usage_error("give -n COUNT or --from DATE%s", "");
-    if (a->have_to && !a->have_from) return usage_error("--to needs --from%s", "");
+        return cli_usage_error(CMD, "-n and --from exclude each other: give a count or a range%s", "");
+    if (!a->have_count && !a->have_from) return cli_usage_error(CMD, "give -n COUNT or --from DATE%s", "");
+    if (a->have_to && !a->have_from) return cli_usage_error(CMD, "--to needs --from%s", "");
     if (a->have_from) {
         if (!a->have_to) a->to = (int64_t)time(NULL);
-        if (a->from >= a->to) return usage_error("empty range: --from must be before --to%s", "");
+        if (a->from >= a->to) return cli_usage_error(CMD, "empty range: --from must be before --to%s", "");
     }
     /* A capture holds the messages of one connection (tvkit decode and tvkit-sim --replay read
      * it as one). */
     if (g->record && a->connections > 1)
-        return usage_error("tvkit record saves one connection: --connections must be 1%s", "");
+        return cli_usage_error(CMD, "tvkit record saves one connection: --connections must be 1%s", "");
     if (a->fmt == CLI_FMT_AUTO)
         a->fmt = (!a->output && isatty(STDOUT_FILENO)) ? CLI_FMT_TABLE : CLI_FMT_CSV;
     return 0;

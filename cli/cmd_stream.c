@@ -36,14 +36,6 @@ static const char help[] =
     "\n"
     "%s\n%s";
 
-static int usage_error(const char *fmt_msg, const char *a)
-{
-    fprintf(stderr, "tvkit: " CMD ": ");
-    fprintf(stderr, fmt_msg, a);
-    fprintf(stderr, "\n(see 'tvkit " CMD " --help')\n");
-    return CLI_EXIT_USAGE;
-}
-
 typedef struct args {
     const char **symbols;
     size_t nsym;
@@ -66,14 +58,10 @@ static int parse(cli_ctx *g, int argc, char **argv, args *a)
     }
     for (int i = 1; i < argc; i++) {
         const char *s = argv[i];
-        if (only_symbols || s[0] != '-' || !s[1]) {
-            if (cli_parse_symbol(s, err, sizeof err) < 0) return usage_error("%s", err);
-            a->symbols[a->nsym++] = s;
-            continue;
-        }
-        if (!strcmp(s, "--")) {
-            only_symbols = 1;
-        } else if (!strcmp(s, "-h") || !strcmp(s, "--help")) {
+        int took = cli_symbol_arg(CMD, s, &only_symbols, a->symbols, &a->nsym);
+        if (took == 1) continue;
+        if (took) return took;
+        if (!strcmp(s, "-h") || !strcmp(s, "--help")) {
             printf(help, cli_req_help, cli_global_help, cli_exit_help);
             return -1;
         } else if (!strcmp(s, "--epoch")) {
@@ -84,27 +72,27 @@ static int parse(cli_ctx *g, int argc, char **argv, args *a)
                    (r = cli_opt(argc, argv, &i, "--interval", &v)) != 0) {
             if (r < 0) return CLI_EXIT_USAGE;
             if (cli_parse_interval(v, a->interval, sizeof a->interval, err, sizeof err) < 0)
-                return usage_error("%s", err);
+                return cli_usage_error(CMD, "%s", err);
         } else if ((r = cli_opt(argc, argv, &i, "--count", &v)) != 0) {
             if (r < 0) return CLI_EXIT_USAGE;
             if (cli_parse_int(v, "--count", 1, MAX_EVENTS, &a->count, err, sizeof err) < 0)
-                return usage_error("%s", err);
+                return cli_usage_error(CMD, "%s", err);
         } else if ((r = cli_opt(argc, argv, &i, "--duration", &v)) != 0) {
             if (r < 0) return CLI_EXIT_USAGE;
             if (cli_parse_seconds(v, "--duration", 0, MAX_DURATION_S, &a->duration_ms, err,
                                   sizeof err) < 0)
-                return usage_error("%s", err);
+                return cli_usage_error(CMD, "%s", err);
             a->have_duration = 1;
         } else if ((r = cli_req_option(&a->ro, argc, argv, &i)) != 0) {
             if (r != 1) return r;
         } else if ((r = cli_global_option(g, argc, argv, &i)) != 0) {
             if (r != 1) return r;
         } else {
-            return usage_error("unknown option '%s'", s);
+            return cli_usage_error(CMD, "unknown option '%s'", s);
         }
     }
-    if (!a->nsym) return usage_error("no SYMBOL given (e.g. BINANCE:BTCUSDT)%s", "");
-    if (!a->interval[0]) return usage_error("no interval given (-i, e.g. -i 1)%s", "");
+    if (!a->nsym) return cli_usage_error(CMD, "no SYMBOL given (e.g. BINANCE:BTCUSDT)%s", "");
+    if (!a->interval[0]) return cli_usage_error(CMD, "no interval given (-i, e.g. -i 1)%s", "");
     return 0;
 }
 
