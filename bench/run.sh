@@ -368,7 +368,7 @@ if want hist-; then
     for n in "$HIST_SMALL" "$HIST_BIG"; do
         want "hist-$n" || continue
         pair "hist-$n" history "$n" "history 1 symbol x $n daily bars" "$n" 0 -- \
-            "$TVKIT" --url "$url" history SIM:HIST -i 1D -n "$n" -f csv -o /dev/stdout --- \
+            "$TVKIT" --url "$url" history SIM:HIST -i 1D -n "$n" -f csv --epoch -o /dev/stdout --- \
             "${penv[@]}" node "$here/peer/history.js" --bars "$n" SIM:HIST
     done
     stop_sims
@@ -380,12 +380,12 @@ if want multi-; then
     mexpect=$((MULTI_SYMS * MULTI_BARS))
     if want multi-1; then
         pair multi-1 multi "$mexpect" "history $MULTI_SYMS symbols x $MULTI_BARS bars, ${LATENCY} ms, 1 connection ($PAR1 series in flight)" "$mexpect" 0 -- \
-            "$TVKIT" --url "$url" history "${MSYMS[@]}" -i 1D -n "$MULTI_BARS" -f csv -o /dev/stdout --parallel "$PAR1" --- \
+            "$TVKIT" --url "$url" history "${MSYMS[@]}" -i 1D -n "$MULTI_BARS" -f csv --epoch -o /dev/stdout --parallel "$PAR1" --- \
             "${penv[@]}" node "$here/peer/history.js" --bars "$MULTI_BARS" --conns 1 "${MSYMS[@]}"
     fi
     if want "multi-$CONNS"; then
         pair "multi-$CONNS" multi "$mexpect" "history $MULTI_SYMS symbols x $MULTI_BARS bars, ${LATENCY} ms, $CONNS connections ($PARC series in flight on each)" "$mexpect" 0 -- \
-            "$TVKIT" --url "$url" history "${MSYMS[@]}" -i 1D -n "$MULTI_BARS" -f csv -o /dev/stdout --connections "$CONNS" --parallel "$PARC" --- \
+            "$TVKIT" --url "$url" history "${MSYMS[@]}" -i 1D -n "$MULTI_BARS" -f csv --epoch -o /dev/stdout --connections "$CONNS" --parallel "$PARC" --- \
             "${penv[@]}" node "$here/peer/history.js" --bars "$MULTI_BARS" --conns "$CONNS" "${MSYMS[@]}"
     fi
     stop_sims
