@@ -28,6 +28,18 @@ int cli_opt(int argc, char **argv, int *i, const char *name, const char **val)
     return 1;
 }
 
+int cli_int_opt(const char *cmd, int argc, char **argv, int *i, const char *name, int64_t min,
+                int64_t max, int64_t *out)
+{
+    const char *v;
+    int r = cli_opt(argc, argv, i, name, &v);
+    if (r <= 0) return r < 0 ? CLI_EXIT_USAGE : 0;
+    char err[256];
+    if (cli_parse_int(v, name, min, max, out, err, sizeof err) < 0)
+        return cli_usage_error(cmd, "%s", err);
+    return 1;
+}
+
 int cli_usage_error(const char *cmd, const char *fmt, const char *a)
 {
     fprintf(stderr, "tvkit: %s: ", cmd);
@@ -36,8 +48,7 @@ int cli_usage_error(const char *cmd, const char *fmt, const char *a)
     return CLI_EXIT_USAGE;
 }
 
-int cli_symbol_arg(const char *cmd, const char *s, int *only_symbols, const char **syms,
-                   size_t *n)
+int cli_symbol_arg(const char *cmd, const char *s, int *only_symbols, const char **syms, size_t *n)
 {
     if (!*only_symbols && !strcmp(s, "--")) {
         *only_symbols = 1;

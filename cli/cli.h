@@ -45,6 +45,11 @@ void cli_ctx_init(cli_ctx *g);
  * 0 if argv[*i] is not this option, -1 (message printed) if the value is missing. */
 int cli_opt(int argc, char **argv, int *i, const char *name, const char **val);
 
+/* A whole-number option NAME with its value in [min, max]: 1 when argv[*i] was it (the value in
+ * *out), 0 when not, CLI_EXIT_USAGE after a message naming the option and the range. */
+int cli_int_opt(const char *cmd, int argc, char **argv, int *i, const char *name, int64_t min,
+                int64_t max, int64_t *out);
+
 /* "tvkit: CMD: <fmt with a>" and "(see 'tvkit CMD --help')" on stderr; returns CLI_EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, const char *a);
 

@@ -90,11 +90,10 @@ static int parse(cli_ctx *g, int argc, char **argv, args *a)
             if (r < 0) return CLI_EXIT_USAGE;
             if (cli_parse_interval(v, a->interval, sizeof a->interval, err, sizeof err) < 0)
                 return cli_usage_error(CMD, "%s", err);
-        } else if ((r = cli_opt(argc, argv, &i, "-n", &v)) != 0 ||
-                   (r = cli_opt(argc, argv, &i, "--count", &v)) != 0) {
-            if (r < 0) return CLI_EXIT_USAGE;
-            if (cli_parse_int(v, "-n", 1, MAX_COUNT, &a->count, err, sizeof err) < 0)
-                return cli_usage_error(CMD, "%s", err);
+        } else if ((r = cli_int_opt(CMD, argc, argv, &i, "-n", 1, MAX_COUNT, &a->count)) != 0 ||
+                   (r = cli_int_opt(CMD, argc, argv, &i, "--count", 1, MAX_COUNT, &a->count)) !=
+                       0) {
+            if (r != 1) return r;
             a->have_count = 1;
         } else if ((r = cli_opt(argc, argv, &i, "--from", &v)) != 0) {
             if (r < 0) return CLI_EXIT_USAGE;
@@ -103,7 +102,8 @@ static int parse(cli_ctx *g, int argc, char **argv, args *a)
             a->have_from = 1;
         } else if ((r = cli_opt(argc, argv, &i, "--to", &v)) != 0) {
             if (r < 0) return CLI_EXIT_USAGE;
-            if (cli_parse_date(v, &a->to, err, sizeof err) < 0) return cli_usage_error(CMD, "--to: %s", err);
+            if (cli_parse_date(v, &a->to, err, sizeof err) < 0)
+                return cli_usage_error(CMD, "--to: %s", err);
             a->have_to = 1;
         } else if ((r = cli_opt(argc, argv, &i, "-f", &v)) != 0 ||
                    (r = cli_opt(argc, argv, &i, "--format", &v)) != 0) {
@@ -116,16 +116,11 @@ static int parse(cli_ctx *g, int argc, char **argv, args *a)
             if (r < 0) return CLI_EXIT_USAGE;
             if (!*v) return cli_usage_error(CMD, "--output: empty file name%s", "");
             a->output = v;
-        } else if ((r = cli_opt(argc, argv, &i, "--connections", &v)) != 0) {
-            if (r < 0) return CLI_EXIT_USAGE;
-            if (cli_parse_int(v, "--connections", 1, CLI_FETCH_MAX_CONNECTIONS, &a->connections,
-                              err, sizeof err) < 0)
-                return cli_usage_error(CMD, "%s", err);
-        } else if ((r = cli_opt(argc, argv, &i, "--parallel", &v)) != 0) {
-            if (r < 0) return CLI_EXIT_USAGE;
-            if (cli_parse_int(v, "--parallel", 1, CLI_FETCH_MAX_PARALLEL, &a->parallel, err,
-                              sizeof err) < 0)
-                return cli_usage_error(CMD, "%s", err);
+        } else if ((r = cli_int_opt(CMD, argc, argv, &i, "--connections", 1,
+                                    CLI_FETCH_MAX_CONNECTIONS, &a->connections)) != 0 ||
+                   (r = cli_int_opt(CMD, argc, argv, &i, "--parallel", 1, CLI_FETCH_MAX_PARALLEL,
+                                    &a->parallel)) != 0) {
+            if (r != 1) return r;
         } else if ((r = cli_req_option(&a->ro, argc, argv, &i)) != 0) {
             if (r != 1) return r;
         } else if ((r = cli_global_option(g, argc, argv, &i)) != 0) {
@@ -137,17 +132,21 @@ static int parse(cli_ctx *g, int argc, char **argv, args *a)
     if (!a->nsym) return cli_usage_error(CMD, "no SYMBOL given (e.g. NASDAQ:AAPL)%s", "");
     if (!a->interval[0]) return cli_usage_error(CMD, "no interval given (-i, e.g. -i 1D)%s", "");
     if (a->have_count && a->have_from)
-        return cli_usage_error(CMD, "-n and --from exclude each other: give a count or a range%s", "");
-    if (!a->have_count && !a->have_from) return cli_usage_error(CMD, "give -n COUNT or --from DATE%s", "");
+        return cli_usage_error(CMD, "-n and --from exclude each other: give a count or a range%s",
+                               "");
+    if (!a->have_count && !a->have_from)
+        return cli_usage_error(CMD, "give -n COUNT or --from DATE%s", "");
     if (a->have_to && !a->have_from) return cli_usage_error(CMD, "--to needs --from%s", "");
     if (a->have_from) {
         if (!a->have_to) a->to = (int64_t)time(NULL);
-        if (a->from >= a->to) return cli_usage_error(CMD, "empty range: --from must be before --to%s", "");
+        if (a->from >= a->to)
+            return cli_usage_error(CMD, "empty range: --from must be before --to%s", "");
     }
     /* A capture holds the messages of one connection (tvkit decode and tvkit-sim --replay read
      * it as one). */
     if (g->record && a->connections > 1)
-        return cli_usage_error(CMD, "tvkit record saves one connection: --connections must be 1%s", "");
+        return cli_usage_error(CMD, "tvkit record saves one connection: --connections must be 1%s",
+                               "");
     if (a->fmt == CLI_FMT_AUTO)
         a->fmt = (!a->output && isatty(STDOUT_FILENO)) ? CLI_FMT_TABLE : CLI_FMT_CSV;
     return 0;

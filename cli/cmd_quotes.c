@@ -58,10 +58,9 @@ static int parse(cli_ctx *g, int argc, char **argv, args *a)
             return -1;
         } else if (!strcmp(s, "--no-reconnect")) {
             g->reconnect = 0;
-        } else if ((r = cli_opt(argc, argv, &i, "--count", &v)) != 0) {
-            if (r < 0) return CLI_EXIT_USAGE;
-            if (cli_parse_int(v, "--count", 1, MAX_EVENTS, &a->count, err, sizeof err) < 0)
-                return cli_usage_error(CMD, "%s", err);
+        } else if ((r = cli_int_opt(CMD, argc, argv, &i, "--count", 1, MAX_EVENTS, &a->count)) !=
+                   0) {
+            if (r != 1) return r;
         } else if ((r = cli_opt(argc, argv, &i, "--duration", &v)) != 0) {
             if (r < 0) return CLI_EXIT_USAGE;
             if (cli_parse_seconds(v, "--duration", 0, MAX_DURATION_S, &a->duration_ms, err,
