@@ -65,6 +65,10 @@ static void check_number_tok(const ctx *c, int t)
     int rc = tvk_json_double(c->j, t, &d);
     if (rc == TVK_ENOMEM) return;
     FUZZ_CHECK(rc == 0); /* the validator let only JSON numbers through */
+    /* The value the tokenizer converted while scanning is the reference conversion's, bit for
+     * bit. */
+    double ref;
+    if (tvk_parse_double(raw, rawlen, &ref) == 0) FUZZ_CHECK(memcmp(&ref, &d, sizeof d) == 0);
     int64_t v;
     rc = tvk_json_int64(c->j, t, &v);
     if (rc == 0) {
@@ -116,9 +120,28 @@ static void walk(const ctx *c)
             break;
         }
         case TVK_J_OBJECT: {
-            int size = tvk_json_size(j, t), k = t + 1;
+            int size = tvk_json_size(j, t), k = t + 1, cursor = 0;
             FUZZ_CHECK(size >= 0);
             for (int i = 0; i < size; i++) {
+                /* tvk_json_next_member hands out the same members in the same order */
+                tvk_jmember mb;
+                FUZZ_CHECK(tvk_json_next_member(j, t, &cursor, &mb) == 1);
+                FUZZ_CHECK(mb.tok == k + 1 && mb.type == tvk_json_type(j, k + 1));
+                const char *kp, *vp;
+                size_t kn, vn;
+                FUZZ_CHECK(tvk_json_raw(j, k, &kp, &kn) == 0 &&
+                           tvk_json_raw(j, k + 1, &vp, &vn) == 0);
+                FUZZ_CHECK(mb.key.p == kp && mb.key.len == kn && mb.raw.p == vp &&
+                           mb.raw.len == vn);
+                if (mb.type == TVK_J_NUMBER) {
+                    double dv;
+                    int r2 = tvk_json_double(j, k + 1, &dv);
+                    FUZZ_CHECK(r2 == 0 || r2 == TVK_ENOMEM);
+                    /* (NaN only when the long form's conversion ran out of memory) */
+                    if (r2 == 0 && !isnan(mb.num)) FUZZ_CHECK(memcmp(&dv, &mb.num, sizeof dv) == 0);
+                } else {
+                    FUZZ_CHECK(isnan(mb.num));
+                }
                 FUZZ_CHECK(tvk_json_type(j, k) == TVK_J_STRING);
                 char key[64];
                 size_t kl;
@@ -132,6 +155,8 @@ static void walk(const ctx *c)
                 k = tvk_json_skip(j, k + 1);
             }
             FUZZ_CHECK(k == after);
+            tvk_jmember end;
+            FUZZ_CHECK(tvk_json_next_member(j, t, &cursor, &end) == 0);
             FUZZ_CHECK(tvk_json_index(j, t, 0) == TVK_ESHAPE);
             break;
         }
