@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "tvkit/wire.h"
+#include "lib/stats.h"
 
 typedef struct corpus {
     const char *name;
@@ -202,12 +203,6 @@ static size_t run_level(const corpus *c, tvk_reader *r, int level)
     return packets;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 static void bench(const corpus *c_, int runs, int only)
 {
     static const char *names[] = {"memchr", "frame", "tokens", "views"};
@@ -231,8 +226,8 @@ static void bench(const corpus *c_, int runs, int only)
             t[k] = (now() - t0) / reps;
             c[k] = (cpu() - c0) / reps;
         }
-        qsort(t, (size_t)runs, sizeof *t, cmp_double);
-        qsort(c, (size_t)runs, sizeof *c, cmp_double);
+        qsort(t, (size_t)runs, sizeof *t, bench_cmp_double);
+        qsort(c, (size_t)runs, sizeof *c, bench_cmp_double);
         double med = runs % 2 ? t[runs / 2] : (t[runs / 2 - 1] + t[runs / 2]) / 2;
         double cmed = runs % 2 ? c[runs / 2] : (c[runs / 2 - 1] + c[runs / 2]) / 2;
         printf("  %-7s %9zu packets  %8.2f M packets/s  %8.1f MB/s  | per CPU-second %8.2f M "

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "firehose.h"
+#include "lib/stats.h"
 #include "proto.h"
 #include "tvkit/net.h"
 #include "tvkit/wire.h"
@@ -37,25 +38,6 @@
 #endif
 
 #define BATCH ((size_t)256 * 1024)
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int cmp_d(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_d);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 typedef struct syms {
     char (*keys)[32];
@@ -91,7 +73,7 @@ static double run_produce(const syms *y, int64_t packets, size_t *bytes)
     tvk_buf_reserve(&out, BATCH * 2);
     *bytes = 0;
     int64_t got = 0;
-    double t0 = now_s();
+    double t0 = bench_now_s();
     for (;;) {
         tvk_buf_reset(&out);
         int64_t n = sim_fh_fill_n(&f, &out, BATCH, 20);
@@ -100,7 +82,7 @@ static double run_produce(const syms *y, int64_t packets, size_t *bytes)
         *bytes += out.len;
         sink += (unsigned char)out.data[out.len - 1];
     }
-    double dt = now_s() - t0;
+    double dt = bench_now_s() - t0;
     sim_fh_free(&f);
     tvk_buf_free(&out);
     return got == packets ? dt : -1;
@@ -113,7 +95,7 @@ static double run_encode(const syms *y, int64_t packets)
     tvk_buf_init(&out);
     sim_enc e;
     sim_enc_init(&e, &out);
-    double t0 = now_s();
+    double t0 = bench_now_s();
     for (int64_t i = 0; i < packets; i++) {
         if (out.len >= BATCH) {
             sink += (unsigned char)out.data[out.len - 1];
@@ -124,7 +106,7 @@ static double run_encode(const syms *y, int64_t packets)
         sim_quote_at(&y->s[k], 1717432200 + i / (int64_t)y->n, &q);
         if (sim_enc_qsd(&e, "qs_bench", y->kp[k], &y->s[k], &q, NULL, fields, 5, NULL)) return -1;
     }
-    double dt = now_s() - t0;
+    double dt = bench_now_s() - t0;
     sim_enc_free(&e);
     tvk_buf_free(&out);
     return dt;
@@ -137,13 +119,13 @@ static double run_memcpy(size_t bytes)
     char *src = malloc(n), *dst = malloc(BATCH);
     if (!src || !dst) return -1;
     memset(src, 'x', n);
-    double t0 = now_s();
+    double t0 = bench_now_s();
     for (size_t done = 0; done < bytes; done += BATCH) {
         size_t k = bytes - done < BATCH ? bytes - done : BATCH;
         memcpy(dst, src + (done % (n - BATCH + 1)), k);
         sink += (unsigned char)dst[k - 1];
     }
-    double dt = now_s() - t0;
+    double dt = bench_now_s() - t0;
     free(src);
     free(dst);
     return dt;
@@ -230,7 +212,7 @@ static double run_loopback(const char *sim, int64_t packets, size_t nsyms, int r
                     if (pk.kind != TVK_PKT_JSON) continue;
                     if (pk.len > 6 && !memcmp(pk.data, "{\"m\":\"q", 7)) {
                         if (pk.data[7] == 's') {
-                            if (completed >= (int64_t)nsyms && qsd++ == 0) t0 = now_s();
+                            if (completed >= (int64_t)nsyms && qsd++ == 0) t0 = bench_now_s();
                         } else {
                             completed++;
                         }
@@ -240,7 +222,7 @@ static double run_loopback(const char *sim, int64_t packets, size_t nsyms, int r
                 }
             }
             if (done && qsd == packets)
-                dt = now_s() - t0;
+                dt = bench_now_s() - t0;
             else
                 fprintf(stderr, "loopback: got %lld of %lld packets\n", (long long)qsd,
                         (long long)packets);
@@ -353,7 +335,7 @@ static double raw_client(int port, int64_t packets, size_t nsyms)
         while (tvk_reader_next(rd, &pk) > 0) {
             if (pk.kind != TVK_PKT_JSON || pk.len < 12) continue;
             if (!memcmp(pk.data, "{\"m\":\"qsd\"", 10)) {
-                if (completed >= (int64_t)nsyms && qsd++ == 0) t0 = now_s();
+                if (completed >= (int64_t)nsyms && qsd++ == 0) t0 = bench_now_s();
             } else if (!memcmp(pk.data, "{\"m\":\"quote_c", 13)) {
                 completed++;
             } else if (!memcmp(pk.data, "{\"m\":\"fireh", 11)) {
@@ -361,7 +343,7 @@ static double raw_client(int port, int64_t packets, size_t nsyms)
             }
         }
         if (done) {
-            if (qsd == packets) dt = now_s() - t0;
+            if (qsd == packets) dt = bench_now_s() - t0;
             break;
         }
     }
@@ -426,7 +408,7 @@ int main(int argc, char **argv)
                    rows[i].what);
             continue;
         }
-        double m = median(rows[i].t, rows[i].n);
+        double m = bench_median(rows[i].t, rows[i].n);
         printf("  %-9s %8.2f M packets/s %8.1f MB/s  %s\n", rows[i].name, packets / m / 1e6,
                bytes / m / 1e6, rows[i].what);
     }

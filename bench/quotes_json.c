@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "client/client.h"
+#include "lib/stats.h"
 
 static int discard(void *user, const char *data, size_t len)
 {
@@ -30,7 +31,8 @@ static int discard(void *user, const char *data, size_t len)
     return 0;
 }
 
-static double now_s(void)
+/* Process CPU time, not the wall clock: the figures are CPU cost per packet. */
+static double cpu_s(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
@@ -86,18 +88,6 @@ static void delta_json(char *out, size_t cap, const char *qs, const char *sym, i
              "\"lp\":%.2f,\"ch\":%.2f,\"chp\":%.2f,\"lp_time\":%d,\"volume\":%d}}]}",
              qs, sym, lp, lp - 100.0 - i, (lp - 100.0 - i) / (100.0 + i) * 100.0, 1700000000 + v,
              1000 + v * 7 + i);
-}
-
-static int cmp_d(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_d);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 typedef struct ctx {
@@ -204,28 +194,30 @@ int main(int argc, char **argv)
     for (int r = 0; r < runs; r++) {
         double t0;
         if (do_merge) {
-            t0 = now_s();
+            t0 = cpu_s();
             run_stream(&x, packets, 0);
-            t_merge[r] = (now_s() - t0) / (double)packets * 1e9;
+            t_merge[r] = (cpu_s() - t0) / (double)packets * 1e9;
         }
         if (do_json) {
-            t0 = now_s();
+            t0 = cpu_s();
             run_json_only(&x, packets);
-            t_json[r] = (now_s() - t0) / (double)packets * 1e9;
+            t_json[r] = (cpu_s() - t0) / (double)packets * 1e9;
         }
         if (do_e2e) {
-            t0 = now_s();
+            t0 = cpu_s();
             run_stream(&x, packets, 1);
-            t_e2e[r] = (now_s() - t0) / (double)packets * 1e9;
+            t_e2e[r] = (cpu_s() - t0) / (double)packets * 1e9;
         }
     }
     printf("symbols %d, %ld packets per run, median of %d runs\n", nsym, packets, runs);
     if (do_merge)
-        printf("merge  %8.1f ns/packet (feed, parse, merge, event pop)\n", median(t_merge, runs));
-    if (do_json) printf("json   %8.1f ns/call   (tvk_quote_to_json alone)\n", median(t_json, runs));
+        printf("merge  %8.1f ns/packet (feed, parse, merge, event pop)\n",
+               bench_median(t_merge, runs));
+    if (do_json)
+        printf("json   %8.1f ns/call   (tvk_quote_to_json alone)\n", bench_median(t_json, runs));
     if (do_e2e)
         printf("e2e    %8.1f ns/packet (merge + tvk_quote_to_json per event)\n",
-               median(t_e2e, runs));
+               bench_median(t_e2e, runs));
 
     /* Checksum (FNV-1a) of every final snapshot's JSON: equal across builds = same output. */
     uint64_t h = 1469598103934665603ull;

@@ -29,14 +29,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_CMDS 64
+#include "stats.h"
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#define MAX_CMDS 64
 
 static double tv_s(struct timeval tv)
 {
@@ -89,7 +84,7 @@ int main(int argc, char **argv)
 
     pid_t pids[MAX_CMDS];
     int outfd[MAX_CMDS];
-    double t0 = now_s(), first_at = -1;
+    double t0 = bench_now_s(), first_at = -1;
     for (int c = 0; c < ncmd; c++) {
         int p[2] = {-1, -1};
         if (first && pipe2(p, O_CLOEXEC)) {
@@ -135,7 +130,7 @@ int main(int argc, char **argv)
                 pf[n].events = POLLIN;
                 map[n++] = c;
             }
-        double left = timeout_s - (now_s() - t0);
+        double left = timeout_s - (bench_now_s() - t0);
         if (left <= 0) break;
         int r = poll(pf, (nfds_t)n, (int)(left * 1000) + 1);
         if (r < 0 && errno == EINTR) continue;
@@ -143,7 +138,7 @@ int main(int argc, char **argv)
         for (int k = 0; k < n; k++) {
             if (!(pf[k].revents & (POLLIN | POLLHUP | POLLERR))) continue;
             ssize_t got = read(pf[k].fd, buf, sizeof buf);
-            if (got > 0 && first_at < 0) first_at = now_s() - t0;
+            if (got > 0 && first_at < 0) first_at = bench_now_s() - t0;
             if (got <= 0 && !(got < 0 && errno == EINTR)) {
                 close(pf[k].fd);
                 outfd[map[k]] = -1;
@@ -177,7 +172,7 @@ int main(int argc, char **argv)
             if (code && !status_out) status_out = code;
         }
         if (left_cmds == 0) break;
-        if (now_s() - t0 > timeout_s && !timed_out) {
+        if (bench_now_s() - t0 > timeout_s && !timed_out) {
             timed_out = 1;
             for (int c = 0; c < ncmd; c++)
                 if (!done[c]) kill(pids[c], SIGKILL);
@@ -186,7 +181,7 @@ int main(int argc, char **argv)
         struct timespec ts = {0, 100000000};
         sigtimedwait(&chld, NULL, &ts);
     }
-    double wall = now_s() - t0;
+    double wall = bench_now_s() - t0;
     if (timed_out) status_out = 124;
     printf("%.6f %.6f %.6f %ld %.6f %d\n", wall, user, sys, rss, first_at, status_out);
     return 0;
