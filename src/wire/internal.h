@@ -57,6 +57,17 @@ static inline int jt_is_later(const jtok *t)
     return bits == TVK_NUM_LATER;
 }
 
+/* The value of number token t: the tokenizer's conversion, or tvk_parse_double of its text for
+ * the forms it left (exponent, long mantissa). 0 or a TVK_E* code. */
+static inline int jt_double(const tvk_json *j, const jtok *t, double *v)
+{
+    if (!jt_is_later(t)) {
+        *v = jt_num(t);
+        return 0;
+    }
+    return tvk_parse_double(j->js + t->start, (size_t)(t->end - t->start), v);
+}
+
 /* Token i must exist. */
 static inline int jt_next(const tvk_json *j, int i)
 {

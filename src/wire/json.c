@@ -503,12 +503,7 @@ int tvk_json_next_member(const tvk_json *j, int obj, int *cursor, tvk_jmember *m
     m->type = (tvk_jtype)vt->type;
     m->tok = k + 1;
     m->num = NAN;
-    if (vt->type == TVK_J_NUMBER) {
-        if (!jt_is_later(vt))
-            m->num = jt_num(vt);
-        else if (tvk_parse_double(m->raw.p, m->raw.len, &m->num))
-            m->num = NAN;
-    }
+    if (vt->type == TVK_J_NUMBER && jt_double(j, vt, &m->num)) m->num = NAN;
     *cursor = kt->skip;
     return 1;
 }
@@ -690,11 +685,7 @@ int tvk_json_double(const tvk_json *j, int tok, double *v)
     if (!j || tok < 0 || tok >= j->n) return TVK_EINVAL;
     const jtok *t = &j->tok[tok];
     if (t->type != TVK_J_NUMBER) return TVK_ESHAPE;
-    if (!jt_is_later(t)) {
-        *v = jt_num(t);
-        return 0;
-    }
-    return tvk_parse_double(j->js + t->start, (size_t)(t->end - t->start), v);
+    return jt_double(j, t, v);
 }
 
 int tvk_json_bool(const tvk_json *j, int tok, int *v)

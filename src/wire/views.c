@@ -111,17 +111,6 @@ int tvk_msg_series_at(const tvk_msg *m, int idx, tvk_series_update *out)
 /* "no value" sentinel of TradingView (study plots, quote volume). */
 #define TV_NO_VALUE 1e100
 
-/* Value of number token i from the tokenizer's conversion; the slow parse only for the forms it
- * left (exponent, long mantissa). */
-static inline int num_at(const tvk_json *j, int i, double *v)
-{
-    if (!jt_is_later(&j->tok[i])) {
-        *v = jt_num(&j->tok[i]);
-        return 0;
-    }
-    return tvk_json_double(j, i, v);
-}
-
 /* The bar object's "i" and "v" (value tokens), or < 0. Keys are plain one-letter strings in
  * every capture: compared in place, with tvk_json_member (which unescapes) for anything else. */
 static void bar_members(const tvk_json *j, int b, int *i, int *v)
@@ -155,7 +144,7 @@ int tvk_bar_next(tvk_bar_iter *it, tvk_bar *bar)
     bar_members(j, b, &i, &v);
     if (i < 0 || v < 0 || j->tok[v].type != TVK_J_ARRAY) goto bad;
     double d;
-    if (j->tok[i].type == TVK_J_NUMBER && num_at(j, i, &d) == 0 && d >= 0 &&
+    if (j->tok[i].type == TVK_J_NUMBER && jt_double(j, &j->tok[i], &d) == 0 && d >= 0 &&
         d < 9007199254740992.0 && d == (double)(int64_t)d)
         bar->index = (int64_t)d;
     else if (tvk_json_int64(j, i, &bar->index))
@@ -171,7 +160,7 @@ int tvk_bar_next(tvk_bar_iter *it, tvk_bar *bar)
         }
         int ty = j->tok[t].type;
         if (ty == TVK_J_NUMBER) {
-            if (num_at(j, t, dst[k])) goto bad;
+            if (jt_double(j, &j->tok[t], dst[k])) goto bad;
             if (*dst[k] == TV_NO_VALUE) *dst[k] = NAN;
         } else if (ty == TVK_J_NULL) {
             *dst[k] = NAN;
