@@ -251,6 +251,8 @@ void tvk__series_restore(tvk_series *s, int resub);
 void tvk__quotes_on_msg(tvk_quotes *q, const tvk_msg *m);
 /* Fails the symbols still waiting for a first snapshot (all = every symbol not failed yet). */
 void tvk__quotes_fail(tvk_quotes *q, int code, const char *why, int all);
+/* quote_add_symbols then quote_fast_symbols for keys (as sent: plain or "="JSON). */
+int tvk__quotes_send_add(tvk_quotes *q, const char *const *keys, size_t nk);
 /* Returns the earliest pending deadline, or -1. */
 int64_t tvk__quotes_check_deadlines(tvk_quotes *q, int64_t now);
 void tvk__quotes_free(tvk_quotes *q);

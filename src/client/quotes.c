@@ -399,6 +399,18 @@ fail:
     return NULL;
 }
 
+int tvk__quotes_send_add(tvk_quotes *q, const char *const *keys, size_t nk)
+{
+    tvk_conn *c = q->c;
+    tvk_buf_reset(&c->out);
+    int rc = tvk_build_quote_add_symbols(&c->out, q->qs, keys, nk);
+    if (rc == 0) rc = tvk__conn_send_out(c);
+    if (rc == 0) rc = tvk_build_quote_fast_symbols(&c->out, q->qs, keys, nk);
+    if (rc == 0) rc = tvk__conn_send_out(c);
+    tvk_buf_reset(&c->out);
+    return rc;
+}
+
 int tvk_quotes_add(tvk_quotes *q, const char *const *symbols, size_t n)
 {
     if (!q || (n && !symbols)) return TVK_EINVAL;
@@ -441,14 +453,7 @@ int tvk_quotes_add(tvk_quotes *q, const char *const *symbols, size_t n)
             index_entry(q, e, (int32_t)(q->ne - 1));
         }
     }
-    if (rc == 0 && nk) {
-        tvk_buf_reset(&c->out);
-        rc = tvk_build_quote_add_symbols(&c->out, q->qs, keys, nk);
-        if (rc == 0) rc = tvk__conn_send_out(c);
-        if (rc == 0) rc = tvk_build_quote_fast_symbols(&c->out, q->qs, keys, nk);
-        if (rc == 0) rc = tvk__conn_send_out(c);
-        tvk_buf_reset(&c->out);
-    }
+    if (rc == 0 && nk) rc = tvk__quotes_send_add(q, keys, nk);
     free(keys);
     if (rc < 0) {
         /* Nothing half-added: the new entries go again. */

@@ -145,12 +145,7 @@ static int restore_quotes(tvk_quotes *q, int resub)
             q->maybe_pending = 1;
         }
     }
-    if (nk) {
-        rc = tvk_build_quote_add_symbols(&c->out, q->qs, keys, nk);
-        if (rc == 0) rc = tvk__conn_send_out(c);
-        if (rc == 0) rc = tvk_build_quote_fast_symbols(&c->out, q->qs, keys, nk);
-        if (rc == 0) rc = tvk__conn_send_out(c);
-    }
+    if (nk) rc = tvk__quotes_send_add(q, keys, nk);
     tvk_buf_reset(&c->out);
     free(keys);
     return rc;
