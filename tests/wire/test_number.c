@@ -62,17 +62,15 @@ static void check_same(const char *s, size_t n)
     check_token(buf, n, want);
 }
 
-/* Every number token of every packet (framed files) and every JSON line (jsonl). */
-static void test_wire_number_captures(void **state)
+/* Calls fn for every number token of every packet of the capture files (framed files) and of
+ * every JSON line (jsonl). */
+typedef void (*number_fn)(void *ctx, const tvk_json *j, int tok);
+
+static void each_capture_number(const char *const *files, size_t nfiles, number_fn fn, void *ctx)
 {
-    (void)state;
-    const char *files[] = {"stock-tools_trading-chart_har_server_to_client.txt",
-                           "stock-tools_trading-chart_har_client_to_server.txt",
-                           "tradingview-rs_socket_messages_split.txt",
-                           "tradingview-rs_events_reserialized.jsonl"};
     tvk_reader *r = tvk_reader_new(0);
-    long numbers = 0, slow = 0;
-    for (size_t f = 0; f < sizeof files / sizeof *files; f++) {
+    assert_non_null(r);
+    for (size_t f = 0; f < nfiles; f++) {
         char path[4096];
         snprintf(path, sizeof path, "%s/%s", captures, files[f]);
         FILE *fp = fopen(path, "rb");
@@ -88,23 +86,13 @@ static void test_wire_number_captures(void **state)
             if (framed) assert_int_equal(tvk_reader_feed(r, line, (size_t)n), 0);
             for (;;) {
                 if (framed) {
-                    rc = tvk_reader_next_msg(r, &m);
-                    if (rc == 0) break;
+                    if ((rc = tvk_reader_next_msg(r, &m)) == 0) break;
                 } else {
                     rc = tvk_reader_parse_payload(r, line, (size_t)n, &m);
                 }
                 assert_true(rc >= 0);
-                if (m.json) {
-                    for (int t = 0; t < tvk_json_count(m.json); t++) {
-                        if (tvk_json_type(m.json, t) != TVK_J_NUMBER) continue;
-                        const char *p;
-                        size_t l;
-                        tvk_json_raw(m.json, t, &p, &l);
-                        check_same(p, l);
-                        numbers++;
-                        slow += memchr(p, 'e', l) != NULL || l > 17;
-                    }
-                }
+                for (int t = 0; m.json && t < tvk_json_count(m.json); t++)
+                    if (tvk_json_type(m.json, t) == TVK_J_NUMBER) fn(ctx, m.json, t);
                 if (!framed) break;
             }
         }
@@ -112,6 +100,34 @@ static void test_wire_number_captures(void **state)
         fclose(fp);
     }
     tvk_reader_free(r);
+}
+
+typedef struct counts {
+    long numbers, slow;
+} counts;
+
+static void compare_one(void *ctx, const tvk_json *j, int t)
+{
+    counts *c = ctx;
+    const char *p;
+    size_t l;
+    tvk_json_raw(j, t, &p, &l);
+    check_same(p, l);
+    c->numbers++;
+    c->slow += memchr(p, 'e', l) != NULL || l > 17;
+}
+
+/* Every number token of every capture, against strtod. */
+static void test_wire_number_captures(void **state)
+{
+    (void)state;
+    const char *files[] = {"stock-tools_trading-chart_har_server_to_client.txt",
+                           "stock-tools_trading-chart_har_client_to_server.txt",
+                           "tradingview-rs_socket_messages_split.txt",
+                           "tradingview-rs_events_reserialized.jsonl"};
+    counts c = {0, 0};
+    each_capture_number(files, sizeof files / sizeof *files, compare_one, &c);
+    long numbers = c.numbers, slow = c.slow;
     print_message("compared %ld numbers from the captures (%ld with exponent or > 17 chars)\n",
                   numbers, slow);
     assert_true(numbers > 100000);
@@ -229,6 +245,18 @@ static void test_wire_number_random(void **state)
 static double *cap_nums;
 static size_t ncap_nums;
 
+static void keep_double(void *ctx, const tvk_json *j, int t)
+{
+    size_t *cap = ctx;
+    if (ncap_nums == *cap) {
+        *cap = *cap ? *cap * 2 : 65536;
+        cap_nums = realloc(cap_nums, *cap * sizeof *cap_nums);
+        assert_non_null(cap_nums);
+    }
+    assert_int_equal(tvk_json_double(j, t, &cap_nums[ncap_nums]), 0);
+    ncap_nums++;
+}
+
 static void load_capture_doubles(void)
 {
     if (cap_nums) return;
@@ -236,46 +264,7 @@ static void load_capture_doubles(void)
                            "tradingview-rs_socket_messages_split.txt",
                            "tradingview-rs_events_reserialized.jsonl"};
     size_t cap = 0;
-    tvk_reader *r = tvk_reader_new(0);
-    assert_non_null(r);
-    for (size_t f = 0; f < sizeof files / sizeof *files; f++) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s/%s", captures, files[f]);
-        FILE *fp = fopen(path, "rb");
-        if (!fp) fail_msg("cannot open %s", path);
-        char *line = NULL;
-        size_t lcap = 0;
-        ssize_t n;
-        while ((n = getline(&line, &lcap, fp)) > 0) {
-            while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-                n--;
-            tvk_msg m;
-            int framed = n >= 3 && !memcmp(line, "~m~", 3), rc;
-            if (framed) assert_int_equal(tvk_reader_feed(r, line, (size_t)n), 0);
-            for (;;) {
-                if (framed) {
-                    if ((rc = tvk_reader_next_msg(r, &m)) == 0) break;
-                } else {
-                    rc = tvk_reader_parse_payload(r, line, (size_t)n, &m);
-                }
-                assert_true(rc >= 0);
-                for (int t = 0; m.json && t < tvk_json_count(m.json); t++) {
-                    if (tvk_json_type(m.json, t) != TVK_J_NUMBER) continue;
-                    if (ncap_nums == cap) {
-                        cap = cap ? cap * 2 : 65536;
-                        cap_nums = realloc(cap_nums, cap * sizeof *cap_nums);
-                        assert_non_null(cap_nums);
-                    }
-                    assert_int_equal(tvk_json_double(m.json, t, &cap_nums[ncap_nums]), 0);
-                    ncap_nums++;
-                }
-                if (!framed) break;
-            }
-        }
-        free(line);
-        fclose(fp);
-    }
-    tvk_reader_free(r);
+    each_capture_number(files, sizeof files / sizeof *files, keep_double, &cap);
     assert_true(ncap_nums > 100000);
 }
 
