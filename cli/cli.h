@@ -33,6 +33,8 @@ typedef struct cli_ctx {
     int verbose;        /* -v */
     int quiet;          /* -q */
     int reconnect;      /* stream, quotes: reconnect and restore on connection loss */
+    int release_idle;   /* history --connections N: a connection waiting between answers
+                           frees their big buffers (tvk_conn_opts.release_idle_buffers) */
     FILE *record;       /* tvkit record: every received WebSocket message is appended here */
     const char *record_path;
     uint64_t recorded;   /* messages written */

@@ -190,6 +190,7 @@ int cli_connect(cli_ctx *g, tvk_conn **out)
     o.trace = g->verbose;
     /* Streams reconnect without limit (backoff 1 s doubling to 30 s, with jitter). */
     o.reconnect = g->reconnect;
+    o.release_idle_buffers = g->release_idle;
     if (g->record) {
         o.on_raw = record_raw;
         o.raw_user = g;

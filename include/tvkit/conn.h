@@ -81,6 +81,13 @@ typedef struct tvk_conn_opts {
                                    series or quote set for this long: resubscribe (then, if still
                                    nothing, reconnect); default 0 = off */
     size_t max_events;          /* event queue bound; default 65536 (see tvk_conn_next_event) */
+
+    /* Memory. */
+    int release_idle_buffers; /* 1 = once a message is consumed, free its text copy and JSON
+                                 tokens when above 256 KiB (a 5,000-bar answer: ~1.8 MB), so
+                                 idle connections hold little; worth it with an allocator that
+                                 keeps freed memory (docs/API.md), else each big message faults
+                                 its pages in again; default 0 */
 } tvk_conn_opts;
 
 /* Fills the defaults above. */
@@ -194,6 +201,8 @@ typedef struct tvk_conn_stats {
     uint64_t messages_out; /* messages sent */
     uint64_t reconnects;   /* connections restored after a loss */
     uint64_t resubscribes; /* watchdog resubscriptions on a live connection */
+    size_t buffer_bytes;   /* now: bytes held for parsing messages (the message's text copy
+                              and its JSON tokens; see release_idle_buffers) */
 } tvk_conn_stats;
 void tvk_conn_get_stats(const tvk_conn *c, tvk_conn_stats *st);
 

@@ -98,6 +98,12 @@ typedef struct tvk_reader_stats {
     uint64_t messages, packets, heartbeats, errors, bytes;
 } tvk_reader_stats;
 void tvk_reader_stats_get(const tvk_reader *r, tvk_reader_stats *st);
+/* Frees the token store when it is larger than keep_bytes (a 5,000-bar answer needs ~1 MB):
+ * call it when done with the packets of a message, so an idle reader does not hold the store
+ * of the largest packet it ever parsed. The next packet's parse allocates again. */
+void tvk_reader_trim(tvk_reader *r, size_t keep_bytes);
+/* Bytes the reader holds for tokens now. */
+size_t tvk_reader_buffer_bytes(const tvk_reader *r);
 
 /* ---------------------------------------------------------------- JSON access */
 

@@ -186,6 +186,7 @@ const char *tvk_conn_server_session(const tvk_conn *c)
 void tvk_conn_get_stats(const tvk_conn *c, tvk_conn_stats *st)
 {
     *st = c->stats;
+    st->buffer_bytes = c->in.cap + tvk_reader_buffer_bytes(c->reader);
 }
 
 void tvk__conn_set_send_hook(tvk_conn *c, tvk_conn_send_hook fn, void *user)
@@ -564,6 +565,21 @@ static void take_message(tvk_conn *c, const char *data, size_t len)
     c->in_message = 1;
 }
 
+/* With release_idle_buffers, a connection between messages holds no buffers of a big one: a
+ * 5,000-bar answer needs ~0.5 MB of text and ~1.3 MB of tokens, which a program downloading
+ * over several connections would otherwise keep per connection while it waits. Off by
+ * default: with glibc's default settings the freed memory goes back to the system and every
+ * big message faults it in again (measured: 10x the page faults, 2.5x the CPU of a 4-connection
+ * download). Ordinary messages (quotes, live bars) stay far below the bound either way. */
+#define CONN_KEEP_BYTES (256u << 10)
+
+static void release_big(tvk_conn *c)
+{
+    if (!c->o.release_idle_buffers) return;
+    tvk_reader_trim(c->reader, CONN_KEEP_BYTES);
+    if (c->in.cap > CONN_KEEP_BYTES) tvk_buf_free(&c->in);
+}
+
 /* 1 = a routed packet in *msg; 0 = the current message is exhausted. */
 static int next_packet(tvk_conn *c, tvk_msg *msg)
 {
@@ -572,6 +588,7 @@ static int next_packet(tvk_conn *c, tvk_msg *msg)
         int rc = tvk_reader_next_msg(c->reader, msg);
         if (rc == 0) {
             c->in_message = 0;
+            release_big(c);
             break;
         }
         if (rc < 0) {

@@ -68,6 +68,10 @@ static inline int jt_double(const tvk_json *j, const jtok *t, double *v)
     return tvk_parse_double(j->js + t->start, (size_t)(t->end - t->start), v);
 }
 
+/* json.c: gives back a token store larger than keep_bytes (the tokens are then gone). */
+void tvk__json_trim(tvk_json *j, size_t keep_bytes);
+size_t tvk__json_buffer_bytes(const tvk_json *j);
+
 /* Token i must exist. */
 static inline int jt_next(const tvk_json *j, int i)
 {

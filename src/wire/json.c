@@ -240,6 +240,22 @@ static inline __attribute__((always_inline)) int scan_number(scan *sc, jtok *t)
     return 0;
 }
 
+void tvk__json_trim(tvk_json *j, size_t keep_bytes)
+{
+    if (j->cap * sizeof *j->tok <= keep_bytes || j->cap <= 256) return;
+    /* A failed shrink keeps the larger store, which is still valid. */
+    jtok *t = realloc(j->tok, 256 * sizeof *t);
+    if (!t) return;
+    j->tok = t;
+    j->cap = 256;
+    j->n = 0;
+}
+
+size_t tvk__json_buffer_bytes(const tvk_json *j)
+{
+    return (size_t)j->cap * sizeof *j->tok;
+}
+
 static int grow(tvk_json *j)
 {
     if (j->cap > (unsigned)INT32_MAX / 2 / sizeof *j->tok) return TVK_ENOMEM;

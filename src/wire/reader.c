@@ -55,6 +55,16 @@ void tvk_reader_free(tvk_reader *r)
     free(r);
 }
 
+void tvk_reader_trim(tvk_reader *r, size_t keep_bytes)
+{
+    if (r) tvk__json_trim(r->json, keep_bytes);
+}
+
+size_t tvk_reader_buffer_bytes(const tvk_reader *r)
+{
+    return r ? tvk__json_buffer_bytes(r->json) : 0;
+}
+
 int tvk_reader_feed(tvk_reader *r, const char *msg, size_t len)
 {
     r->msg = msg;

@@ -473,6 +473,59 @@ static void test_history_paging(void **st)
     tvk_conn_free(c);
 }
 
+/* release_idle_buffers: after a 5,000-bar page the connection holds ~1.4 MB for parsing
+ * unless the option gives it back; either way the history is whole and right, including a
+ * page parsed after the buffers were given back. */
+static void test_release_idle_buffers(void **st)
+{
+    (void)st;
+    for (int release = 0; release <= 1; release++) {
+        capture cap = {0};
+        tvk_conn_opts o;
+        tvk_conn_opts_init(&o);
+        assert_int_equal(o.release_idle_buffers, 0);
+        o.token = "unauthorized_user_token";
+        o.release_idle_buffers = release;
+        tvk_conn *c = tvk_conn_new_opts(&o);
+        assert_non_null(c);
+        tvk__conn_set_send_hook(c, hook, &cap);
+        tvk_series_req r;
+        tvk_series_req_init(&r);
+        r.symbol = "NASDAQ:AAPL";
+        r.interval = "D";
+        r.count = 10000;
+        tvk_series *s;
+        assert_int_equal(tvk_series_open(c, &r, &s), 0);
+        char cs[32];
+        snprintf(cs, sizeof cs, "%s", tvk_series_chart_session(s));
+        const int64_t t0 = 1000000000, day = 86400;
+        tvk_conn_stats stv;
+        feed_bars(c, cs, t0, day, 5000, 10000, 0, 0);
+        tvk_conn_get_stats(c, &stv);
+        if (release)
+            assert_true(stv.buffer_bytes <= 16 << 10);
+        else
+            assert_true(stv.buffer_bytes >= 1 << 20);
+        feed_completed(c, cs, "limit");
+        feed_bars(c, cs, t0, day, 0, 5001, -5000, 0);
+        feed_completed(c, cs, NULL);
+        tvk_conn_get_stats(c, &stv);
+        assert_true(release ? stv.buffer_bytes <= 16 << 10 : stv.buffer_bytes >= 1 << 20);
+        assert_int_equal(tvk_series_get_state(s), TVK_SERIES_READY);
+        tvk_event ev;
+        assert_int_equal(next_ev(c, &ev), 1);
+        assert_int_equal(ev.type, TVK_EV_HISTORY);
+        assert_int_equal(ev.nbars, 10000);
+        for (size_t i = 0; i < ev.nbars; i++) {
+            assert_int_equal(ev.bars[i].time, t0 + (int64_t)i * day);
+            assert_true(ev.bars[i].close == (double)i + 0.25);
+        }
+        tvk_series_close(s);
+        cap_clear(&cap);
+        tvk_conn_free(c);
+    }
+}
+
 static void test_history_exact_count(void **st)
 {
     (void)st;
@@ -1280,6 +1333,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_heartbeat_echo_anywhere),
         cmocka_unit_test(test_next_not_connected),
         cmocka_unit_test(test_history_paging),
+        cmocka_unit_test(test_release_idle_buffers),
         cmocka_unit_test(test_history_exact_count),
         cmocka_unit_test(test_history_range),
         cmocka_unit_test(test_history_errors),

@@ -338,6 +338,49 @@ static void test_wire_json_growth(void **state)
     tvk_buf_free(&b);
 }
 
+/* The reader's token store: kept across packets, given back by tvk_reader_trim only above
+ * the bound, and parsing after a trim is as before. */
+static void test_wire_reader_trim(void **state)
+{
+    (void)state;
+    tvk_buf big, framed;
+    tvk_buf_init(&big);
+    tvk_buf_init(&framed);
+    tvk_buf_puts(&big, "{\"m\":\"x\",\"p\":[");
+    for (int i = 0; i < 20000; i++)
+        tvk_buf_printf(&big, "%s{\"i\":%d,\"v\":[%d.5,1,2,3,4,5]}", i ? "," : "", i, i);
+    tvk_buf_puts(&big, "]}");
+    assert_int_equal(tvk_frame(&framed, big.data, big.len), 0);
+    tvk_reader *r = tvk_reader_new(0);
+    assert_non_null(r);
+    size_t small = tvk_reader_buffer_bytes(r);
+    assert_true(small > 0 && small <= 8192);
+    for (int round = 0; round < 2; round++) {
+        tvk_msg m;
+        assert_int_equal(tvk_reader_feed(r, framed.data, framed.len), 0);
+        assert_int_equal(tvk_reader_next_msg(r, &m), 1);
+        assert_int_equal(tvk_json_count(m.json), 5 + 20000 * 11);
+        int last = tvk_json_index(m.json, m.params, 19999);
+        int64_t iv;
+        assert_int_equal(tvk_json_int64(m.json, tvk_json_member(m.json, last, "i"), &iv), 0);
+        assert_int_equal(iv, 19999);
+        size_t held = tvk_reader_buffer_bytes(r);
+        assert_true(held >= (size_t)(5 + 20000 * 11) * 16);
+        assert_int_equal(tvk_reader_next_msg(r, &m), 0);
+        tvk_reader_trim(r, held); /* not above the bound: kept */
+        assert_int_equal(tvk_reader_buffer_bytes(r), held);
+        tvk_reader_trim(r, 256 << 10);
+        assert_int_equal(tvk_reader_buffer_bytes(r), small);
+        tvk_reader_trim(r, 0); /* already at the minimum */
+        assert_int_equal(tvk_reader_buffer_bytes(r), small);
+    }
+    tvk_reader_trim(NULL, 0);
+    assert_int_equal(tvk_reader_buffer_bytes(NULL), 0);
+    tvk_reader_free(r);
+    tvk_buf_free(&big);
+    tvk_buf_free(&framed);
+}
+
 static void test_wire_json_writers(void **state)
 {
     (void)state;
@@ -479,6 +522,7 @@ int main(void)
         cmocka_unit_test(test_wire_json_accessors),
         cmocka_unit_test(test_wire_json_next_member),
         cmocka_unit_test(test_wire_json_growth),
+        cmocka_unit_test(test_wire_reader_trim),
         cmocka_unit_test(test_wire_json_writers),
         cmocka_unit_test(test_wire_buf_limit),
     };
