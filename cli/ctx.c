@@ -1,16 +1,20 @@
 /* Global options, the connection built from them, and diagnostics. */
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "interrupt.h"
 #include "parse.h"
 
 /* A close handshake at exit should not keep the user waiting for the library's 10 s default. */
 #define CLI_CLOSE_TIMEOUT_MS 2000
 #define CLI_TIMEOUT_MAX_S 86400
+/* Longest wait when the connection offers nothing to watch (see wait_conn). */
+#define CLI_IDLE_SLICE_MS 1000
 
 const char cli_global_help[] =
     "Global options (before or after COMMAND):\n"
@@ -73,12 +77,20 @@ void cli_info(const cli_ctx *g, const char *cmd, const char *fmt, ...)
     va_end(ap);
 }
 
+/* What the user can do about an error, when the code alone does not say it. */
+static const char *hint(int err)
+{
+    if (err == TVK_EAUTH)
+        return ": the server rejected the auth token (--token, $" TVK_TOKEN_ENV ")";
+    return "";
+}
+
 int cli_fail(const char *cmd, int rc, const char *detail)
 {
     if (detail && *detail)
-        cli_err(cmd, "%s (%s)", detail, tvk_errname(rc));
+        cli_err(cmd, "%s (%s%s)", detail, tvk_errname(rc), hint(rc));
     else
-        cli_err(cmd, "%s (%s)", tvk_strerror(rc), tvk_errname(rc));
+        cli_err(cmd, "%s (%s%s)", tvk_strerror(rc), tvk_errname(rc), hint(rc));
     return cli_exit_status(rc);
 }
 
@@ -132,9 +144,9 @@ void cli_symbol_err(const char *cmd, const char *symbol, int err, const char *ms
 {
     if (!msg || !*msg) msg = tvk_strerror(err);
     if (symbol && *symbol && !strstr(msg, symbol))
-        cli_err(cmd, "%s: %s (%s)", symbol, msg, tvk_errname(err));
+        cli_err(cmd, "%s: %s (%s%s)", symbol, msg, tvk_errname(err), hint(err));
     else
-        cli_err(cmd, "%s (%s)", msg, tvk_errname(err));
+        cli_err(cmd, "%s (%s%s)", msg, tvk_errname(err), hint(err));
 }
 
 static void log_line(void *user, const char *line)
@@ -247,6 +259,8 @@ int cli_flush(FILE *f, const char *cmd, const char *what)
 {
     errno = 0;
     if (fflush(f) != 0 || ferror(f)) {
+        /* The reader of a pipe went away (`| head`): the end it asked for, not an error. */
+        if (errno == EPIPE && f == stdout) return CLI_EXIT_SIGPIPE;
         cli_err(cmd, "cannot write %s%s%s", what, errno ? ": " : "", errno ? strerror(errno) : "");
         return CLI_EXIT_OTHER;
     }
@@ -262,7 +276,11 @@ int cli_out_write(tvk_buf *pend, const char *cmd)
     size_t left = pend->len;
     while (!st && left) {
         ssize_t n = write(STDOUT_FILENO, p, left);
-        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && errno == EINTR) continue; /* a signal: what is pending still goes out */
+        if (n < 0 && errno == EPIPE) {
+            st = CLI_EXIT_SIGPIPE;
+            break;
+        }
         if (n <= 0) {
             cli_err(cmd, "cannot write standard output: %s",
                     n < 0 ? strerror(errno) : "no progress");
@@ -276,27 +294,54 @@ int cli_out_write(tvk_buf *pend, const char *cmd)
     return st;
 }
 
+/* Blocks until the connection has something to do (its socket, its next timer), the caller's
+ * deadline, or a signal: the library's own wait cannot be interrupted (its poll retries on
+ * EINTR until its timeout), so the CLI waits in its own poll() on the socket and the signal
+ * self-pipe together, and then lets the library work without waiting. */
+static void wait_conn(tvk_conn *c, int64_t deadline)
+{
+    int64_t now = tvk_now_ms(), wake = tvk_conn_deadline(c);
+    if (deadline >= 0 && (wake < 0 || deadline < wake)) wake = deadline;
+    int wait = -1;
+    if (wake >= 0) {
+        int64_t d = wake - now;
+        wait = d <= 0 ? 0 : d > 0x7fffffff ? 0x7fffffff : (int)d;
+    }
+    struct pollfd p[2];
+    nfds_t n = 0;
+    int fd = tvk_conn_fd(c), w = tvk_conn_wants(c), sfd = cli_interrupt_fd();
+    if (fd >= 0 && w)
+        p[n++] = (struct pollfd){
+            fd, (short)((w & TVK_WANT_READ ? POLLIN : 0) | (w & TVK_WANT_WRITE ? POLLOUT : 0)), 0};
+    /* Nothing to watch and no timer is not a state the library should be in while connected;
+     * a bounded slice keeps a surprise from becoming a hang. */
+    if (n == 0 && (wait < 0 || wait > CLI_IDLE_SLICE_MS)) wait = CLI_IDLE_SLICE_MS;
+    if (sfd >= 0) p[n++] = (struct pollfd){sfd, POLLIN, 0};
+    (void)poll(p, n, wait); /* EINTR, an error or a timeout: the caller looks at everything again */
+}
+
 int cli_next_event(tvk_conn *c, tvk_event *ev, int64_t deadline, tvk_buf *pend, int *status,
                    const char *cmd)
 {
+    cli_interrupt_arm();
     for (;;) {
-        int wait = -1;
-        if (deadline >= 0) {
-            int64_t left = deadline - tvk_now_ms();
-            if (left <= 0) return 0;
-            wait = left > 1000000 ? 1000000 : (int)left;
+        /* Checked before each event, not only when idle: a fast stream always has one ready. */
+        int sig = cli_interrupted();
+        if (sig) {
+            if (pend->len) cli_out_write(pend, cmd);
+            *status = 128 + sig;
+            return 0;
         }
         int rc = tvk_conn_next_event(c, ev, 0);
-        if (rc == 0) {
-            if (pend->len) {
-                int st = cli_out_write(pend, cmd);
-                if (st) {
-                    *status = st;
-                    return 0;
-                }
-            }
-            rc = tvk_conn_next_event(c, ev, wait);
-        }
         if (rc != 0) return rc;
+        if (pend->len) {
+            int st = cli_out_write(pend, cmd);
+            if (st) {
+                *status = st;
+                return 0;
+            }
+        }
+        if (deadline >= 0 && tvk_now_ms() >= deadline) return 0;
+        wait_conn(c, deadline);
     }
 }

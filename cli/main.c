@@ -5,6 +5,7 @@
 #endif
 
 #include "cli.h"
+#include "interrupt.h"
 
 int main(int argc, char **argv)
 {
@@ -16,5 +17,10 @@ int main(int argc, char **argv)
     mallopt(M_MMAP_THRESHOLD, 64 << 20);
     mallopt(M_TRIM_THRESHOLD, 128 << 20);
 #endif
-    return cli_main(argc, argv);
+    cli_interrupt_init();
+    int st = cli_main(argc, argv);
+    /* A stream that ended on its own (--count) and was interrupted while closing was still
+     * interrupted: the shell's convention, 128 + the signal. */
+    int sig = cli_interrupted();
+    return sig && st == 0 ? 128 + sig : st;
 }

@@ -553,6 +553,100 @@ EOF2
     grep -q "TVK_ECONN_LOST\|TVK_ECLOSED" "$TMP/err" || fail "history: $(cat "$TMP/err")"
 }
 
+case_signal() {
+    # Ctrl-C (SIGINT) and SIGTERM end stream, quotes and record cleanly: every line received is
+    # written whole, the exit status is 128 + the signal, promptly. A reader that goes away
+    # (`| head`) ends the command quietly with 141. The firehose keeps the output buffer busy,
+    # so the signal lands in the middle of a burst.
+    start_sim --firehose 100000000 --symbols 2
+    local fire=$URL fire_pid=$SIM_PID
+    SIM_PID=
+    start_sim --update-ms 20 --speed 600
+    local live=$URL
+    "$PY" - "$TVKIT" "$TMP" "$fire" "$live" <<'EOF' || { kill "$fire_pid"; fail "signal checks"; }
+import json, os, select, signal, subprocess, sys, time
+tvkit, tmp, fire, live = sys.argv[1:5]
+
+def read_until(p, buf, pred, deadline, what):
+    while not pred(buf):
+        left = deadline - time.monotonic()
+        assert left > 0, "%s: deadline passed (%d bytes read)" % (what, len(buf))
+        r, _, _ = select.select([p.stdout], [], [], left)
+        if not r: continue
+        chunk = os.read(p.stdout.fileno(), 1 << 20)
+        if not chunk: return False
+        buf += chunk
+    return True
+
+def check_lines(data, what, key):
+    assert data, what + ": no output"
+    assert data.endswith(b"\n"), what + ": torn last line: %r" % data[-200:]
+    n = 0
+    for line in data.split(b"\n")[:-1]:
+        obj = json.loads(line)
+        assert key in obj, (what, obj)
+        n += 1
+    return n
+
+def interrupted(args, sig, key, min_lines=1):
+    what = " ".join(args) + " <- " + signal.Signals(sig).name
+    err = open(os.path.join(tmp, "err"), "wb")
+    p = subprocess.Popen([tvkit] + args, stdout=subprocess.PIPE, stderr=err)
+    buf = bytearray()
+    try:
+        assert read_until(p, buf, lambda b: b.count(b"\n") >= min_lines,
+                          time.monotonic() + 60, what + ": output"), what + ": ended early"
+        p.send_signal(sig)
+        sent = time.monotonic()
+        # every line the command holds, then EOF and the exit, within the deadline (the close
+        # handshake is bounded by 2 s; valgrind is slow)
+        read_until(p, buf, lambda b: False, sent + 20, what + ": EOF")
+        rc = p.wait(timeout=max(0.1, sent + 20 - time.monotonic()))
+    finally:
+        if p.poll() is None: p.kill(); p.wait()
+        err.close()
+    took = time.monotonic() - sent
+    msg = open(os.path.join(tmp, "err"), "rb").read()
+    assert rc == 128 + sig, "%s: exit status %r, expected %d (stderr %r)" % (what, rc, 128 + sig, msg[:300])
+    n = check_lines(bytes(buf), what, key)
+    assert b"cannot write" not in msg and b"error" not in msg, (what, msg[:300])
+    print("%s: %d lines, exit %d after %.2f s" % (what, n, rc, took))
+    return n
+
+# mid-burst (the firehose), then live quotes and live bars; SIGINT and SIGTERM
+n = interrupted(["--url", fire, "quotes", "SIM:A", "SIM:B"], signal.SIGINT, "symbol", 2000)
+interrupted(["--url", fire, "quotes", "SIM:A", "SIM:B"], signal.SIGTERM, "symbol", 2000)
+interrupted(["--url", live, "quotes", "BINANCE:BTCUSDT", "NYSE:IBM"], signal.SIGINT, "symbol")
+interrupted(["--url", live, "stream", "BINANCE:BTCUSDT", "-i", "1"], signal.SIGINT, "event", 3)
+interrupted(["--url", live, "stream", "BINANCE:BTCUSDT", "-i", "1"], signal.SIGTERM, "event", 3)
+
+# record: the capture is complete too (whole lines, readable by decode)
+cap = os.path.join(tmp, "cap.txt")
+interrupted(["--url", live, "record", cap, "quotes", "BINANCE:ETHUSDT"], signal.SIGINT, "symbol", 3)
+data = open(cap, "rb").read()
+assert data.endswith(b"\n") and data.count(b"\n") >= 3, data[-200:]
+d = subprocess.run([tvkit, "decode", cap], stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+assert d.returncode == 0, d.stderr[:300]
+assert b'"type":"qsd"' in d.stdout
+
+# the reader goes away: quiet, 141, promptly
+for url, args in ((fire, ["quotes", "SIM:A", "SIM:B"]), (live, ["stream", "BINANCE:BTCUSDT", "-i", "1"])):
+    p = subprocess.Popen([tvkit, "--url", url] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    buf = bytearray()
+    try:
+        assert read_until(p, buf, lambda b: b.count(b"\n") >= 3, time.monotonic() + 60, "pipe")
+        p.stdout.close()
+        out, msg = p.communicate(timeout=20)
+    finally:
+        if p.poll() is None: p.kill(); p.wait()
+    assert p.returncode == 141, (args, p.returncode, msg[:300])
+    assert not msg, (args, msg[:300])
+    print("%s | head: exit 141, nothing on stderr" % " ".join(args))
+EOF
+    kill "$fire_pid" 2>/dev/null
+    wait "$fire_pid" 2>/dev/null
+}
+
 case_tty() {
     # On a terminal: the table by default, and a progress bar on stderr (cleared at the end).
     # The same with two connections loading one series each.

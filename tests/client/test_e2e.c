@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -793,6 +794,122 @@ static void test_bad_frames(void **st)
     }
 }
 
+/* ---------------------------------------------------------------- auth rejection */
+
+/* How many logged client packets contain needle. */
+static size_t log_count(const simproc *s, const char *needle)
+{
+    char *lines[512];
+    size_t n = simproc_lines(s, lines, 512), k = 0;
+    for (size_t i = 0; i < n; i++)
+        k += strstr(lines[i], needle) != NULL;
+    simproc_lines_free(lines, n);
+    return k;
+}
+
+/* The server answers a rejected token with critical_error ... unauthorized_access (PROTOCOL.md,
+ * *Errors, per peer*; the sim's --replay sends it after the client's first packet, which is
+ * set_auth_token). It is TVK_EAUTH for the request, long before the request's own deadline,
+ * with no retry: set_auth_token went out once per connection, and a handle that reconnects
+ * does not reconnect for it. */
+static void test_auth_rejected(void **st)
+{
+    (void)st;
+    const char *tmp = getenv("TMPDIR");
+    char path[256];
+    snprintf(path, sizeof path, "%s/tvk_e2e_auth_XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    static const char replay[] =
+        "{\"session_id\":\"0.1.auth_sim\",\"timestamp\":" START_S ",\"release\":\"x\"}\n"
+        "{\"m\":\"critical_error\",\"p\":[\"\",{\"error_code\":\"unauthorized_access\"},"
+        "\"method: set_auth_token\"]}\n";
+    assert_int_equal(write(fd, replay, sizeof replay - 1), (ssize_t)(sizeof replay - 1));
+    close(fd);
+    simproc s;
+    const char *extra[] = {"--replay", path, NULL};
+    start_sim(&s, extra);
+
+    /* a download: the request fails with TVK_EAUTH at once (its deadline is 20 s) */
+    tvk_conn_opts o;
+    tvk_conn_opts_init(&o);
+    o.url = s.url;
+    o.proxy = "";
+    o.token = "expired-token-123";
+    o.request_timeout_ms = 20000;
+    tvk_conn *c = tvk_conn_new_opts(&o);
+    assert_non_null(c);
+    assert_int_equal(tvk_conn_connect(c), 0);
+    int64_t t0 = tvk_now_ms();
+    tvk_bars b;
+    assert_int_equal(tvk_history(c, "NASDAQ:AAPL", "1D", 10, NULL, &b), TVK_EAUTH);
+    assert_true(tvk_now_ms() - t0 < 5000);
+    assert_int_equal(tvk_conn_error(c), TVK_EAUTH);
+    assert_non_null(strstr(tvk_conn_errmsg(c), "unauthorized_access"));
+    tvk_conn_free(c);
+
+    /* a live series and quotes with reconnect on: ERROR events with TVK_EAUTH, the connection
+     * stays up, nothing is retried */
+    o.reconnect = 1;
+    o.reconnect_delay_ms = 50;
+    c = tvk_conn_new_opts(&o);
+    assert_non_null(c);
+    assert_int_equal(tvk_conn_connect(c), 0);
+    tvk_series_req r;
+    tvk_series_req_init(&r);
+    r.symbol = "BINANCE:BTCUSDT";
+    r.interval = "1";
+    r.count = 10;
+    r.live = 1;
+    tvk_series *se;
+    assert_int_equal(tvk_series_open(c, &r, &se), 0);
+    tvk_quotes *q;
+    const char *syms[] = {"NASDAQ:AAPL"};
+    assert_int_equal(tvk_quotes_open(c, NULL, NULL, 0, NULL, &q), 0);
+    assert_int_equal(tvk_quotes_add(q, syms, 1), 0);
+    int series_err = 0, quote_err = 0, conn_events = 0;
+    t0 = tvk_now_ms();
+    while ((!series_err || !quote_err) && tvk_now_ms() - t0 < 5000) {
+        tvk_event ev;
+        int rc = tvk_conn_next_event(c, &ev, 100);
+        assert_true(rc >= 0);
+        if (rc == 0) continue;
+        if (ev.type == TVK_EV_DISCONNECTED || ev.type == TVK_EV_RECONNECTING ||
+            ev.type == TVK_EV_RECONNECTED)
+            conn_events++;
+        if (ev.type != TVK_EV_ERROR) continue;
+        assert_int_equal(ev.error, TVK_EAUTH);
+        assert_non_null(strstr(ev.errmsg, "unauthorized_access"));
+        if (ev.series == se) series_err = 1;
+        if (ev.quotes == q) quote_err = 1;
+    }
+    assert_true(series_err && quote_err);
+    assert_int_equal(tvk_series_get_state(se), TVK_SERIES_FAILED);
+    assert_int_equal(tvk_series_error(se), TVK_EAUTH);
+    assert_int_equal(tvk_quotes_get(q, "NASDAQ:AAPL")->status, TVK_QUOTE_ERROR);
+    /* a while longer (several reconnect delays): no reconnect and no second try */
+    int64_t end = tvk_now_ms() + 500;
+    while (tvk_now_ms() < end) {
+        tvk_event ev;
+        int rc = tvk_conn_next_event(c, &ev, 100);
+        assert_true(rc >= 0);
+        if (rc == 1 && ev.type >= TVK_EV_DISCONNECTED) conn_events++;
+    }
+    assert_int_equal(conn_events, 0);
+    assert_int_equal(tvk_conn_get_state(c), TVK_CONN_CONNECTED);
+    tvk_conn_stats cst;
+    tvk_conn_get_stats(c, &cst);
+    assert_int_equal(cst.reconnects, 0);
+    assert_int_equal(cst.resubscribes, 0);
+    tvk_conn_free(c);
+    /* two connections, each sent its token once and each request once */
+    assert_int_equal(log_count(&s, "\"set_auth_token\",\"p\":[\"expired-token-123\"]"), 2);
+    assert_int_equal(log_count(&s, "\"create_series\""), 2);
+    assert_int_equal(log_count(&s, "\"quote_add_symbols\""), 1);
+    simproc_stop(&s);
+    unlink(path);
+}
+
 static int teardown(void **st)
 {
     (void)st;
@@ -819,6 +936,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(test_pipelined_series, teardown),
         cmocka_unit_test_teardown(test_event_loop, teardown),
         cmocka_unit_test_teardown(test_bad_frames, teardown),
+        cmocka_unit_test_teardown(test_auth_rejected, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
