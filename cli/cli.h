@@ -30,6 +30,7 @@ typedef struct cli_ctx {
     int insecure;
     int compress;       /* 1 unless --no-compress */
     int64_t timeout_ms; /* 0 = library defaults */
+    int64_t silence_ms; /* --silence-timeout; -1 = library default, 0 = off */
     int verbose;        /* -v */
     int quiet;          /* -q */
     int reconnect;      /* stream, quotes: reconnect and restore on connection loss */

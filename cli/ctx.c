@@ -27,6 +27,9 @@ const char cli_global_help[] =
     "  --no-compress    do not offer permessage-deflate compression\n"
     "  --timeout S      deadline in seconds for connecting and for each server answer\n"
     "                   (default 10 s to connect, 30 s per answer)\n"
+    "  --silence-timeout S\n"
+    "                   nothing received, not even a heartbeat, for S seconds: the connection\n"
+    "                   is dead (stream and quotes reconnect; default 60, 0 = never)\n"
     "  -v, --verbose    log connection details and every message sent and received to stderr\n"
     "  -q, --quiet      no progress bar, warnings or reconnect notices (errors still shown)\n";
 
@@ -37,12 +40,16 @@ const char cli_exit_help[] =
     "  2  usage: bad option, symbol, interval or date (nothing was sent)\n"
     "  3  network: connect, DNS, proxy, TLS, WebSocket handshake, connection lost\n"
     "  4  rejected by the server: invalid symbol or interval, auth, critical/protocol error\n"
-    "  5  timeout: no connection or no answer within the deadline\n";
+    "  5  timeout: no connection or no answer within the deadline\n"
+    "  130, 143  stream, quotes: ended by SIGINT (Ctrl-C) or SIGTERM, after writing every\n"
+    "     line received and closing the connection\n"
+    "  141  stream, quotes: standard output was closed by its reader (e.g. | head)\n";
 
 void cli_ctx_init(cli_ctx *g)
 {
     memset(g, 0, sizeof *g);
     g->compress = 1;
+    g->silence_ms = -1;
 }
 
 void cli_err(const char *cmd, const char *fmt, ...)
@@ -137,6 +144,15 @@ int cli_global_option(cli_ctx *g, int argc, char **argv, int *i)
         }
         return 1;
     }
+    if ((r = cli_opt(argc, argv, i, "--silence-timeout", &v)) != 0) {
+        if (r < 0) return CLI_EXIT_USAGE;
+        if (cli_parse_seconds(v, "--silence-timeout", 1, CLI_TIMEOUT_MAX_S, &g->silence_ms, err,
+                              sizeof err) < 0) {
+            cli_err(NULL, "%s", err);
+            return CLI_EXIT_USAGE;
+        }
+        return 1;
+    }
     return 0;
 }
 
@@ -195,6 +211,7 @@ int cli_connect(cli_ctx *g, tvk_conn **out)
         o.connect_timeout_ms = (int)g->timeout_ms;
         o.request_timeout_ms = (int)g->timeout_ms;
     }
+    if (g->silence_ms >= 0) o.silence_timeout_ms = (int)g->silence_ms;
     o.close_timeout_ms =
         o.connect_timeout_ms < CLI_CLOSE_TIMEOUT_MS ? o.connect_timeout_ms : CLI_CLOSE_TIMEOUT_MS;
     o.log = log_line;

@@ -7,7 +7,7 @@ add_test(NAME cli_unit COMMAND cli_test_unit)
 # End-to-end: tests/cli/e2e.sh CASE drives the built tvkit against a tvkit-sim it starts on a
 # free loopback port (and always stops).
 if(TARGET tvkit-sim)
-  foreach(case help usage history range multi stream quotes record exit options reconnect signal tty demo man)
+  foreach(case help usage history range multi stream quotes record exit options reconnect signal auth silence tty demo man)
     add_test(NAME cli_${case}
       COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/cli/e2e.sh ${case} $<TARGET_FILE:tvkit>
               $<TARGET_FILE:tvkit-sim> ${TVK_PYTHON3} ${CMAKE_SOURCE_DIR})

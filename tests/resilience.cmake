@@ -9,7 +9,7 @@ target_link_libraries(resilience_test_faults PRIVATE tvkit_static tvkit_sim_core
 target_include_directories(resilience_test_faults PRIVATE ${CMOCKA_INCLUDE}
   ${CMAKE_CURRENT_LIST_DIR}/client)
 add_dependencies(resilience_test_faults tvkit-sim)
-foreach(t close_mid_stream close_mid_history stall_with_heartbeats stall_without_heartbeats
+foreach(t close_mid_stream close_mid_history stall_with_heartbeats stall_without_heartbeats silence_timeout
     client_stops_echoing bad_framing oversize 429_retry_after tls_certificate_change
     protocol_error series_errors throttled backpressure backoff)
   add_test(NAME resilience_${t}

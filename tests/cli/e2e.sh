@@ -647,6 +647,64 @@ EOF
     wait "$fire_pid" 2>/dev/null
 }
 
+case_auth() {
+    # The server rejects the token (critical_error ... unauthorized_access, replayed by the sim
+    # after the client's first packet): status 4 at once (not after --timeout), a message that
+    # says so, and one set_auth_token per run (no retry, no reconnect loop in stream/quotes).
+    cat >"$TMP/reject.txt" <<'EOF'
+{"session_id":"0.1.auth_sim","timestamp":1718452800,"release":"x"}
+{"m":"critical_error","p":["",{"error_code":"unauthorized_access"},"method: set_auth_token"]}
+EOF
+    start_sim --replay "$TMP/reject.txt" --log "$TMP/sim.log"
+    local u="--url $URL --timeout 60" args t0
+    for args in "history NASDAQ:AAPL -i 1D -n 10" "stream BINANCE:BTCUSDT -i 1" \
+        "quotes NASDAQ:AAPL" "record $TMP/rec.txt history NASDAQ:AAPL -i 1D -n 10"; do
+        t0=$SECONDS
+        # shellcheck disable=SC2086
+        TVKIT_AUTH_TOKEN=expired-token-42 run 4 $u $args
+        [ $((SECONDS - t0)) -lt 20 ] || fail "tvkit $args: $((SECONDS - t0)) s to report the rejection"
+        grep -q "TVK_EAUTH.*rejected the auth token" "$TMP/err" || fail "tvkit $args: $(cat "$TMP/err")"
+        grep -q "unauthorized_access" "$TMP/err" || fail "tvkit $args: server's reason missing"
+        grep -q "reconnect" "$TMP/err" && fail "tvkit $args: reconnected: $(cat "$TMP/err")"
+    done
+    grep -q "unauthorized_access" "$TMP/rec.txt" || fail "the capture lacks the rejection"
+    [ "$(grep -c '"set_auth_token","p":\["expired-token-42"\]' "$TMP/sim.log")" = 4 ] ||
+        fail "set_auth_token sent $(grep -c set_auth_token "$TMP/sim.log") times for 4 runs"
+    [ "$(grep -c '"create_series"' "$TMP/sim.log")" = 3 ] || fail "a request was sent again"
+}
+
+case_silence() {
+    # The server goes silent (no data, no heartbeats): --silence-timeout declares the connection
+    # dead after that long. --no-reconnect: status 3 naming the silence; otherwise stream and
+    # quotes reconnect, subscribe again and go on.
+    start_sim --speed 600 --update-ms 20 --heartbeat 0.1 --fault silent-after=40
+    local u="--url $URL --silence-timeout 1" t0
+    for args in "stream BINANCE:BTCUSDT -i 1 --no-reconnect" "quotes BINANCE:BTCUSDT --no-reconnect"; do
+        t0=$SECONDS
+        # shellcheck disable=SC2086
+        run 3 $u $args
+        [ $((SECONDS - t0)) -lt 30 ] || fail "tvkit $args: $((SECONDS - t0)) s to notice the silence"
+        grep -q "not even a heartbeat) for 1000 ms (TVK_ECONN_LOST)" "$TMP/err" ||
+            fail "tvkit $args: $(cat "$TMP/err")"
+        [ -s "$TMP/out" ] || fail "tvkit $args: no output before the silence"
+    done
+    run 0 $u stream BINANCE:BTCUSDT -i 1 --count 100
+    cp "$TMP/out" "$TMP/s"
+    grep -q "disconnected: .*not even a heartbeat" "$TMP/err" || fail "no disconnected notice: $(cat "$TMP/err")"
+    grep -q "reconnected to ws://.*1 series" "$TMP/err" || fail "no reconnected notice: $(cat "$TMP/err")"
+    py "$TMP/s" <<'EOF'
+import sys, json
+ev = [json.loads(l) for l in open(sys.argv[1])]
+assert len(ev) == 100, len(ev)
+closes = [e["time"] for e in ev if e["event"] == "bar_close"]
+assert len(closes) >= 3 and closes == sorted(set(closes)), closes
+EOF
+    run 0 $u quotes BINANCE:BTCUSDT --count 100
+    grep -q "reconnected to ws://.*1 quote set" "$TMP/err" || fail "quotes: no reconnected notice: $(cat "$TMP/err")"
+    run 2 $u --silence-timeout soon quotes BINANCE:BTCUSDT
+    grep -q -- "--silence-timeout" "$TMP/err" || fail "bad --silence-timeout: $(cat "$TMP/err")"
+}
+
 case_tty() {
     # On a terminal: the table by default, and a progress bar on stderr (cleared at the end).
     # The same with two connections loading one series each.

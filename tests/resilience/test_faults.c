@@ -401,6 +401,100 @@ static void test_stall_without_heartbeats(void **st)
     simproc_stop(&s);
 }
 
+/* When each message arrived (on_raw runs as it is taken off the socket). */
+typedef struct arrivals {
+    int64_t last;
+    uint64_t n;
+} arrivals;
+
+static void on_arrival(void *user, const char *data, size_t len)
+{
+    (void)data;
+    (void)len;
+    arrivals *a = user;
+    a->last = tvk_now_ms();
+    a->n++;
+}
+
+/* The silence timeout in detail: the loss is declared silence_timeout_ms after the last message
+ * (not before, not much later), as TVK_ETIMEDOUT on the DISCONNECTED event; with reconnect the
+ * series is sent again on the new connection and bars go on; without, the series and the
+ * connection end with TVK_ECONN_LOST naming the silence. */
+static void test_silence_timeout(void **st)
+{
+    (void)st;
+    simproc s;
+    const char *extra[] = {"--speed", "600",     "--update-ms",     "10", "--heartbeat",
+                           "0.1",     "--fault", "silent-after=40", NULL};
+    start_sim(&s, extra);
+    for (int reconnect = 1; reconnect >= 0; reconnect--) {
+        tvk_conn_opts o;
+        fast_opts(&o, s.url);
+        o.reconnect = reconnect;
+        o.silence_timeout_ms = 500;
+        arrivals a = {0, 0};
+        o.on_raw = on_arrival;
+        o.raw_user = &a;
+        run r;
+        run_init(&r, open_conn(&o));
+        add_series(&r, "BINANCE:BTCUSDT", "1");
+        int64_t end = tvk_now_ms() + 20000, detected = -1;
+        int lost = 0, series_lost = 0, updates_after = 0, reconnected = 0;
+        while (tvk_now_ms() < end) {
+            tvk_event ev;
+            int rc = tvk_conn_next_event(r.c, &ev, 100);
+            if (rc < 0) {
+                /* without reconnect: after the series' ERROR event, the connection's error */
+                assert_int_equal(reconnect, 0);
+                assert_int_equal(rc, TVK_ECONN_LOST);
+                assert_non_null(strstr(tvk_conn_errmsg(r.c), "not even a heartbeat"));
+                lost = 1;
+                break;
+            }
+            if (rc == 0) continue;
+            if (ev.type == TVK_EV_DISCONNECTED) {
+                assert_int_equal(reconnect, 1);
+                assert_int_equal(ev.error, TVK_ETIMEDOUT);
+                assert_non_null(strstr(ev.errmsg, "(not even a heartbeat) for 500 ms"));
+                if (detected < 0) detected = tvk_now_ms() - a.last;
+            } else if (ev.type == TVK_EV_RECONNECTED) {
+                reconnected++;
+            } else if (ev.type == TVK_EV_ERROR) {
+                assert_int_equal(reconnect, 0);
+                assert_int_equal(ev.error, TVK_ECONN_LOST);
+                assert_non_null(strstr(ev.errmsg, "not even a heartbeat"));
+                detected = tvk_now_ms() - a.last;
+                series_lost = 1;
+            } else {
+                if (ev.type == TVK_EV_BAR_UPDATE && reconnected) updates_after++;
+                on_bar_event(ev.user, &ev);
+            }
+            if (reconnect && updates_after >= 3) break;
+        }
+        /* the timer, not an early or a late guess (the wait wakes on it: a little slack) */
+        fprintf(stderr, "reconnect %d: silence detected %lld ms after the last message\n",
+                reconnect, (long long)detected);
+        assert_true(detected >= 500 - 2 && detected < 500 + 1500);
+        if (reconnect) {
+            assert_true(reconnected >= 1);
+            assert_true(updates_after >= 3);
+        } else {
+            assert_true(series_lost && lost);
+            assert_int_equal(tvk_series_get_state(r.se[0]), TVK_SERIES_FAILED);
+            assert_int_equal(tvk_conn_get_state(r.c), TVK_CONN_LOST);
+        }
+        run_free(&r);
+    }
+    /* the series was sent again on the reconnected connection: 2 creates, then 1 */
+    char *lines[1024];
+    size_t n = simproc_lines(&s, lines, 1024), creates = 0;
+    for (size_t i = 0; i < n; i++)
+        creates += strstr(lines[i], "\"create_series\"") != NULL;
+    simproc_lines_free(lines, n);
+    assert_true(creates >= 3);
+    simproc_stop(&s);
+}
+
 /* The application stops calling the library (so heartbeats are not echoed) for longer than
  * the sim's heartbeat timeout: the sim drops it; the client notices once called again and
  * restores the stream without a gap. */
@@ -962,6 +1056,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(test_close_mid_history, teardown),
         cmocka_unit_test_teardown(test_stall_with_heartbeats, teardown),
         cmocka_unit_test_teardown(test_stall_without_heartbeats, teardown),
+        cmocka_unit_test_teardown(test_silence_timeout, teardown),
         cmocka_unit_test_teardown(test_client_stops_echoing, teardown),
         cmocka_unit_test_teardown(test_bad_framing, teardown),
         cmocka_unit_test_teardown(test_oversize, teardown),
