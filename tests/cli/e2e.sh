@@ -7,11 +7,13 @@ set -u
 CASE=$1 TVKIT=$2 SIM=$3 PY=$4 SRC=$5
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/tvkit-cli-e2e.XXXXXX")
 SIM_PID=
+MORE_SIMS= # sims a case keeps running while it starts another
 cleanup() {
-    if [ -n "$SIM_PID" ]; then
-        kill "$SIM_PID" 2>/dev/null
-        wait "$SIM_PID" 2>/dev/null
-    fi
+    local pid
+    for pid in $SIM_PID $MORE_SIMS; do
+        kill "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null
+    done
     rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -559,13 +561,16 @@ case_signal() {
     # (`| head`) ends the command quietly with 141. The firehose keeps the output buffer busy,
     # so the signal lands in the middle of a burst.
     start_sim --firehose 100000000 --symbols 2
-    local fire=$URL fire_pid=$SIM_PID
-    SIM_PID=
+    local fire=$URL
+    MORE_SIMS="$MORE_SIMS $SIM_PID"
+    start_sim --latency 5000
+    local slow=$URL
+    MORE_SIMS="$MORE_SIMS $SIM_PID"
     start_sim --update-ms 20 --speed 600
     local live=$URL
-    "$PY" - "$TVKIT" "$TMP" "$fire" "$live" <<'EOF' || { kill "$fire_pid"; fail "signal checks"; }
+    "$PY" - "$TVKIT" "$TMP" "$fire" "$live" "$slow" <<'EOF' || fail "signal checks"
 import json, os, select, signal, subprocess, sys, time
-tvkit, tmp, fire, live = sys.argv[1:5]
+tvkit, tmp, fire, live, slow = sys.argv[1:6]
 
 def read_until(p, buf, pred, deadline, what):
     while not pred(buf):
@@ -642,9 +647,33 @@ for url, args in ((fire, ["quotes", "SIM:A", "SIM:B"]), (live, ["stream", "BINAN
     assert p.returncode == 141, (args, p.returncode, msg[:300])
     assert not msg, (args, msg[:300])
     print("%s | head: exit 141, nothing on stderr" % " ".join(args))
+
+# a download keeps the default action: it ends at once, killed by the signal
+def has_socket(pid):
+    for f in os.listdir("/proc/%d/fd" % pid):
+        try:
+            if os.readlink("/proc/%d/fd/%s" % (pid, f)).startswith("socket:"): return True
+        except OSError:
+            pass
+    return False
+
+for sig in (signal.SIGINT, signal.SIGTERM):
+    err = open(os.path.join(tmp, "err"), "wb")
+    p = subprocess.Popen([tvkit, "--url", slow, "history", "NASDAQ:AAPL", "-i", "1D", "-n", "5"],
+                         stdout=subprocess.DEVNULL, stderr=err)
+    try:
+        # running (its socket open) and waiting for the answer, 5 s away
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and p.poll() is None and not has_socket(p.pid):
+            time.sleep(0.02)
+        p.send_signal(sig)
+        rc = p.wait(timeout=20)
+    finally:
+        if p.poll() is None: p.kill(); p.wait()
+        err.close()
+    assert rc == -sig, ("history", sig, rc)
+print("history: killed by SIGINT / SIGTERM as before")
 EOF
-    kill "$fire_pid" 2>/dev/null
-    wait "$fire_pid" 2>/dev/null
 }
 
 case_auth() {
