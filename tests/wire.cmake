@@ -1,6 +1,6 @@
 # Wire layer tests (cmocka): framing, JSON, numbers, builders, views, the real captures, and the
 # tvkit decode command. Each gets the captures directory as its argument.
-foreach(name frame json number build views captures robust)
+foreach(name frame json number build views captures robust qsd)
   add_executable(wire_test_${name} ${CMAKE_CURRENT_LIST_DIR}/wire/test_${name}.c)
   target_link_libraries(wire_test_${name} PRIVATE tvkit_wire ${CMOCKA_LIB})
   target_include_directories(wire_test_${name} PRIVATE ${CMOCKA_INCLUDE})

@@ -213,6 +213,11 @@ typedef struct tvk_msg {
  * rest of the message is still read). Zero allocations per packet in the steady state: the
  * token array is owned by the reader and grows only when a packet needs more. */
 int tvk_reader_next_msg(tvk_reader *r, tvk_msg *msg);
+typedef struct tvk_qsd_plain tvk_qsd_plain; /* below, with the views */
+/* tvk_reader_next_msg, except that a plain qsd packet (tvk_qsd_plain_parse) is read into *q
+ * without tokens: returns 2 with msg->type TVK_MSG_QSD, method, session and pkt set, msg->json
+ * NULL and msg->params -1. For consumers that do not need the tokens (the quote book). */
+int tvk_reader_next_fast(tvk_reader *r, tvk_msg *msg, tvk_qsd_plain *q);
 /* Tokenize and classify a lone payload (no framing), e.g. a line of a JSONL capture.
  * Returns 0 (not 1) on success, or a negative code as tvk_reader_next_msg. */
 int tvk_reader_parse_payload(tvk_reader *r, const char *payload, size_t len, tvk_msg *msg);
@@ -309,6 +314,21 @@ typedef struct tvk_qsd {
 int tvk_msg_qsd(const tvk_msg *m, tvk_qsd *out);
 /* The i-th field of the delta: name token and value token. TVK_ENOTFOUND past the end. */
 int tvk_qsd_field(const tvk_msg *m, const tvk_qsd *q, int i, tvk_str *name, int *value_tok);
+
+/* A qsd packet of the plain form, in which the server sends every quote change:
+ *   {"m":"qsd","p":["<session>",{"n":"<symbol>","s":"ok","v":{<members>}}]}
+ * compact, in that order, with at most TVK_QSD_PLAIN_MAX members whose values are strings or
+ * numbers; read in one pass without tokens. Only documents the tokenizer accepts are accepted,
+ * and they give what tvk_msg_qsd and tvk_json_next_member give (fields[i].tok is -1). 1 = read;
+ * 0 = any other form, valid or not (use the generic path: it validates and reports). */
+#define TVK_QSD_PLAIN_MAX 64
+struct tvk_qsd_plain {
+    tvk_str session;
+    tvk_str symbol; /* "n", as sent (escaped) */
+    int nfields;
+    tvk_jmember fields[TVK_QSD_PLAIN_MAX];
+};
+int tvk_qsd_plain_parse(const char *payload, size_t len, tvk_qsd_plain *out);
 
 typedef struct tvk_quote_completed {
     tvk_str session, symbol;

@@ -196,10 +196,16 @@ int tvk__conn_timeout(const tvk_conn *c, const tvk_req_opts *o);
 /* Processes one whole WebSocket message as if received: heartbeats echoed, packets routed
  * (tests feed server messages built from strings through this). */
 int tvk__conn_feed(tvk_conn *c, const char *data, size_t len);
+/* The same with every packet tokenized (the path of tvk_conn_next), for comparing the paths. */
+int tvk__conn_feed_tokens(tvk_conn *c, const char *data, size_t len);
 /* Reads and routes one packet; waits until deadline (monotonic ms; -1 = forever). 1 = a packet
- * (in *msg); 0 = deadline passed, or a request deadline failed something, or (stop_on_event)
- * events are queued; < 0 = error. */
-int tvk__conn_pump(tvk_conn *c, tvk_msg *msg, int64_t deadline, int stop_on_event);
+ * (in *msg); 0 = deadline passed, or a request deadline failed something, or
+ * (TVK__PUMP_STOP_ON_EVENT) events are queued; < 0 = error. Without TVK__PUMP_RAW plain qsd
+ * packets go to the quote book without tokens (tvk_reader_next_fast) and *msg then has no
+ * json: only tvk_conn_next, which hands *msg to the user, needs every packet tokenized. */
+#define TVK__PUMP_STOP_ON_EVENT 1
+#define TVK__PUMP_RAW 2
+int tvk__conn_pump(tvk_conn *c, tvk_msg *msg, int64_t deadline, int flags);
 /* Routes the next packet of what has been received already, without reading the socket or the
  * clock: 1 = a packet (in *msg), 0 = none buffered. */
 int tvk__conn_next_buffered(tvk_conn *c, tvk_msg *msg);
@@ -249,6 +255,9 @@ void tvk__series_restore(tvk_series *s, int resub);
 
 /* quotes.c */
 void tvk__quotes_on_msg(tvk_quotes *q, const tvk_msg *m);
+/* A plain qsd packet read without tokens (the same effect as the QSD message through
+ * tvk__quotes_on_msg). */
+void tvk__quotes_on_plain(tvk_quotes *q, const tvk_qsd_plain *p);
 /* Fails the symbols still waiting for a first snapshot (all = every symbol not failed yet). */
 void tvk__quotes_fail(tvk_quotes *q, int code, const char *why, int all);
 /* quote_add_symbols then quote_fast_symbols for keys (as sent: plain or "="JSON). */

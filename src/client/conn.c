@@ -580,12 +580,24 @@ static void release_big(tvk_conn *c)
     if (c->in.cap > CONN_KEEP_BYTES) tvk_buf_free(&c->in);
 }
 
-/* 1 = a routed packet in *msg; 0 = the current message is exhausted. */
-static int next_packet(tvk_conn *c, tvk_msg *msg)
+static void route_plain_qsd(tvk_conn *c, const tvk_qsd_plain *p)
 {
+    tvk_quotes *q = find_quotes(c, p->session);
+    if (!q) return;
+    c->last_data = c->last_rx;
+    c->watchdog_fired = 0;
+    tvk__quotes_on_plain(q, p);
+}
+
+/* 1 = a routed packet in *msg; 0 = the current message is exhausted. raw: tokenize every
+ * packet (the caller hands *msg to the user), else plain qsd packets skip the tokens. */
+static int next_packet(tvk_conn *c, tvk_msg *msg, int raw)
+{
+    tvk_qsd_plain plain;
     /* Bars are never dropped: at the queue's bound the rest of the message waits. */
     while (c->in_message && !tvk__ev_full(c)) {
-        int rc = tvk_reader_next_msg(c->reader, msg);
+        int rc = raw ? tvk_reader_next_msg(c->reader, msg)
+                     : tvk_reader_next_fast(c->reader, msg, &plain);
         if (rc == 0) {
             c->in_message = 0;
             release_big(c);
@@ -598,6 +610,10 @@ static int next_packet(tvk_conn *c, tvk_msg *msg)
             continue;
         }
         c->stats.packets_in++;
+        if (rc == 2) {
+            route_plain_qsd(c, &plain);
+            return 1;
+        }
         if (msg->type == TVK_MSG_HEARTBEAT) {
             /* Echo the packet's exact text, as the browser does. */
             const char *start = c->in.data + msg->pkt.offset;
@@ -611,19 +627,29 @@ static int next_packet(tvk_conn *c, tvk_msg *msg)
     return 0;
 }
 
-int tvk__conn_feed(tvk_conn *c, const char *data, size_t len)
+static int feed(tvk_conn *c, const char *data, size_t len, int raw)
 {
     tvk_msg m;
     take_message(c, data, len);
     int n = 0;
-    while (next_packet(c, &m) > 0)
+    while (next_packet(c, &m, raw) > 0)
         n++;
     return n;
 }
 
+int tvk__conn_feed(tvk_conn *c, const char *data, size_t len)
+{
+    return feed(c, data, len, 0);
+}
+
+int tvk__conn_feed_tokens(tvk_conn *c, const char *data, size_t len)
+{
+    return feed(c, data, len, 1);
+}
+
 int tvk__conn_next_buffered(tvk_conn *c, tvk_msg *msg)
 {
-    return next_packet(c, msg);
+    return next_packet(c, msg, 0);
 }
 
 int64_t tvk__conn_check_deadlines(tvk_conn *c, int64_t now)
@@ -640,10 +666,11 @@ int64_t tvk__conn_check_deadlines(tvk_conn *c, int64_t now)
     return earliest;
 }
 
-int tvk__conn_pump(tvk_conn *c, tvk_msg *msg, int64_t deadline, int stop_on_event)
+int tvk__conn_pump(tvk_conn *c, tvk_msg *msg, int64_t deadline, int flags)
 {
+    int stop_on_event = flags & TVK__PUMP_STOP_ON_EVENT, raw = flags & TVK__PUMP_RAW;
     for (;;) {
-        if (next_packet(c, msg) > 0) return 1;
+        if (next_packet(c, msg, raw) > 0) return 1;
         if (tvk__ev_full(c)) {
             if (stop_on_event) return 0;
             tvk__conn_set_err(c, TVK_EBACKPRESSURE,
@@ -713,7 +740,7 @@ int tvk_conn_next(tvk_conn *c, tvk_msg *msg, int timeout_ms)
     }
     int64_t deadline = timeout_ms < 0 ? -1 : tvk_now_ms() + timeout_ms;
     for (;;) {
-        int rc = tvk__conn_pump(c, msg, deadline, 0);
+        int rc = tvk__conn_pump(c, msg, deadline, TVK__PUMP_RAW);
         if (rc != 0) return rc;
         if (deadline >= 0 && tvk_now_ms() >= deadline) return 0;
         if (tvk__conn_is_test(c)) return 0;

@@ -124,7 +124,7 @@ int tvk_conn_next_event(tvk_conn *c, tvk_event *ev, int timeout_ms)
     int64_t deadline = timeout_ms < 0 ? -1 : tvk_now_ms() + timeout_ms;
     for (;;) {
         if (tvk__ev_pop(c, ev)) return 1;
-        int rc = tvk__conn_pump(c, &m, deadline, 1);
+        int rc = tvk__conn_pump(c, &m, deadline, TVK__PUMP_STOP_ON_EVENT);
         if (rc < 0) {
             if (tvk__ev_pop(c, ev)) return 1;
             return rc;

@@ -817,6 +817,41 @@ static int set_field(tvk_quote_entry *e, tvk_str name, const char *json, size_t 
     return 0;
 }
 
+/* One field of a qsd change; -1 = stop taking the change's fields. */
+static int qsd_field(tvk_quotes *q, tvk_quote_entry *e, const tvk_jmember *mb)
+{
+    double num = mb->num == 1e100 ? NAN : mb->num;
+    int rc = mb->type == TVK_J_STRING ? set_string_field(e, mb->key, mb->raw.p, mb->raw.len)
+                                      : set_field(e, mb->key, mb->raw.p, mb->raw.len, 0, num);
+    if (rc < 0) {
+        tvk__conn_log(q->c, "%s: quote field %.*s dropped: %s", e->symbol, (int)mb->key.len,
+                      mb->key.p,
+                      rc == TVK_ENOMEM   ? "out of memory"
+                      : rc == TVK_ESHAPE ? "bad name"
+                                         : "too many fields");
+        if (rc != TVK_ESHAPE) return -1;
+    }
+    return 0;
+}
+
+static void qsd_begin(tvk_quote_entry *e)
+{
+    e->hint = e->first_hint;
+    e->prev = -1;
+}
+
+static void qsd_end(tvk_quote_entry *e)
+{
+    e->pub.fields = e->pf;
+    e->pub.nfields = e->nf;
+    e->pub.status = TVK_QUOTE_OK;
+    e->pub.error = 0;
+    e->errmsg[0] = '\0';
+    e->deadline = 0;
+    e->pub.updates++;
+    push_entry(e, TVK_EV_QUOTE);
+}
+
 static void on_qsd(tvk_quotes *q, const tvk_msg *m)
 {
     tvk_qsd d;
@@ -831,35 +866,25 @@ static void on_qsd(tvk_quotes *q, const tvk_msg *m)
                    d.errmsg.len);
         return;
     }
-    const tvk_json *j = m->json;
-    e->hint = e->first_hint;
-    e->prev = -1;
+    qsd_begin(e);
     /* The "v" object's members walked once, one call each. */
     int cursor = 0;
     tvk_jmember mb;
-    for (int i = 0;
-         d.values >= 0 && i < d.nfields && tvk_json_next_member(j, d.values, &cursor, &mb) > 0;
-         i++) {
-        double num = mb.num == 1e100 ? NAN : mb.num;
-        int rc = mb.type == TVK_J_STRING ? set_string_field(e, mb.key, mb.raw.p, mb.raw.len)
-                                         : set_field(e, mb.key, mb.raw.p, mb.raw.len, 0, num);
-        if (rc < 0) {
-            tvk__conn_log(q->c, "%s: quote field %.*s dropped: %s", e->symbol, (int)mb.key.len,
-                          mb.key.p,
-                          rc == TVK_ENOMEM   ? "out of memory"
-                          : rc == TVK_ESHAPE ? "bad name"
-                                             : "too many fields");
-            if (rc != TVK_ESHAPE) break;
-        }
-    }
-    e->pub.fields = e->pf;
-    e->pub.nfields = e->nf;
-    e->pub.status = TVK_QUOTE_OK;
-    e->pub.error = 0;
-    e->errmsg[0] = '\0';
-    e->deadline = 0;
-    e->pub.updates++;
-    push_entry(e, TVK_EV_QUOTE);
+    for (int i = 0; d.values >= 0 && i < d.nfields &&
+                    tvk_json_next_member(m->json, d.values, &cursor, &mb) > 0;
+         i++)
+        if (qsd_field(q, e, &mb) < 0) break;
+    qsd_end(e);
+}
+
+void tvk__quotes_on_plain(tvk_quotes *q, const tvk_qsd_plain *p)
+{
+    tvk_quote_entry *e = find_entry(q, p->symbol);
+    if (!e) return;
+    qsd_begin(e);
+    for (int i = 0; i < p->nfields; i++)
+        if (qsd_field(q, e, &p->fields[i]) < 0) break;
+    qsd_end(e);
 }
 
 void tvk__quotes_on_msg(tvk_quotes *q, const tvk_msg *m)

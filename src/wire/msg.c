@@ -140,7 +140,7 @@ static int fill_msg(tvk_reader *r, const tvk_packet *pkt, tvk_msg *msg)
     return 1;
 }
 
-int tvk_reader_next_msg(tvk_reader *r, tvk_msg *msg)
+static int next_msg(tvk_reader *r, tvk_msg *msg, tvk_qsd_plain *q)
 {
     tvk_packet pkt;
     int rc = tvk_reader_next(r, &pkt);
@@ -151,9 +151,27 @@ int tvk_reader_next_msg(tvk_reader *r, tvk_msg *msg)
         }
         return rc;
     }
+    if (q && pkt.kind == TVK_PKT_JSON && tvk_qsd_plain_parse(pkt.data, pkt.len, q)) {
+        msg_init(msg, &pkt);
+        msg->type = TVK_MSG_QSD;
+        msg->method.p = "qsd";
+        msg->method.len = 3;
+        msg->session = q->session;
+        return 2;
+    }
     rc = fill_msg(r, &pkt, msg);
     if (rc < 0) msg->json = NULL;
     return rc;
+}
+
+int tvk_reader_next_msg(tvk_reader *r, tvk_msg *msg)
+{
+    return next_msg(r, msg, NULL);
+}
+
+int tvk_reader_next_fast(tvk_reader *r, tvk_msg *msg, tvk_qsd_plain *q)
+{
+    return next_msg(r, msg, q);
 }
 
 int tvk_reader_parse_payload(tvk_reader *r, const char *payload, size_t len, tvk_msg *msg)

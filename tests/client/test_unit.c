@@ -1025,6 +1025,111 @@ static void test_quote_line_after_deltas(void **state)
     tvk_conn_free(c);
 }
 
+/* The quote book reads plain qsd packets without tokens (event API) and every packet through
+ * tokens for tvk_conn_next: the same random stream (numbers of every form, 1e100, escaped and
+ * raw UTF-8 strings, literals, and now and then a form the plain reader leaves alone) gives
+ * the same snapshot lines either way. */
+static void test_quotes_plain_same_as_tokens(void **state)
+{
+    (void)state;
+    static const char *const vals[] = {"1",
+                                       "-0",
+                                       "1e100",
+                                       "2.5E+3",
+                                       "123456789012345678901234",
+                                       "0.1",
+                                       "864.61",
+                                       "1e999",
+                                       "-12.5e-3",
+                                       "\"market\"",
+                                       "\"caf\\u00e9\"",
+                                       "\"\xc3\xa9t\xc3\xa9\"",
+                                       "\"a\\\"b\"",
+                                       "true",
+                                       "false",
+                                       "null",
+                                       "\"\""};
+    static const char *const names[] = {"lp",          "ch",        "chp",        "volume",
+                                        "description", "k\\u0065y", "is_tradable"};
+    capture cap[2];
+    memset(cap, 0, sizeof cap);
+    tvk_conn *c[2];
+    tvk_quotes *q[2];
+    const char *syms[] = {"NASDAQ:AAPL", "SIM:B"};
+    for (int k = 0; k < 2; k++) {
+        c[k] = test_conn(&cap[k], 0, 0);
+        assert_int_equal(tvk_quotes_open(c[k], NULL, NULL, 0, NULL, &q[k]), 0);
+        assert_int_equal(tvk_quotes_add(q[k], syms, 2), 0);
+    }
+    uint64_t x = 0x3C6EF372FE94F82BULL;
+    tvk_buf v, pkt, framed, line[2];
+    tvk_buf_init(&v);
+    tvk_buf_init(&pkt);
+    tvk_buf_init(&framed);
+    tvk_buf_init(&line[0]);
+    tvk_buf_init(&line[1]);
+    int plain = 0, other = 0;
+    for (int round = 0; round < 4000; round++) {
+        tvk_buf_reset(&v);
+        int nf = 1 + (int)(round % 5);
+        for (int i = 0; i < nf; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            tvk_buf_printf(&v, "%s\"%s\":%s", i ? "," : "",
+                           names[x % (sizeof names / sizeof *names)],
+                           vals[(x >> 8) % (sizeof vals / sizeof *vals)]);
+        }
+        if ((x >> 20) % 9 == 0) tvk_buf_puts(&v, ",\"o\":{\"a\":[1,2]}"); /* not plain */
+        const char *sym = syms[(x >> 30) & 1];
+        for (int k = 0; k < 2; k++) {
+            tvk_buf_reset(&pkt);
+            tvk_buf_printf(&pkt,
+                           "{\"m\":\"qsd\",\"p\":[\"%s\",{\"n\":\"%s\",\"s\":\"ok\",\"v\":{%s}}]}",
+                           tvk_quotes_session(q[k]), sym, v.data);
+            if (k == 0) {
+                tvk_qsd_plain qp;
+                if (tvk_qsd_plain_parse(pkt.data, pkt.len, &qp))
+                    plain++;
+                else
+                    other++;
+            }
+            tvk_buf_reset(&framed);
+            assert_int_equal(tvk_frame(&framed, pkt.data, pkt.len), 0);
+            assert_int_equal(k ? tvk__conn_feed_tokens(c[k], framed.data, framed.len)
+                               : tvk__conn_feed(c[k], framed.data, framed.len),
+                             1);
+            tvk_event ev;
+            while (next_ev(c[k], &ev))
+                ;
+            tvk_buf_reset(&line[k]);
+            assert_int_equal(tvk_quote_to_json(tvk_quotes_get(q[k], sym), &line[k]), 0);
+        }
+        if (strcmp(line[0].data, line[1].data))
+            fail_msg("round %d (%s):\n plain  %s\n tokens %s", round, v.data, line[0].data,
+                     line[1].data);
+        const tvk_quote *a = tvk_quotes_get(q[0], sym), *b = tvk_quotes_get(q[1], sym);
+        assert_int_equal(a->nfields, b->nfields);
+        for (size_t i = 0; i < a->nfields; i++) {
+            double na = a->fields[i].num, nb = b->fields[i].num;
+            assert_true((na != na && nb != nb) || !memcmp(&na, &nb, sizeof na));
+        }
+    }
+    assert_true(plain > 3000 && other > 100);
+    for (int k = 0; k < 2; k++) {
+        tvk_conn_stats st;
+        tvk_conn_get_stats(c[k], &st);
+        assert_int_equal(st.packets_in, 4000);
+        assert_int_equal(st.parse_errors, 0);
+        tvk_quotes_close(q[k]);
+        cap_clear(&cap[k]);
+        tvk_conn_free(c[k]);
+    }
+    tvk_buf_free(&v);
+    tvk_buf_free(&pkt);
+    tvk_buf_free(&framed);
+    tvk_buf_free(&line[0]);
+    tvk_buf_free(&line[1]);
+}
+
 static void test_quotes_spec_keys(void **st)
 {
     (void)st;
@@ -1341,6 +1446,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_live_bars),
         cmocka_unit_test(test_quotes),
         cmocka_unit_test(test_quote_line_after_deltas),
+        cmocka_unit_test(test_quotes_plain_same_as_tokens),
         cmocka_unit_test(test_quotes_spec_keys),
         cmocka_unit_test(test_many_quotes_index),
         cmocka_unit_test(test_request_options),

@@ -2,7 +2,8 @@
  * (framed "~m~N~m~..." packets, through tvk_reader_next_msg) or, when it does not start with
  * "~m~", a lone payload (tvk_reader_parse_payload). Every message is walked with every accessor
  * and every typed view; properties: no view reads outside the packet, tokens form a consistent
- * tree, strings unescape into a small buffer or say TVK_EBUFSIZE, numbers agree with strtod. */
+ * tree, strings unescape into a small buffer or say TVK_EBUFSIZE, numbers agree with strtod,
+ * and a packet the plain qsd reader accepts is valid and reads the same through the tokens. */
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "tvkit/wire.h"
 
 #include "fuzz_common.h"
+#include "../wire/qsd_same.h"
 
 typedef struct ctx {
     const tvk_msg *m;
@@ -335,11 +337,20 @@ static void check_msg(const tvk_msg *m)
     views(&c);
 }
 
+static void check_plain(tvk_reader *r2, const char *p, size_t n)
+{
+    tvk_qsd_plain q;
+    if (r2 && tvk_qsd_plain_parse(p, n, &q)) FUZZ_CHECK(qsd_same(r2, p, n, &q) == 0);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *in = (const char *)data;
-    tvk_reader *r = tvk_reader_new(0);
-    if (!r) return 0;
+    tvk_reader *r = tvk_reader_new(0), *r2 = tvk_reader_new(0);
+    if (!r) {
+        tvk_reader_free(r2);
+        return 0;
+    }
     tvk_msg m;
     int rc;
     if (size >= 3 && !memcmp(in, "~m~", 3)) {
@@ -347,6 +358,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t n = 0;
         while ((rc = tvk_reader_next_msg(r, &m)) != 0) {
             FUZZ_CHECK(++n <= size);
+            if (rc == 1 || rc == TVK_EJSON || rc == TVK_ESHAPE)
+                check_plain(r2, m.pkt.data, m.pkt.len);
             if (rc == 1) {
                 check_msg(&m);
             } else {
@@ -358,6 +371,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             }
         }
     } else {
+        check_plain(r2, in, size);
         rc = tvk_reader_parse_payload(r, in, size, &m);
         if (rc == 0) {
             check_msg(&m);
@@ -367,5 +381,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
     tvk_reader_free(r);
+    tvk_reader_free(r2);
     return 0;
 }

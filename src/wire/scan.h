@@ -1,0 +1,218 @@
+/* The JSON scanner's primitives (strings, numbers, whitespace), shared by the generic tokenizer
+ * (json.c) and the token-free reader of plain qsd packets (qsd.c), so both accept exactly the
+ * same bytes and convert numbers to the same doubles. Included by those two files only. */
+#ifndef TVK_WIRE_SCAN_H
+#define TVK_WIRE_SCAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* Bytes that end the fast scan of a string body: the quote, a backslash, control characters,
+ * and non-ASCII bytes (whose UTF-8 is then checked). */
+static const unsigned char str_stop[256] = {
+    /* clang-format off */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    ['"'] = 1, ['\\'] = 1,
+    [0x80] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    /* clang-format on */
+};
+
+static inline int is_ws(unsigned char c)
+{
+    /* Compact JSON has no whitespace: one comparison rejects every other byte. */
+    return c <= ' ' && (c == ' ' || c == '\n' || c == '\r' || c == '\t');
+}
+static inline int is_digit(unsigned char c)
+{
+    return (unsigned)(c - '0') <= 9;
+}
+static inline int is_hex(unsigned char c)
+{
+    return is_digit(c) || (unsigned)((c | 0x20) - 'a') <= 5;
+}
+
+typedef struct scan {
+    const unsigned char *s, *p, *end;
+    const char *why;
+} scan;
+
+#if TVK_SWAR
+/* High bit set in the bytes of v that end the fast scan of a string ('"', '\\', below 0x20,
+ * 0x80 and above), valid up to the lowest such byte, which is all the scan uses: a borrow only
+ * travels upwards from a byte that is itself a hit, and x - 1 of a byte x = b ^ '"' has its
+ * high bit set for x = 0 (the quote) or for b >= 0x80, which is a hit anyway. */
+static inline uint64_t str_stop8(uint64_t v)
+{
+    uint64_t q = v ^ (ONES * '"'), b = v ^ (ONES * '\\');
+    return ((q - ONES) | (b - ONES) | (v - ONES * 0x20) | v) & HIGH;
+}
+
+#endif
+
+/* p at the opening quote; on success p is past the closing quote. */
+static inline __attribute__((always_inline)) int scan_string(scan *sc, int *start, int *end)
+{
+    const unsigned char *p = sc->p + 1, *e = sc->end;
+    *start = (int)(p - sc->s);
+    for (;;) {
+        /* Eight bytes at a time, straight to the first byte that needs a look; bytewise only
+         * within the last eight bytes of the document. */
+#if TVK_SWAR
+        while (e - p >= 8) {
+            uint64_t v;
+            memcpy(&v, p, 8);
+            uint64_t hit = str_stop8(v);
+            if (hit) {
+                p += __builtin_ctzll(hit) >> 3;
+                goto stop;
+            }
+            p += 8;
+        }
+#endif
+        while (p < e && !str_stop[*p])
+            p++;
+        if (p >= e) {
+            sc->p = p;
+            sc->why = "unterminated string";
+            return -1;
+        }
+#if TVK_SWAR
+    stop:
+#endif
+        if (*p == '"') break;
+        if (*p >= 0x80) {
+            unsigned cp;
+            size_t l = tvk_utf8_decode(p, (size_t)(e - p), &cp);
+            if (!l) {
+                sc->p = p;
+                sc->why = "invalid UTF-8 in string";
+                return -1;
+            }
+            p += l;
+            continue;
+        }
+        if (*p != '\\') {
+            sc->p = p;
+            sc->why = "control character in string";
+            return -1;
+        }
+        if (e - p < 2) {
+            sc->p = p;
+            sc->why = "unterminated string";
+            return -1;
+        }
+        switch (p[1]) {
+        case '"':
+        case '\\':
+        case '/':
+        case 'b':
+        case 'f':
+        case 'n':
+        case 'r':
+        case 't':
+            p += 2;
+            break;
+        case 'u':
+            if (e - p < 6 || !is_hex(p[2]) || !is_hex(p[3]) || !is_hex(p[4]) || !is_hex(p[5])) {
+                sc->p = p;
+                sc->why = "invalid \\u escape";
+                return -1;
+            }
+            p += 6;
+            break;
+        default:
+            sc->p = p;
+            sc->why = "invalid escape";
+            return -1;
+        }
+    }
+    *end = (int)(p - sc->s);
+    sc->p = p + 1;
+    return 0;
+}
+
+/* End of the run of digits at p; the digits are accumulated into *mant (which wraps beyond 19
+ * digits: the caller counts them). Byte by byte: the numbers of quotes and bars are short, and
+ * eight-at-a-time digit conversion measured no faster and cost more instructions. */
+static inline const unsigned char *digit_run(const unsigned char *p, const unsigned char *e,
+                                             uint64_t *mant)
+{
+    uint64_t m = *mant;
+    unsigned d;
+    while (p < e && (d = (unsigned)(*p - '0')) <= 9) {
+        m = m * 10 + d;
+        p++;
+    }
+    *mant = m;
+    return p;
+}
+
+/* JSON number grammar; p at '-' or a digit. The token gets the value when the short form allows
+ * an exact conversion here (Clinger: at most 19 digits, mantissa <= 2^53, no exponent, at most
+ * 22 decimals, one correctly rounded division), else the TVK_NUM_LATER pattern. */
+static inline __attribute__((always_inline)) int scan_number(scan *sc, jtok *t)
+{
+    const unsigned char *p = sc->p, *e = sc->end;
+    int neg = *p == '-';
+    p += neg;
+    const unsigned char *ds = p;
+    uint64_t mant = 0;
+    p = digit_run(p, e, &mant);
+    if (p == ds) {
+        sc->why = "invalid number";
+        return -1;
+    }
+    if (*ds == '0' && p - ds > 1) { /* "01" */
+        sc->p = ds + 1;
+        sc->why = "invalid number";
+        return -1;
+    }
+    size_t ndig = (size_t)(p - ds), nfrac = 0;
+    int later = 0;
+    if (p < e && *p == '.') {
+        const unsigned char *fs = ++p;
+        p = digit_run(p, e, &mant);
+        if (p == fs) {
+            sc->p = p;
+            sc->why = "invalid number";
+            return -1;
+        }
+        nfrac = (size_t)(p - fs);
+        ndig += nfrac;
+    }
+    if (p < e && (*p | 0x20) == 'e') {
+        later = 1;
+        p++;
+        if (p < e && (*p == '+' || *p == '-')) p++;
+        if (p >= e || !is_digit(*p)) {
+            sc->p = p;
+            sc->why = "invalid number";
+            return -1;
+        }
+        while (p < e && is_digit(*p))
+            p++;
+    }
+    /* "1x", "1.5.": a number must be followed by a structural character or whitespace. */
+    if (p < e && !(is_ws(*p) || *p == ',' || *p == ']' || *p == '}')) {
+        sc->p = p;
+        sc->why = "invalid number";
+        return -1;
+    }
+    sc->p = p;
+    if (later || ndig > 19 || mant > (1ULL << 53) || nfrac > 22) {
+        uint64_t bits = TVK_NUM_LATER; /* copied as bits: never through a floating register */
+        memcpy((char *)t + offsetof(jtok, size), &bits, sizeof bits);
+    } else {
+        double v = nfrac ? (double)mant / tvk__pow10[nfrac] : (double)mant;
+        jt_set_num(t, neg ? -v : v);
+    }
+    return 0;
+}
+
+#endif

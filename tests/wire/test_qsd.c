@@ -1,0 +1,293 @@
+/* The plain qsd reader (tvk_qsd_plain_parse, tvk_reader_next_fast): whatever it accepts is valid
+ * JSON that reads the same through the tokens (captures, random packets, every one-byte
+ * mutation), every other form is left to the generic path, and the reader routes each packet
+ * of a message to the right path. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "tvkit/wire.h"
+
+#include "qsd_same.h"
+
+static const char *captures;
+
+/* Parses p with the plain reader; when accepted, asserts the generic path reads the same.
+ * Returns whether it was accepted. */
+static int plain_checked(tvk_reader *r, const char *p, size_t n)
+{
+    tvk_qsd_plain q;
+    if (!tvk_qsd_plain_parse(p, n, &q)) return 0;
+    int d = qsd_same(r, p, n, &q);
+    if (d) fail_msg("plain and generic differ (%d) on: %.*s", d, (int)(n > 300 ? 300 : n), p);
+    return 1;
+}
+
+static void test_wire_qsd_captures(void **state)
+{
+    (void)state;
+    const char *files[] = {"stock-tools_trading-chart_har_server_to_client.txt",
+                           "tradingview-rs_socket_messages_split.txt"};
+    tvk_reader *fr = tvk_reader_new(0), *r = tvk_reader_new(0);
+    assert_non_null(fr);
+    assert_non_null(r);
+    long qsd = 0, plain = 0;
+    for (size_t f = 0; f < sizeof files / sizeof *files; f++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", captures, files[f]);
+        FILE *fp = fopen(path, "rb");
+        if (!fp) fail_msg("cannot open %s", path);
+        char *line = NULL;
+        size_t cap = 0;
+        ssize_t n;
+        while ((n = getline(&line, &cap, fp)) > 0) {
+            while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+                n--;
+            if (n < 3 || memcmp(line, "~m~", 3)) continue;
+            assert_int_equal(tvk_reader_feed(fr, line, (size_t)n), 0);
+            tvk_packet pkt;
+            int rc;
+            while ((rc = tvk_reader_next(fr, &pkt)) == 1) {
+                if (pkt.kind != TVK_PKT_JSON) continue;
+                tvk_msg m;
+                if (tvk_reader_parse_payload(r, pkt.data, pkt.len, &m) == 0 &&
+                    m.type == TVK_MSG_QSD)
+                    qsd++;
+                plain += plain_checked(r, pkt.data, pkt.len);
+            }
+            assert_int_equal(rc, 0);
+        }
+        free(line);
+        fclose(fp);
+    }
+    print_message("captures: %ld qsd packets, %ld of the plain form\n", qsd, plain);
+    assert_true(plain > 0);
+    assert_true(plain <= qsd);
+    tvk_reader_free(fr);
+    tvk_reader_free(r);
+}
+
+/* ---------------------------------------------------------------- random plain packets */
+
+static uint64_t rng = 0x9E3779B97F4A7C15ULL;
+static unsigned rnd(unsigned n)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (unsigned)(rng % n);
+}
+
+static const char *const numbers[] = {"0",
+                                      "-0",
+                                      "1e100",
+                                      "1E+2",
+                                      "123456789012345678901234",
+                                      "0.1",
+                                      "-12.5e-3",
+                                      "9007199254740993",
+                                      "1.7976931348623157e308",
+                                      "5e-324",
+                                      "864.61",
+                                      "4974433.0",
+                                      "1795691197",
+                                      "-0.000001",
+                                      "1e999",
+                                      "0.30000000000000004",
+                                      "12345678901234567890",
+                                      "2.2250738585072011e-308",
+                                      "100000000000000000000000.5",
+                                      "7"};
+static const char *const strings[] = {"",
+                                      "ok",
+                                      "market",
+                                      "Simulated F000",
+                                      "caf\\u00e9",
+                                      "\\\"q\\\"",
+                                      "a\\\\b\\/c",
+                                      "\xc3\xa9t\xc3\xa9",
+                                      "\xe2\x82\xac 5",
+                                      "\\ud83d\\ude00 x",
+                                      "tab\\there"};
+static const char *const literals[] = {"true", "false", "null"};
+static const char *const keys[] = {"lp",  "ch",  "chp",         "volume",    "lp_time",
+                                   "bid", "ask", "description", "k\\u0065y", "\xc3\xa9"};
+
+static void random_plain(tvk_buf *b, int nfields)
+{
+    tvk_buf_reset(b);
+    tvk_buf_printf(b, "{\"m\":\"qsd\",\"p\":[\"qs_%u\",{\"n\":\"%s%u\",\"s\":\"ok\",\"v\":{",
+                   rnd(100000), rnd(4) ? "SIM:F" : "caf\\u00e9:", rnd(1000));
+    for (int i = 0; i < nfields; i++) {
+        tvk_buf_printf(b, "%s\"%s\":", i ? "," : "", keys[rnd(sizeof keys / sizeof *keys)]);
+        if (!rnd(8))
+            tvk_buf_puts(b, literals[rnd(3)]);
+        else if (rnd(3))
+            tvk_buf_puts(b, numbers[rnd(sizeof numbers / sizeof *numbers)]);
+        else
+            tvk_buf_printf(b, "\"%s\"", strings[rnd(sizeof strings / sizeof *strings)]);
+    }
+    tvk_buf_puts(b, "}}]}");
+}
+
+static void test_wire_qsd_random(void **state)
+{
+    (void)state;
+    tvk_reader *r = tvk_reader_new(0);
+    tvk_buf b;
+    tvk_buf_init(&b);
+    for (int k = 0; k < 5000; k++) {
+        int nf = (int)rnd(TVK_QSD_PLAIN_MAX + 1);
+        random_plain(&b, nf);
+        if (!plain_checked(r, b.data, b.len)) fail_msg("not read as plain: %s", b.data);
+    }
+    tvk_buf_free(&b);
+    tvk_reader_free(r);
+}
+
+/* Every deletion, replacement and insertion of one byte at every position of plain packets:
+ * whatever the plain reader still accepts must be valid and read the same. */
+static void test_wire_qsd_mutations(void **state)
+{
+    (void)state;
+    static const unsigned char subst[] = {'"', '\\', ',', ':', '}',  ']',  '{',  '[', ' ',
+                                          '0', 'e',  '.', '-', '+',  'x',  'u',  't', 'f',
+                                          'n', 'l',  1,   0,   0x7f, 0xc3, 0xa9, 0xff};
+    tvk_reader *r = tvk_reader_new(0);
+    tvk_buf b, v;
+    tvk_buf_init(&b);
+    tvk_buf_init(&v);
+    long variants = 0, accepted = 0;
+    for (int k = 0; k < 12; k++) {
+        random_plain(&b, 1 + (int)rnd(4));
+        for (size_t i = 0; i <= b.len; i++) {
+            for (int op = 0; op < 3; op++) {
+                for (size_t c = 0; c < (op == 0 ? 1 : sizeof subst); c++) {
+                    if (op != 2 && i == b.len) continue;
+                    tvk_buf_reset(&v);
+                    tvk_buf_append(&v, b.data, i);
+                    if (op) tvk_buf_append(&v, &subst[c], 1);
+                    size_t from = op == 2 ? i : i + 1;
+                    tvk_buf_append(&v, b.data + from, b.len - from);
+                    variants++;
+                    accepted += plain_checked(r, v.data, v.len);
+                }
+            }
+        }
+    }
+    print_message("mutations: %ld variants, %ld still plain\n", variants, accepted);
+    assert_true(accepted > 0 && accepted < variants);
+    tvk_buf_free(&b);
+    tvk_buf_free(&v);
+    tvk_reader_free(r);
+}
+
+/* Valid packets of other forms go to the generic path; so does the member above the bound. */
+static void test_wire_qsd_other_forms(void **state)
+{
+    (void)state;
+    static const char *const other[] = {
+        "{\"m\": \"qsd\",\"p\":[\"qs_1\",{\"n\":\"A\",\"s\":\"ok\",\"v\":{\"lp\":1}}]}",
+        "{\"p\":[\"qs_1\",{\"n\":\"A\",\"s\":\"ok\",\"v\":{\"lp\":1}}],\"m\":\"qsd\"}",
+        "{\"m\":\"qsd\",\"p\":[\"qs_1\",{\"n\":\"A\",\"s\":\"error\",\"v\":{}}]}",
+        "{\"m\":\"qsd\",\"p\":[\"qs_1\",{\"n\":\"A\",\"s\":\"ok\",\"v\":{\"o\":{\"a\":1}}}]}",
+        "{\"m\":\"qsd\",\"p\":[\"qs_1\",{\"n\":\"A\",\"s\":\"ok\",\"v\":{\"a\":[1]}}]}",
+        "{\"m\":\"qsd\",\"p\":[\"qs_1\",{\"n\":\"A\",\"s\":\"ok\",\"v\":{\"lp\":1}}]} ",
+        "{\"m\":\"qsd\",\"p\":[\"\",{\"n\":\"A\",\"s\":\"ok\",\"v\":{\"lp\":1}}]}",
+        "{\"m\":\"qsd\",\"p\":[\"qs_1\",{\"n\":\"A\",\"s\":\"ok\",\"v\":{\"lp\":1}}],\"t\":1}",
+        "{\"m\":\"qsd\",\"p\":[\"qs_1\",{\"s\":\"ok\",\"n\":\"A\",\"v\":{\"lp\":1}}]}",
+        "{\"m\":\"qsd\",\"p\":[\"qs_1\",{\"n\":\"A\",\"s\":\"ok\",\"v\":{\"lp\":1}},2]}",
+        "{\"m\":\"du\",\"p\":[\"qs_1\",{\"n\":\"A\",\"s\":\"ok\",\"v\":{\"lp\":1}}]}",
+    };
+    tvk_reader *r = tvk_reader_new(0);
+    tvk_qsd_plain q;
+    for (size_t i = 0; i < sizeof other / sizeof *other; i++) {
+        tvk_msg m;
+        assert_int_equal(tvk_reader_parse_payload(r, other[i], strlen(other[i]), &m), 0);
+        if (tvk_qsd_plain_parse(other[i], strlen(other[i]), &q))
+            fail_msg("read as plain: %s", other[i]);
+    }
+    /* the bound: TVK_QSD_PLAIN_MAX members are plain, one more is not */
+    tvk_buf b;
+    tvk_buf_init(&b);
+    for (int extra = 0; extra <= 1; extra++) {
+        tvk_buf_reset(&b);
+        tvk_buf_puts(&b, "{\"m\":\"qsd\",\"p\":[\"qs_1\",{\"n\":\"A\",\"s\":\"ok\",\"v\":{");
+        for (int i = 0; i < TVK_QSD_PLAIN_MAX + extra; i++)
+            tvk_buf_printf(&b, "%s\"f%d\":%d", i ? "," : "", i, i);
+        tvk_buf_puts(&b, "}}]}");
+        assert_int_equal(plain_checked(r, b.data, b.len), !extra);
+    }
+    /* an empty change is plain, with no members */
+    const char *empty = "{\"m\":\"qsd\",\"p\":[\"qs_1\",{\"n\":\"A\",\"s\":\"ok\",\"v\":{}}]}";
+    assert_int_equal(plain_checked(r, empty, strlen(empty)), 1);
+    assert_int_equal(tvk_qsd_plain_parse(empty, strlen(empty), &q), 1);
+    assert_int_equal(q.nfields, 0);
+    assert_int_equal(tvk_qsd_plain_parse(NULL, 0, &q), 0);
+    tvk_buf_free(&b);
+    tvk_reader_free(r);
+}
+
+/* tvk_reader_next_fast: each packet of a message to its path, errors as tvk_reader_next_msg. */
+static void test_wire_qsd_reader_fast(void **state)
+{
+    (void)state;
+    const char *pk[] = {
+        "~h~7",
+        "{\"m\":\"qsd\",\"p\":[\"qs_1\",{\"n\":\"SIM:A\",\"s\":\"ok\",\"v\":{\"lp\":1.5}}]}",
+        "{\"m\": \"qsd\",\"p\":[\"qs_1\",{\"n\":\"SIM:A\",\"s\":\"ok\",\"v\":{\"lp\":2}}]}",
+        "{\"m\":\"qsd\",\"p\":[\"qs_1\",{\"n\":\"SIM:A\",\"s\":\"ok\",\"v\":{\"lp\":1.}}]}",
+        "{\"m\":\"du\",\"p\":[\"cs_1\",{}]}",
+    };
+    tvk_buf msg;
+    tvk_buf_init(&msg);
+    for (size_t i = 0; i < sizeof pk / sizeof *pk; i++)
+        assert_int_equal(tvk_frame(&msg, pk[i], strlen(pk[i])), 0);
+    tvk_reader *r = tvk_reader_new(0);
+    tvk_qsd_plain q;
+    tvk_msg m;
+    assert_int_equal(tvk_reader_feed(r, msg.data, msg.len), 0);
+    assert_int_equal(tvk_reader_next_fast(r, &m, &q), 1);
+    assert_int_equal(m.type, TVK_MSG_HEARTBEAT);
+    assert_int_equal(m.heartbeat, 7);
+    assert_int_equal(tvk_reader_next_fast(r, &m, &q), 2);
+    assert_int_equal(m.type, TVK_MSG_QSD);
+    assert_null(m.json);
+    assert_int_equal(m.params, -1);
+    assert_true(m.session.len == 4 && !memcmp(m.session.p, "qs_1", 4));
+    assert_true(m.method.len == 3 && !memcmp(m.method.p, "qsd", 3));
+    assert_true(q.symbol.len == 5 && !memcmp(q.symbol.p, "SIM:A", 5));
+    assert_int_equal(q.nfields, 1);
+    assert_true(q.fields[0].num == 1.5);
+    assert_int_equal(tvk_reader_next_fast(r, &m, &q), 1); /* whitespace: tokens */
+    assert_int_equal(m.type, TVK_MSG_QSD);
+    assert_non_null(m.json);
+    assert_int_equal(tvk_reader_next_fast(r, &m, &q), TVK_EJSON); /* "1." */
+    assert_non_null(strstr(tvk_reader_errmsg(r), "invalid number"));
+    assert_int_equal(tvk_reader_next_fast(r, &m, &q), 1);
+    assert_int_equal(m.type, TVK_MSG_DU);
+    assert_int_equal(tvk_reader_next_fast(r, &m, &q), 0);
+    tvk_reader_stats st;
+    tvk_reader_stats_get(r, &st);
+    assert_int_equal(st.packets, 5);
+    tvk_buf_free(&msg);
+    tvk_reader_free(r);
+}
+
+int main(int argc, char **argv)
+{
+    captures = argc > 1 ? argv[1] : "../shared/protocol/captures";
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_wire_qsd_captures),    cmocka_unit_test(test_wire_qsd_random),
+        cmocka_unit_test(test_wire_qsd_mutations),   cmocka_unit_test(test_wire_qsd_other_forms),
+        cmocka_unit_test(test_wire_qsd_reader_fast),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
