@@ -49,22 +49,54 @@ static int64_t cap_bars(sim_conn *c, int64_t want)
     return want;
 }
 
-/* timescale_update of slots [from, to] of the series. */
+/* timescale_update of slots [from, to] of the series. The newest bar may be forming (its values
+ * move with the clock): it is encoded afresh each time, and the complete ones before it come
+ * from the answer cache when they are there. */
 static void send_bars(sim_conn *c, sim_chart *ch, int64_t from, int64_t to, int64_t now,
                       int64_t scale_index, int64_t zoffset)
 {
     sim_series *se = &ch->series;
+    sim_server *s = c->srv;
+    sim_enc *e = &c->enc;
     if (to < from || !sim_conn_can_emit(c)) return;
     size_t n = (size_t)(to - from + 1);
-    sim_bar *bars = sim_scratch(c->srv, n);
+    int64_t first_index = from - se->base_slot;
+    int forming = now >= sim_slot_start(&se->sym, &se->res, to) &&
+                  now < sim_slot_close(&se->sym, &se->res, to);
+    size_t done = n - (forming ? 1 : 0);
+    sim_answer_key key = {se->sym.name, se->res, from, (int64_t)done, first_index};
+    sim_bars_text parts[2] = {{0}};
+    int cached = s->answers && done >= SIM_CACHE_MIN_BARS &&
+                 sim_answer_cache_get(s->answers, &key, &parts[0]);
+    size_t todo = cached ? n - done : n;
+    sim_bar *bars = sim_scratch(s, todo ? todo : 1);
     if (!bars) {
         sim_conn_fail(c, "out of memory for bars");
         return;
     }
-    sim_bars_at(&se->sym, &se->res, from, n, now, bars);
+    sim_bars_at(&se->sym, &se->res, to - (int64_t)todo + 1, todo, now, bars);
+    tvk_buf_reset(&e->bars);
+    tvk_buf_reset(&e->times);
+    int rc = 0;
+    if (cached) {
+        /* Only the forming bar, if any, is new; the join puts the comma before it. */
+        rc = sim_enc_bars_text(&e->bars, &e->times, bars, todo, first_index + (int64_t)done);
+        parts[1] = (sim_bars_text){e->bars.data, e->bars.len, e->times.data, e->times.len};
+    } else {
+        rc = sim_enc_bars_text(&e->bars, &e->times, bars, done, first_index);
+        sim_bars_text complete = {e->bars.data, e->bars.len, e->times.data, e->times.len};
+        /* A put that fails for memory only means the next request encodes them again. */
+        if (!rc && s->answers && done >= SIM_CACHE_MIN_BARS)
+            (void)sim_answer_cache_put(s->answers, &key, &complete);
+        if (!rc && forming)
+            rc =
+                sim_enc_bars_text(&e->bars, &e->times, bars + done, 1, first_index + (int64_t)done);
+        parts[0] = (sim_bars_text){e->bars.data, e->bars.len, e->times.data, e->times.len};
+    }
     int64_t bct = sim_slot_close(&se->sym, &se->res, to) - 1;
-    sim_conn_emitted(c, sim_enc_timescale_update(&c->enc, ch->id, se->id, se->turn, bars, (int)n,
-                                                 from - se->base_slot, bct, scale_index, zoffset));
+    sim_conn_emitted(c, rc ? rc
+                           : sim_enc_timescale_update_text(e, ch->id, se->id, se->turn, parts, 2,
+                                                           bct, scale_index, zoffset));
 }
 
 /* The answer to create_series / modify_series. range: "" (count mode), "r,FROM:TO", or a

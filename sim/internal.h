@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "answer_cache.h"
 #include "firehose.h"
 #include "market.h"
 #include "opts.h"
@@ -124,7 +125,8 @@ struct sim_server {
     size_t nreplay;
     sim_bar *scratch;
     size_t scratch_cap;
-    tvk_reader *spec_rd; /* parses "=" JSON symbol specs */
+    sim_answer_cache *answers; /* NULL = --answer-cache-mb 0 */
+    tvk_reader *spec_rd;       /* parses "=" JSON symbol specs */
     tvk_buf spec_buf;
 };
 

@@ -32,6 +32,9 @@ static const char usage_text[] =
     "  --start UNIX             market clock at startup, UTC seconds (default: now)\n"
     "  --speed X                market clock runs X times faster than real time (default 1)\n"
     "  --update-ms MS           live du / qsd delta period, wall time (default 1000)\n"
+    "  --answer-cache-mb N      keep the encoded complete bars of history answers of 64 bars\n"
+    "                           or more, up to N MiB shared by all connections, least\n"
+    "                           recently used dropped first; 0 = off (default 64)\n"
     "\n"
     "Protocol:\n"
     "  --heartbeat SEC          send ~h~k every SEC seconds (default 10; fractions allowed)\n"
@@ -94,6 +97,7 @@ void sim_opts_init(sim_opts *o)
     o->firehose_symbols = 1;
     o->firehose_batch = 20;
     o->max_conns = 1024;
+    o->answer_cache_bytes = (size_t)64 << 20;
     sim_faults *f = &o->faults;
     f->close_after = f->close_every = f->stall_after = f->silent_after = -1;
     f->garbage_after = f->bad_length_after = f->oversize_after = f->protocol_error_at = -1;
@@ -215,6 +219,7 @@ int sim_opts_parse(sim_opts *o, int argc, char **argv, char *err, size_t errcap)
                                              "--speed",
                                              "--start",
                                              "--update-ms",
+                                             "--answer-cache-mb",
                                              "--compress-threshold",
                                              "--deflate-level",
                                              "--max-conns",
@@ -280,6 +285,8 @@ int sim_opts_parse(sim_opts *o, int argc, char **argv, char *err, size_t errcap)
             bad = to_i64(val, -62135596800LL, 253402300799LL, &o->start);
         else if (!strcmp(on, "--update-ms"))
             bad = to_i64(val, 1, 3600000, &v) || (o->update_ms = (int)v, 0);
+        else if (!strcmp(on, "--answer-cache-mb"))
+            bad = to_i64(val, 0, 1 << 20, &v) || (o->answer_cache_bytes = (size_t)v << 20, 0);
         else if (!strcmp(on, "--compress-threshold"))
             bad = to_i64(val, 0, INT32_MAX, &v) || (o->compress_threshold = (size_t)v, 0);
         else if (!strcmp(on, "--deflate-level"))

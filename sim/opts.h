@@ -30,8 +30,9 @@ typedef struct sim_opts {
     int heartbeat_ms;
     int heartbeat_timeout_ms;
     double speed;
-    int64_t start; /* market clock at startup, unix s; 0 = wall clock */
-    int update_ms; /* live du / qsd cadence (wall time) */
+    int64_t start;             /* market clock at startup, unix s; 0 = wall clock */
+    int update_ms;             /* live du / qsd cadence (wall time) */
+    size_t answer_cache_bytes; /* bound of the history answer cache; 0 = no cache */
     int compress;
     size_t compress_threshold;
     int deflate_level; /* zlib level of what the sim compresses, 1..9 */

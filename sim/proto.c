@@ -3,18 +3,23 @@
 
 #include <inttypes.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 void sim_enc_init(sim_enc *e, tvk_buf *out)
 {
     e->out = out;
     tvk_buf_init(&e->tmp);
+    tvk_buf_init(&e->bars);
+    tvk_buf_init(&e->times);
     e->now_ms = 0;
 }
 
 void sim_enc_free(sim_enc *e)
 {
     tvk_buf_free(&e->tmp);
+    tvk_buf_free(&e->bars);
+    tvk_buf_free(&e->times);
 }
 
 /* Decimal text of v at p (at most 20 bytes); returns the end. printf's cost per call is most of
@@ -176,47 +181,115 @@ static int bar_json(tvk_buf *b, const sim_bar *bar, int64_t index)
     return rc ? rc : tvk_buf_append(b, "]}", 2);
 }
 
-/* {"<sid>":{"node":..,"s":[bars],"ns":{..},"t":turn,"lbs":{..}}} */
-static int series_obj(tvk_buf *b, const char *sid, const char *turn, const sim_bar *bars, int n,
-                      int64_t first_index, int64_t bar_close_time, int with_node,
-                      const char *indexes)
+/* A du's series: {"<sid>":{"s":[bar],"ns":{"d":"","indexes":"nochange"},"t":turn,"lbs":{..}}} */
+static int du_series(tvk_buf *b, const char *sid, const char *turn, const sim_bar *bar,
+                     int64_t index, int64_t bar_close_time)
 {
     int rc = tvk_buf_puts(b, "{");
     if (!rc) rc = str(b, sid);
-    if (!rc)
-        rc = tvk_buf_puts(b, with_node ? ":{\"node\":\"sim-charts-free-1-series-1\",\"s\":["
-                                       : ":{\"s\":[");
-    /* Bars are ~70 bytes of text: one reservation up front instead of doublings on the way. */
-    if (!rc && n > 0) rc = tvk_buf_reserve(b, (size_t)n * 96);
-    for (int i = 0; i < n && !rc; i++) {
-        if (i) rc = tvk_buf_append(b, ",", 1);
-        if (!rc) rc = bar_json(b, &bars[i], first_index + i);
-    }
-    if (!rc) rc = tvk_buf_printf(b, "],\"ns\":{\"d\":\"\",\"indexes\":%s},\"t\":", indexes);
+    if (!rc) rc = tvk_buf_puts(b, ":{\"s\":[");
+    if (!rc) rc = bar_json(b, bar, index);
+    if (!rc) rc = tvk_buf_puts(b, "],\"ns\":{\"d\":\"\",\"indexes\":\"nochange\"},\"t\":");
     if (!rc) rc = str(b, turn);
     if (!rc && bar_close_time)
         rc = tvk_buf_printf(b, ",\"lbs\":{\"bar_close_time\":%" PRId64 "}", bar_close_time);
     return rc ? rc : tvk_buf_puts(b, "}}");
 }
 
+int sim_enc_bars_text(tvk_buf *bars, tvk_buf *times, const sim_bar *b, size_t n,
+                      int64_t first_index)
+{
+    if (n == 0) return 0;
+    /* Bars are ~70 bytes of text, times 12: one reservation each instead of doublings. */
+    int rc = tvk_buf_reserve(bars, n * 96 + 1);
+    if (!rc) rc = tvk_buf_reserve(times, n * 24 + 1);
+    for (size_t i = 0; i < n && !rc; i++) {
+        if (bars->len) rc = tvk_buf_append(bars, ",", 1);
+        if (!rc) rc = bar_json(bars, &b[i], first_index + (int64_t)i);
+        if (!rc && times->len) rc = tvk_buf_append(times, ",", 1);
+        if (!rc) rc = put_i64_dot0(times, b[i].time);
+    }
+    return rc;
+}
+
+/* Length of the parts' bar (or time) texts joined with commas. */
+static size_t join_len(const sim_bars_text *parts, int n, int times)
+{
+    size_t len = 0;
+    int any = 0;
+    for (int i = 0; i < n; i++) {
+        size_t l = times ? parts[i].times_len : parts[i].bars_len;
+        if (!l) continue;
+        len += l + (any ? 1 : 0);
+        any = 1;
+    }
+    return len;
+}
+
+/* Appends the parts' bar (or time) texts joined with commas. */
+static int join(tvk_buf *dst, const sim_bars_text *parts, int n, int times)
+{
+    int rc = 0, any = 0;
+    for (int i = 0; i < n && !rc; i++) {
+        size_t l = times ? parts[i].times_len : parts[i].bars_len;
+        if (!l) continue;
+        if (any) rc = tvk_buf_append(dst, ",", 1);
+        if (!rc) rc = tvk_buf_append(dst, times ? parts[i].times : parts[i].bars, l);
+        any = 1;
+    }
+    return rc;
+}
+
+int sim_enc_timescale_update_text(sim_enc *e, const char *cs, const char *sid, const char *turn,
+                                  const sim_bars_text *parts, int nparts, int64_t bar_close_time,
+                                  int64_t scale_index, int64_t zoffset)
+{
+    /* The envelope goes to tmp in three pieces; the bar texts, often 400 KB from the cache, are
+     * copied once, straight into the framed packet. */
+    tvk_buf *b = &e->tmp;
+    int rc = begin(e, "timescale_update");
+    if (!rc) rc = str(b, cs);
+    if (!rc) rc = tvk_buf_puts(b, ",{");
+    if (!rc) rc = str(b, sid);
+    if (!rc) rc = tvk_buf_puts(b, ":{\"node\":\"sim-charts-free-1-series-1\",\"s\":[");
+    size_t head = b->len;
+    if (!rc) rc = tvk_buf_puts(b, "],\"ns\":{\"d\":\"\",\"indexes\":[]},\"t\":");
+    if (!rc) rc = str(b, turn);
+    if (!rc && bar_close_time)
+        rc = tvk_buf_printf(b, ",\"lbs\":{\"bar_close_time\":%" PRId64 "}", bar_close_time);
+    if (!rc)
+        rc = tvk_buf_printf(b, "}},{\"index\":%" PRId64 ",\"zoffset\":%" PRId64 ",\"changes\":[",
+                            scale_index, zoffset);
+    size_t mid = b->len;
+    if (!rc)
+        rc = tvk_buf_printf(
+            b, "],\"marks\":[],\"index_diff\":[]}],\"t\":%" PRId64 ",\"t_ms\":%" PRId64 "}",
+            e->now_ms / 1000, e->now_ms);
+    if (rc) return rc;
+    size_t total = b->len + join_len(parts, nparts, 0) + join_len(parts, nparts, 1);
+    char hdr[48];
+    int hn = snprintf(hdr, sizeof hdr, "~m~%zu~m~", total);
+    rc = tvk_buf_reserve(e->out, (size_t)hn + total);
+    if (!rc) rc = tvk_buf_append(e->out, hdr, (size_t)hn);
+    if (!rc) rc = tvk_buf_append(e->out, b->data, head);
+    if (!rc) rc = join(e->out, parts, nparts, 0);
+    if (!rc) rc = tvk_buf_append(e->out, b->data + head, mid - head);
+    if (!rc) rc = join(e->out, parts, nparts, 1);
+    if (!rc) rc = tvk_buf_append(e->out, b->data + mid, b->len - mid);
+    return rc;
+}
+
 int sim_enc_timescale_update(sim_enc *e, const char *cs, const char *sid, const char *turn,
                              const sim_bar *bars, int n, int64_t first_index,
                              int64_t bar_close_time, int64_t scale_index, int64_t zoffset)
 {
-    tvk_buf *b = &e->tmp;
-    int rc = begin(e, "timescale_update");
-    if (!rc) rc = str(b, cs);
-    if (!rc) rc = tvk_buf_puts(b, ",");
-    if (!rc) rc = series_obj(b, sid, turn, bars, n, first_index, bar_close_time, 1, "[]");
-    if (!rc)
-        rc = tvk_buf_printf(b, ",{\"index\":%" PRId64 ",\"zoffset\":%" PRId64 ",\"changes\":[",
-                            scale_index, zoffset);
-    for (int i = 0; i < n && !rc; i++) {
-        if (i) rc = tvk_buf_append(b, ",", 1);
-        if (!rc) rc = put_i64_dot0(b, bars[i].time);
-    }
-    if (!rc) rc = tvk_buf_puts(b, "],\"marks\":[],\"index_diff\":[]}");
-    return end(e, 1, rc);
+    tvk_buf_reset(&e->bars);
+    tvk_buf_reset(&e->times);
+    int rc = sim_enc_bars_text(&e->bars, &e->times, bars, n > 0 ? (size_t)n : 0, first_index);
+    sim_bars_text t = {e->bars.data, e->bars.len, e->times.data, e->times.len};
+    return rc ? rc
+              : sim_enc_timescale_update_text(e, cs, sid, turn, &t, 1, bar_close_time, scale_index,
+                                              zoffset);
 }
 
 int sim_enc_du(sim_enc *e, const char *cs, const char *sid, const char *turn, const sim_bar *bar,
@@ -226,7 +299,7 @@ int sim_enc_du(sim_enc *e, const char *cs, const char *sid, const char *turn, co
     int rc = begin(e, "du");
     if (!rc) rc = str(b, cs);
     if (!rc) rc = tvk_buf_puts(b, ",");
-    if (!rc) rc = series_obj(b, sid, turn, bar, 1, index, bar_close_time, 0, "\"nochange\"");
+    if (!rc) rc = du_series(b, sid, turn, bar, index, bar_close_time);
     return end(e, 0, rc);
 }
 

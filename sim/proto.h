@@ -6,13 +6,15 @@
 
 #include <stdint.h>
 
+#include "answer_cache.h"
 #include "market.h"
 #include "tvkit/wire.h"
 
 typedef struct sim_enc {
     tvk_buf *out;
     tvk_buf tmp;
-    int64_t now_ms; /* market clock, for the "t"/"t_ms" stamps */
+    tvk_buf bars, times; /* bar texts being encoded (sim_enc_bars_text) */
+    int64_t now_ms;      /* market clock, for the "t"/"t_ms" stamps */
 } sim_enc;
 
 void sim_enc_init(sim_enc *e, tvk_buf *out);
@@ -30,6 +32,15 @@ int sim_enc_series_loading(sim_enc *e, const char *cs, const char *sid, const ch
 int sim_enc_timescale_update(sim_enc *e, const char *cs, const char *sid, const char *turn,
                              const sim_bar *bars, int n, int64_t first_index,
                              int64_t bar_close_time, int64_t scale_index, int64_t zoffset);
+/* Appends bars[0..n) at indices first_index.. as the "s" items to bars and their times as the
+ * "changes" items to times, comma-separated (a leading comma when the buffer is not empty). */
+int sim_enc_bars_text(tvk_buf *bars, tvk_buf *times, const sim_bar *b, size_t n,
+                      int64_t first_index);
+/* The same timescale_update from bar texts: parts[0..nparts) are joined with commas (empty
+ * ones skipped), so a cached run of complete bars and a fresh forming bar make one answer. */
+int sim_enc_timescale_update_text(sim_enc *e, const char *cs, const char *sid, const char *turn,
+                                  const sim_bars_text *parts, int nparts, int64_t bar_close_time,
+                                  int64_t scale_index, int64_t zoffset);
 int sim_enc_du(sim_enc *e, const char *cs, const char *sid, const char *turn, const sim_bar *bar,
                int64_t index, int64_t bar_close_time);
 /* data_completed NULL = key omitted. */

@@ -531,6 +531,10 @@ sim_server *sim_server_new(const sim_opts *o, char *err, size_t errcap)
         snprintf(err, errcap, "out of memory");
         goto fail;
     }
+    if (o->answer_cache_bytes && !(s->answers = sim_answer_cache_new(o->answer_cache_bytes))) {
+        snprintf(err, errcap, "out of memory");
+        goto fail;
+    }
     s->mono0_ms = tvk_now_ms();
     s->start_s = o->start ? o->start : (int64_t)time(NULL);
     if (o->log && !(s->log = fopen(o->log, "a"))) {
@@ -588,6 +592,7 @@ void sim_server_free(sim_server *s)
     free(s->replay_lens);
     if (s->ssl_ctx) tvk_ws_server_tls_ctx_free(s->ssl_ctx);
     free(s->scratch);
+    sim_answer_cache_free(s->answers);
     tvk_reader_free(s->spec_rd);
     tvk_buf_free(&s->spec_buf);
     free(s);
@@ -697,5 +702,14 @@ int sim_server_run(sim_server *s, volatile int *stop)
     }
     free(pfd);
     free(pc);
+    if (s->answers) {
+        sim_answer_cache_stats st;
+        sim_answer_cache_get_stats(s->answers, &st);
+        logf_(s,
+              "answer cache: %" PRIu64 " hits, %" PRIu64 " misses, %" PRIu64 " stored, %" PRIu64
+              " evicted, %" PRIu64 " too big; %zu entries, %zu of %zu bytes",
+              st.hits, st.misses, st.stored, st.evicted, st.too_big, st.entries, st.bytes,
+              st.max_bytes);
+    }
     return 0;
 }

@@ -23,6 +23,9 @@ endfunction()
 tvk_sim_test(protocol test_protocol.c)
 tvk_sim_test(faults test_faults.c)
 tvk_sim_test(modes test_modes.c)
+# The answer cache: its API directly (sim core) and through a running sim (harness).
+tvk_sim_test(cache test_cache.c)
+target_link_libraries(sim_test_cache PRIVATE tvkit_sim_core)
 
 # A real client not written here: the npm package @mathieuc/tradingview, unmodified, against the
 # sim (12,000 daily bars via request_more_data, quotes for 20 symbols). Skipped (exit 77) only

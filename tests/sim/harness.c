@@ -3,6 +3,7 @@
 #include "harness.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -42,7 +43,7 @@ static const char *sim_bin(void)
     return b ? b : "tvkit-sim";
 }
 
-static pid_t spawn_sim(const char *const *args, int with_port, int *outfd)
+static pid_t spawn_sim(const char *const *args, int with_port, int *outfd, const char *err_path)
 {
     const char *argv[64];
     int n = 0;
@@ -63,6 +64,8 @@ static pid_t spawn_sim(const char *const *args, int with_port, int *outfd)
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
     posix_spawn_file_actions_addclose(&fa, pfd[0]);
+    if (err_path)
+        posix_spawn_file_actions_addopen(&fa, 2, err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     pid_t pid = -1;
     int r = posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ);
     posix_spawn_file_actions_destroy(&fa);
@@ -92,9 +95,14 @@ static int wait_exit(pid_t pid, int ms)
 
 int hs_start(hs_sim *s, const char *const *args)
 {
+    return hs_start_err(s, args, NULL);
+}
+
+int hs_start_err(hs_sim *s, const char *const *args, const char *err_path)
+{
     int fd;
     memset(s, 0, sizeof *s);
-    s->pid = spawn_sim(args, 1, &fd);
+    s->pid = spawn_sim(args, 1, &fd, err_path);
     if (s->pid < 0) return -1;
     track(s->pid, 1);
     char line[512];
@@ -154,7 +162,7 @@ int hs_wait_exit(hs_sim *s, int ms)
 int hs_run(const char *const *args, char *out, size_t cap)
 {
     int fd;
-    pid_t pid = spawn_sim(args, 0, &fd);
+    pid_t pid = spawn_sim(args, 0, &fd, NULL);
     if (pid < 0) return -1;
     size_t len = 0;
     int64_t end = tvk_now_ms() + 10000;

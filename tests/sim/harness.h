@@ -19,6 +19,8 @@ typedef struct hs_sim {
 
 /* Starts the sim (path from $TVK_SIM_BIN) with "--port 0" plus args (NULL-terminated). 0 or -1. */
 int hs_start(hs_sim *s, const char *const *args);
+/* The same with the sim's stderr written to the file err_path (its diagnostics). */
+int hs_start_err(hs_sim *s, const char *const *args, const char *err_path);
 /* SIGTERM, then waits (deadline 5 s, then SIGKILL). Returns the exit status, or -1. */
 int hs_stop(hs_sim *s);
 /* Waits up to ms for the sim to exit by itself: its exit status, or -2 on timeout. */
