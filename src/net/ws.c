@@ -604,7 +604,7 @@ int64_t tvk_ws_deadline(const tvk_ws *ws)
     }
     TVK_MIN_DEADLINE(ws->close_deadline);
     /* bytes already read (past the header, or inside OpenSSL) do not wake poll() */
-    if (can_read(ws) && (ws->llen > 0 || ws->ilen > 0 || (ws->ssl && SSL_pending(ws->ssl) > 0)))
+    if (can_read(ws) && (ws->llen > 0 || ws->ilen > 0 || (ws->ssl && SSL_has_pending(ws->ssl))))
         TVK_MIN_DEADLINE(tvk_now_ms());
 #undef TVK_MIN_DEADLINE
     return d;
