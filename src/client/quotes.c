@@ -682,8 +682,8 @@ static int body_build(tvk_quote_entry *e)
 }
 
 /* Stores the value after the field's prefix and updates the public view of it. */
-static int put_value(tvk_quote_entry *e, size_t i, const char *json, size_t jlen, int quoted,
-                     double num)
+static inline __attribute__((always_inline)) int
+put_value(tvk_quote_entry *e, size_t i, const char *json, size_t jlen, int quoted, double num)
 {
     tvk_qfield *f = &e->f[i];
     size_t vlen = jlen + (quoted ? 2 : 0), need = f->prefix_len + vlen + 1,

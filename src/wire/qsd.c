@@ -12,7 +12,7 @@
 #include "internal.h"
 #include "scan.h"
 
-static inline int lit(scan *sc, const char *s, size_t n)
+static inline __attribute__((always_inline)) int lit(scan *sc, const char *s, size_t n)
 {
     if ((size_t)(sc->end - sc->p) < n || memcmp(sc->p, s, n)) return 0;
     sc->p += n;
@@ -20,7 +20,7 @@ static inline int lit(scan *sc, const char *s, size_t n)
 }
 
 /* A string at sc->p into *out (raw, without the quotes). */
-static inline int str_at(scan *sc, tvk_str *out)
+static inline __attribute__((always_inline)) int str_at(scan *sc, tvk_str *out)
 {
     int a, b;
     if (sc->p >= sc->end || *sc->p != '"' || scan_string(sc, &a, &b)) return 0;
