@@ -603,8 +603,8 @@ int64_t tvk__quotes_check_deadlines(tvk_quotes *q, int64_t now)
     return earliest;
 }
 
-static int set_field(tvk_quote_entry *e, tvk_str name, const char *json, size_t jlen, int quoted,
-                     double num);
+static inline int set_field(tvk_quote_entry *e, tvk_str name, const char *json, size_t jlen,
+                            int quoted, double num);
 
 /* A string value with raw UTF-8 is stored \u-escaped, so snapshots serialise as ASCII by plain
  * copies (tvk_quote_to_json runs once per change on busy streams). */
@@ -633,7 +633,8 @@ static int set_string_field(tvk_quote_entry *e, tvk_str name, const char *raw, s
  * in place when a value changes, so that a snapshot line is three copies whatever the number of
  * fields. A value of another length moves the fields after it. On failure (memory) the body is
  * rebuilt by the next tvk_quote_to_json. */
-static void body_patch(tvk_quote_entry *e, size_t i, size_t old_n)
+static inline __attribute__((always_inline)) void body_patch(tvk_quote_entry *e, size_t i,
+                                                             size_t old_n)
 {
     tvk_qfield *f = &e->f[i];
     size_t n = f->prefix_len + f->json_len;
@@ -789,8 +790,8 @@ static void matched(tvk_quote_entry *e, size_t i)
     e->hint = e->f[i].next;
 }
 
-static int set_field(tvk_quote_entry *e, tvk_str name, const char *json, size_t jlen, int quoted,
-                     double num)
+static inline __attribute__((always_inline)) int
+set_field(tvk_quote_entry *e, tvk_str name, const char *json, size_t jlen, int quoted, double num)
 {
     /* The guess first, then every field. */
     size_t nf = e->nf, i = e->hint < nf ? e->hint : 0;
