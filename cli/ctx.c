@@ -314,8 +314,9 @@ int cli_out_write(tvk_buf *pend, const char *cmd)
 /* Blocks until the connection has something to do (its socket, its next timer), the caller's
  * deadline, or a signal: the library's own wait cannot be interrupted (its poll retries on
  * EINTR until its timeout), so the CLI waits in its own poll() on the socket and the signal
- * self-pipe together, and then lets the library work without waiting. */
-static void wait_conn(tvk_conn *c, int64_t deadline)
+ * self-pipe together, and then lets the library work without waiting. 0, or -1 when poll()
+ * itself failed (errno set). */
+static int wait_conn(tvk_conn *c, int64_t deadline)
 {
     int64_t now = tvk_now_ms(), wake = tvk_conn_deadline(c);
     if (deadline >= 0 && (wake < 0 || deadline < wake)) wake = deadline;
@@ -330,11 +331,12 @@ static void wait_conn(tvk_conn *c, int64_t deadline)
     if (fd >= 0 && w)
         p[n++] = (struct pollfd){
             fd, (short)((w & TVK_WANT_READ ? POLLIN : 0) | (w & TVK_WANT_WRITE ? POLLOUT : 0)), 0};
-    /* Nothing to watch and no timer is not a state the library should be in while connected;
-     * a bounded slice keeps a surprise from becoming a hang. */
+    /* No socket to watch (a reconnect's backoff): the wait goes in slices, so that a surprise
+     * (no socket and no timer either) cannot become a hang. */
     if (n == 0 && (wait < 0 || wait > CLI_IDLE_SLICE_MS)) wait = CLI_IDLE_SLICE_MS;
     if (sfd >= 0) p[n++] = (struct pollfd){sfd, POLLIN, 0};
-    (void)poll(p, n, wait); /* EINTR, an error or a timeout: the caller looks at everything again */
+    /* Ready, a timeout or EINTR: the caller looks at everything again. */
+    return poll(p, n, wait) < 0 && errno != EINTR ? -1 : 0;
 }
 
 int cli_next_event(tvk_conn *c, tvk_event *ev, int64_t deadline, tvk_buf *pend, int *status,
@@ -359,6 +361,10 @@ int cli_next_event(tvk_conn *c, tvk_event *ev, int64_t deadline, tvk_buf *pend, 
             }
         }
         if (deadline >= 0 && tvk_now_ms() >= deadline) return 0;
-        wait_conn(c, deadline);
+        if (wait_conn(c, deadline) < 0) {
+            cli_err(cmd, "cannot wait for the connection: poll: %s", strerror(errno));
+            *status = CLI_EXIT_OTHER;
+            return 0;
+        }
     }
 }
