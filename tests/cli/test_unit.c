@@ -1,6 +1,11 @@
 /* cli_unit: the tvkit command's pure parts: date, interval, symbol, number and choice parsers,
- * time formatting, the bar output formats and the exit-status mapping. */
+ * time formatting, the bar output formats and the exit-status mapping; the global options; the
+ * streaming output on a closed pipe and on a signal. */
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
+#include <poll.h>
+#include <signal.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,10 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "cli.h"
+#include "interrupt.h"
 #include "output.h"
 #include "parse.h"
 
@@ -327,6 +334,120 @@ static void test_bar_event(void **st)
     tvk_buf_free(&b);
 }
 
+/* One global option from a command line: cli_global_option's result. */
+static int global_opt(cli_ctx *g, const char *a, const char *b)
+{
+    char *argv[] = {(char *)"tvkit", (char *)a, (char *)b, NULL};
+    int i = 1;
+    return cli_global_option(g, b ? 3 : 2, argv, &i);
+}
+
+static void test_silence_option(void **st)
+{
+    (void)st;
+    cli_ctx g;
+    cli_ctx_init(&g);
+    assert_true(g.silence_ms < 0); /* the library's default */
+    assert_int_equal(global_opt(&g, "--silence-timeout", "2.5"), 1);
+    assert_int_equal(g.silence_ms, 2500);
+    assert_int_equal(global_opt(&g, "--silence-timeout=0", NULL), 1);
+    assert_int_equal(g.silence_ms, 0); /* off */
+    assert_int_equal(global_opt(&g, "--silence-timeout", "soon"), CLI_EXIT_USAGE);
+    assert_int_equal(global_opt(&g, "--silence-timeout", "-1"), CLI_EXIT_USAGE);
+    assert_int_equal(global_opt(&g, "--silence-timeout", NULL), CLI_EXIT_USAGE);
+    assert_int_equal(g.silence_ms, 0);
+}
+
+/* stdout replaced by the write end of a pipe for one check; restore_stdout puts it back. */
+static int redirect_stdout(int *saved, int *rd)
+{
+    int p[2];
+    fflush(stdout);
+    if (pipe(p) != 0) return -1;
+    *saved = dup(STDOUT_FILENO);
+    dup2(p[1], STDOUT_FILENO);
+    close(p[1]);
+    *rd = p[0];
+    return 0;
+}
+
+static void restore_stdout(int saved)
+{
+    fflush(stdout);
+    clearerr(stdout);
+    dup2(saved, STDOUT_FILENO);
+    close(saved);
+}
+
+/* The reader of stdout went away: the lines cannot go out, and that ends the stream quietly
+ * with 141 (SIGPIPE ignored, as cli_interrupt_arm does). */
+static void test_closed_stdout(void **st)
+{
+    (void)st;
+    void (*old)(int) = signal(SIGPIPE, SIG_IGN);
+    int saved, rd;
+    assert_int_equal(redirect_stdout(&saved, &rd), 0);
+    close(rd);
+    tvk_buf pend;
+    tvk_buf_init(&pend);
+    assert_int_equal(tvk_buf_puts(&pend, "{\"symbol\":\"X:Y\"}\n"), 0);
+    int st1 = cli_out_write(&pend, "quotes");
+    assert_int_equal(pend.len, 0);
+    restore_stdout(saved);
+    signal(SIGPIPE, old);
+    tvk_buf_free(&pend);
+    assert_int_equal(st1, CLI_EXIT_SIGPIPE);
+}
+
+/* A signal during a stream: the lines held in the output buffer are written out whole before
+ * the command ends with 128 + the signal, and the wake-up fd is readable. Last test: the
+ * handler's state is process-wide and stays set. */
+static void test_interrupt(void **st)
+{
+    (void)st;
+    cli_interrupt_init();
+    assert_int_equal(cli_interrupt_fd(), -1); /* not armed: default actions */
+    cli_interrupt_arm();
+    int fd = cli_interrupt_fd();
+    assert_true(fd >= 0);
+    assert_int_equal(cli_interrupted(), 0);
+    assert_int_equal(raise(SIGINT), 0);
+    assert_int_equal(cli_interrupted(), SIGINT);
+    struct pollfd p = {fd, POLLIN, 0};
+    assert_int_equal(poll(&p, 1, 0), 1);
+
+    /* the handle is never connected: an interrupt is noticed before it is used */
+    tvk_conn *c = tvk_conn_new("ws://127.0.0.1:1/");
+    assert_non_null(c);
+    tvk_buf pend;
+    tvk_buf_init(&pend);
+    /* ~45 KB: less than a pipe holds, so the write does not wait for the read below */
+    for (int i = 0; i < 1000; i++)
+        assert_int_equal(tvk_buf_puts(&pend, "{\"event\":\"bar_update\",\"symbol\":\"X:Y\"}\n"), 0);
+    size_t want = pend.len;
+    int saved, rd;
+    assert_int_equal(redirect_stdout(&saved, &rd), 0);
+    tvk_event ev;
+    int status = 0;
+    int rc = cli_next_event(c, &ev, -1, &pend, &status, "stream");
+    restore_stdout(saved);
+    char *got = malloc(want + 1);
+    assert_non_null(got);
+    size_t n = 0;
+    ssize_t k;
+    while (n < want && (k = read(rd, got + n, want + 1 - n)) > 0)
+        n += (size_t)k;
+    close(rd);
+    assert_int_equal(rc, 0);
+    assert_int_equal(status, 128 + SIGINT);
+    assert_int_equal(pend.len, 0);
+    assert_int_equal(n, want);
+    assert_true(got[n - 1] == '\n');
+    free(got);
+    tvk_buf_free(&pend);
+    tvk_conn_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -334,7 +455,8 @@ int main(void)
         cmocka_unit_test(test_date_bad),        cmocka_unit_test(test_format_time),
         cmocka_unit_test(test_interval_symbol), cmocka_unit_test(test_numbers),
         cmocka_unit_test(test_exit_status),     cmocka_unit_test(test_output_formats),
-        cmocka_unit_test(test_bar_event),
+        cmocka_unit_test(test_bar_event),       cmocka_unit_test(test_silence_option),
+        cmocka_unit_test(test_closed_stdout),   cmocka_unit_test(test_interrupt),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
