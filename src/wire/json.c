@@ -63,6 +63,75 @@ static int grow(tvk_json *j)
     return 0;
 }
 
+/* A bar as the server writes it, {"i":<number>,"v":[<numbers>]}, at sc->p: its 11 or so tokens
+ * written at tk[nt...] exactly as the generic path would write them (keys' and containers' skip
+ * and size included), without its dispatch and container stack. Anything else (whitespace,
+ * another key, a null, a nested value, more than 8 values) returns 0 with sc->p unchanged and
+ * the generic path takes the object; 1 = done, *nt past the bar, sc->p past its '}'. The
+ * caller made room for BAR_MAX_TOKENS tokens. */
+#define BAR_MAX_VALUES 8
+#define BAR_MAX_TOKENS (5 + BAR_MAX_VALUES)
+static inline __attribute__((always_inline)) int bar_shortcut(scan *sc, jtok *tk, int *ntp)
+{
+    const unsigned char *p0 = sc->p, *e = sc->end;
+    if (e - p0 < 14 || memcmp(p0, "{\"i\":", 5)) return 0;
+    int nt = *ntp;
+    jtok *o = &tk[nt], *ki = o + 1, *vi = o + 2, *kv = o + 3, *arr = o + 4;
+    const int off = (int)(p0 - sc->s);
+    sc->p = p0 + 5;
+    if (*sc->p != '-' && (unsigned)(*sc->p - '0') > 9) goto no;
+    vi->type = TVK_J_NUMBER;
+    vi->start = (int)(sc->p - sc->s);
+    if (scan_number(sc, vi)) goto no;
+    vi->end = (int)(sc->p - sc->s);
+    if (e - sc->p < 7 || memcmp(sc->p, ",\"v\":[", 6)) goto no;
+    arr->start = (int)(sc->p + 5 - sc->s);
+    sc->p += 6;
+    int k = 0;
+    for (;;) {
+        if (sc->p >= e || k == BAR_MAX_VALUES || (*sc->p != '-' && (unsigned)(*sc->p - '0') > 9))
+            goto no;
+        jtok *t = arr + 1 + k;
+        t->type = TVK_J_NUMBER;
+        t->start = (int)(sc->p - sc->s);
+        if (scan_number(sc, t)) goto no;
+        t->end = (int)(sc->p - sc->s);
+        k++;
+        if (sc->p < e && *sc->p == ',') {
+            sc->p++;
+            continue;
+        }
+        break;
+    }
+    if (e - sc->p < 2 || sc->p[0] != ']' || sc->p[1] != '}') goto no;
+    sc->p += 2;
+    int after = nt + 5 + k;
+    o->type = TVK_J_OBJECT;
+    o->start = off;
+    o->end = (int)(sc->p - sc->s);
+    o->size = 2;
+    o->skip = after;
+    ki->type = TVK_J_STRING;
+    ki->start = off + 2;
+    ki->end = off + 3;
+    ki->size = 1;
+    ki->skip = nt + 3;
+    kv->type = TVK_J_STRING;
+    kv->start = vi->end + 2;
+    kv->end = vi->end + 3;
+    kv->size = 1;
+    kv->skip = after;
+    arr->type = TVK_J_ARRAY;
+    arr->end = o->end - 1;
+    arr->size = k;
+    arr->skip = after;
+    *ntp = after;
+    return 1;
+no:
+    sc->p = p0;
+    return 0;
+}
+
 #define SKIP_WS()                                                                                  \
     while (sc.p < e && is_ws(*sc.p))                                                               \
     sc.p++
@@ -117,6 +186,18 @@ value:
     NEW_TOKEN(t);
     switch (*sc.p) {
     case '{':
+        if (depth + 2 <= MAX_DEPTH && !j->no_shortcut) {
+            while (j->cap - (unsigned)nt < BAR_MAX_TOKENS) {
+                if ((rc = grow(j))) {
+                    j->n = 0;
+                    return rc;
+                }
+                tk = j->tok;
+            }
+            if (bar_shortcut(&sc, tk, &nt)) goto after_value;
+            t = &tk[nt]; /* the store may have moved */
+        }
+        /* fall through */
     case '[': {
         if (depth == MAX_DEPTH) FAIL("nesting deeper than 512");
         in_obj = *sc.p == '{';

@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* memmem */
 /* JSON: strict tokenizing (what jsmn alone would accept is rejected), accessors, unescaping,
  * token-array growth and reuse, and the ASCII-only writers. */
 #include <math.h>
@@ -381,6 +382,125 @@ static void test_wire_reader_trim(void **state)
     tvk_buf_free(&framed);
 }
 
+/* ---------------------------------------------------------------- the bar shortcut */
+
+/* The tokenizer reads {"i":N,"v":[...]} bars by a shortcut: the same document must give the
+ * same result, error position and message, and the same tokens byte for byte, with it and
+ * without it. */
+static long shortcut_taken;
+
+static void same_tokens(const char *doc, size_t n)
+{
+    tvk_json *a = tvk_json_new(), *b = tvk_json_new();
+    assert_non_null(a);
+    assert_non_null(b);
+    b->no_shortcut = 1;
+    size_t at_a, at_b;
+    const char *why_a, *why_b;
+    int ra = tvk_json_parse(a, doc, n, &at_a, &why_a);
+    int rb = tvk_json_parse(b, doc, n, &at_b, &why_b);
+    if (ra != rb || (ra && (at_a != at_b || strcmp(why_a, why_b))))
+        fail_msg("results differ (%d at %zu '%s' / %d at %zu '%s') on: %.*s", ra, at_a, why_a, rb,
+                 at_b, why_b, (int)(n > 200 ? 200 : n), doc);
+    if (!ra) {
+        assert_int_equal(a->n, b->n);
+        if (memcmp(a->tok, b->tok, (size_t)a->n * sizeof *a->tok))
+            fail_msg("tokens differ on: %.*s", (int)(n > 200 ? 200 : n), doc);
+        shortcut_taken += memmem(doc, n, "{\"i\":", 5) != NULL;
+    }
+    tvk_json_free(a);
+    tvk_json_free(b);
+}
+
+static uint64_t bar_rng = 0x2545F4914F6CDD1DULL;
+static unsigned bar_rnd(unsigned n)
+{
+    bar_rng ^= bar_rng << 13;
+    bar_rng ^= bar_rng >> 7;
+    bar_rng ^= bar_rng << 17;
+    return (unsigned)(bar_rng % n);
+}
+
+/* A timescale_update-like document of bars, mostly in the server's form, some not. */
+static void random_bars(tvk_buf *b, int nbars)
+{
+    static const char *const num[] = {"1795651200.0",
+                                      "51.19",
+                                      "-0.5",
+                                      "0",
+                                      "1e100",
+                                      "1E-7",
+                                      "123456789012345678901",
+                                      "461679",
+                                      "9007199254740993",
+                                      "-12"};
+    static const char *const odd[] = {"null", "\"x\"", "true", "[1]", "{}",
+                                      "01",   "1.",    "-",    " 1",  "1 "};
+    tvk_buf_reset(b);
+    tvk_buf_puts(b, "{\"m\":\"timescale_update\",\"p\":[\"cs_1\",{\"sds_1\":{\"s\":[");
+    for (int k = 0; k < nbars; k++) {
+        int form = (int)bar_rnd(12);
+        tvk_buf_printf(b, "%s{%s\"i\":%s%d,\"v\":[", k ? "," : "", form == 0 ? " " : "",
+                       form == 1 ? "-" : "", k);
+        int nv = form == 2 ? (int)bar_rnd(11) : 5 + (int)bar_rnd(2);
+        for (int v = 0; v < nv; v++)
+            tvk_buf_printf(b, "%s%s", v ? "," : "",
+                           form == 3 && v == 2 ? odd[bar_rnd(sizeof odd / sizeof *odd)]
+                                               : num[bar_rnd(sizeof num / sizeof *num)]);
+        tvk_buf_puts(b, form == 4 ? "],\"x\":1}" : form == 5 ? "] }" : "]}");
+    }
+    tvk_buf_puts(b, "]}}]}");
+}
+
+static void test_wire_json_bar_shortcut(void **state)
+{
+    (void)state;
+    tvk_buf b, v;
+    tvk_buf_init(&b);
+    tvk_buf_init(&v);
+    shortcut_taken = 0;
+    for (int k = 0; k < 3000; k++) {
+        random_bars(&b, (int)bar_rnd(40));
+        same_tokens(b.data, b.len);
+    }
+    /* every deletion, replacement and insertion of one byte in small documents */
+    static const char subst[] = {'{', '}', '[', ']', '"', ':', ',', ' ',  '0',
+                                 '9', '-', '.', 'e', 'i', 'v', 'n', '\\', 1};
+    long variants = 0;
+    for (int k = 0; k < 6; k++) {
+        random_bars(&b, 1 + (int)bar_rnd(3));
+        for (size_t i = 0; i <= b.len; i++)
+            for (int op = 0; op < 3; op++)
+                for (size_t c = 0; c < (op == 0 ? 1 : sizeof subst); c++) {
+                    if (op != 2 && i == b.len) continue;
+                    tvk_buf_reset(&v);
+                    tvk_buf_append(&v, b.data, i);
+                    if (op) tvk_buf_append(&v, &subst[c], 1);
+                    size_t from = op == 2 ? i : i + 1;
+                    tvk_buf_append(&v, b.data + from, b.len - from);
+                    same_tokens(v.data, v.len);
+                    variants++;
+                }
+    }
+    /* a bar as the whole document, at the end, and deep down near the nesting limit */
+    same_tokens("{\"i\":1,\"v\":[1,2,3,4,5]}", 24);
+    same_tokens("[{\"i\":1,\"v\":[1]}]", 19);
+    for (int depth = 509; depth <= 511; depth++) { /* 512 levels are allowed */
+        tvk_buf_reset(&b);
+        for (int d = 0; d < depth; d++)
+            tvk_buf_puts(&b, "[");
+        tvk_buf_puts(&b, "{\"i\":1,\"v\":[1,2,3,4,5]}");
+        for (int d = 0; d < depth; d++)
+            tvk_buf_puts(&b, "]");
+        same_tokens(b.data, b.len);
+    }
+    print_message("bar shortcut: %ld variants, %ld documents with bars parsed\n", variants,
+                  shortcut_taken);
+    assert_true(shortcut_taken > 1000);
+    tvk_buf_free(&b);
+    tvk_buf_free(&v);
+}
+
 static void test_wire_json_writers(void **state)
 {
     (void)state;
@@ -522,6 +642,7 @@ int main(void)
         cmocka_unit_test(test_wire_json_accessors),
         cmocka_unit_test(test_wire_json_next_member),
         cmocka_unit_test(test_wire_json_growth),
+        cmocka_unit_test(test_wire_json_bar_shortcut),
         cmocka_unit_test(test_wire_reader_trim),
         cmocka_unit_test(test_wire_json_writers),
         cmocka_unit_test(test_wire_buf_limit),
