@@ -3,12 +3,15 @@
  * same run. Every figure is the median of N runs (default 5), as wall-clock rates and as rates
  * per CPU-second of this process.
  *
- *   bench_decode CAPTURES_DIR|- [runs] [packets] [only-level]   (only-level 0-3, for perf)
+ *   bench_decode CAPTURES_DIR|- [runs] [packets] [only-level]   (only-level 0-4, for perf)
  *
  * Levels: "memchr"  finds packet boundaries with memchr and the length digits only;
  *         "frame"   tvk_reader_next (framing with the length checks);
  *         "tokens"  tvk_reader_next_msg (framing, strict JSON tokens, classification);
- *         "views"   tokens + the typed view of each message (qsd fields, every bar). */
+ *         "views"   tokens + the typed view of each message (qsd fields, every bar);
+ *         "plain"   the same typed decode as the client's quote book does it:
+ *                   tvk_reader_next_fast (plain qsd packets without tokens, every field's
+ *                   value read; other packets as "views"). */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -173,11 +176,18 @@ static size_t run_level(const corpus *c, tvk_reader *r, int level)
             continue;
         }
         tvk_msg msg;
+        tvk_qsd_plain plain;
         int rc;
-        while ((rc = tvk_reader_next_msg(r, &msg)) != 0) {
+        while ((rc = level == 4 ? tvk_reader_next_fast(r, &msg, &plain)
+                                : tvk_reader_next_msg(r, &msg)) != 0) {
             if (rc < 0) continue;
             packets++;
             if (level < 3) continue;
+            if (rc == 2) {
+                for (int f = 0; f < plain.nfields; f++)
+                    if (plain.fields[f].type == TVK_J_NUMBER) acc += plain.fields[f].num;
+                continue;
+            }
             if (msg.type == TVK_MSG_QSD) {
                 tvk_qsd q;
                 if (tvk_msg_qsd(&msg, &q) == 0) {
@@ -205,10 +215,10 @@ static size_t run_level(const corpus *c, tvk_reader *r, int level)
 
 static void bench(const corpus *c_, int runs, int only)
 {
-    static const char *names[] = {"memchr", "frame", "tokens", "views"};
+    static const char *names[] = {"memchr", "frame", "tokens", "views", "plain"};
     tvk_reader *r = tvk_reader_new(0);
     printf("%s: %zu messages, %.1f MB\n", c_->name, c_->n, (double)c_->bytes / 1e6);
-    for (int level = 0; level < 4; level++) {
+    for (int level = 0; level < 5; level++) {
         if (only >= 0 && level != only) continue;
         double t[64];
         /* Warm-up (and token-array growth); it also sizes a sample to >= 50 ms so that the small
