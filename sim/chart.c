@@ -194,6 +194,18 @@ static int param_count(const tvk_msg *m, int i, int64_t *count)
     return 0;
 }
 
+/* The minute resolutions of TradingView's interval menu: anything else in minutes ("20",
+ * "188") is a custom resolution, which needs a paid plan (PROTOCOL.md §6, series_error). */
+static int custom_minutes(const char *res)
+{
+    static const char *const standard[] = {"1",  "3",   "5",   "15",  "30", "45",
+                                           "60", "120", "180", "240", NULL};
+    if (!res[0] || strspn(res, "0123456789") != strlen(res)) return 0;
+    for (int i = 0; standard[i]; i++)
+        if (!strcmp(res, standard[i])) return 0;
+    return 1;
+}
+
 static void create_series(sim_conn *c, const tvk_msg *m, sim_chart *ch, int modify)
 {
     const char *method = modify ? "modify_series" : "create_series";
@@ -225,6 +237,11 @@ static void create_series(sim_conn *c, const tvk_msg *m, sim_chart *ch, int modi
     sim_symref *ref = find_ref(ch, symref);
     if (!ref || !ref->ok) {
         EMIT(c, sim_enc_series_error(&c->enc, ch->id, sid, turn, "resolve error"));
+        return;
+    }
+    if (c->srv->o.faults.custom_resolution && custom_minutes(res)) {
+        /* No series is made (a modified one stays as it was); the session can ask again. */
+        EMIT(c, sim_enc_series_error(&c->enc, ch->id, sid, turn, "custom_resolution"));
         return;
     }
     int same = modify && !strcmp(se->sym.name, ref->sym.name) && se->res.unit == r.unit &&

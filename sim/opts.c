@@ -67,6 +67,9 @@ static const char usage_text[] =
     "      protocol-error[=N]   answer the N-th client JSON packet of each connection\n"
     "                           (default 1) with protocol_error instead of processing it\n"
     "      throttle=N           at most N bars per answer\n"
+    "      custom-resolution    answer a series in minutes other than 1, 3, 5, 15, 30, 45,\n"
+    "                           60, 120, 180, 240 with series_error custom_resolution, as\n"
+    "                           the real server does without a paid plan\n"
     "  --oversize-bytes N       size of the oversize message (default 33554432 + 1048576)\n"
     "\n"
     "  -q, --quiet              no diagnostics on stderr\n"
@@ -168,6 +171,12 @@ static int fault(sim_faults *f, const char *spec, char *err, size_t errcap)
             return -1;
         }
         f->protocol_error_at = v;
+    } else if (!strcmp(name, "custom-resolution")) {
+        if (eq) {
+            snprintf(err, errcap, "--fault custom-resolution takes no =N");
+            return -1;
+        }
+        f->custom_resolution = 1;
     } else if (!strcmp(name, "throttle")) {
         if (v < 1) {
             snprintf(err, errcap, "--fault throttle=N: N must be at least 1");
@@ -178,7 +187,7 @@ static int fault(sim_faults *f, const char *spec, char *err, size_t errcap)
         snprintf(err, errcap,
                  "--fault: unknown fault '%s' (close-after, close-every, stall-after, "
                  "silent-after, garbage, bad-length, oversize, reject-429, protocol-error, "
-                 "throttle)",
+                 "throttle, custom-resolution)",
                  name);
         return -1;
     }

@@ -18,6 +18,7 @@ typedef struct sim_faults {
     int64_t protocol_error_at; /* n-th client JSON packet answered with protocol_error */
     int64_t reject_429;        /* first N upgrades get 429 */
     int64_t throttle;          /* at most N bars per answer */
+    int custom_resolution;     /* non-standard minute resolutions get series_error */
     size_t oversize_bytes;
 } sim_faults;
 

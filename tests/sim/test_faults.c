@@ -238,6 +238,93 @@ static void test_throttle(void **st)
     stop(&s);
 }
 
+/* The next series answer: 1 = bars (their count in *nbars), 0 = series_error (its reason in
+ * reason). */
+static int series_answer(hs_client *c, const char *sid, int *nbars, char *reason, size_t cap)
+{
+    tvk_msg m;
+    for (;;) {
+        assert_int_equal(hs_next(c, &m, WAIT), 1);
+        if (m.type == TVK_MSG_TIMESCALE_UPDATE) {
+            tvk_series_update su;
+            assert_int_equal(tvk_msg_series(&m, sid, &su), 0);
+            *nbars = su.nbars;
+            assert_int_equal(hs_wait(c, "series_completed", &m, WAIT), 1);
+            return 1;
+        }
+        if (m.type == TVK_MSG_SERIES_ERROR) {
+            char buf[64];
+            assert_string_equal(hs_pstr(&m, 1, buf, sizeof buf), sid);
+            assert_string_equal(hs_pstr(&m, 2, buf, sizeof buf), "s1");
+            hs_pstr(&m, 3, reason, cap);
+            assert_non_null(strstr(hs_pstr(&m, 4, buf, sizeof buf), "charts")); /* the node */
+            return 0;
+        }
+        assert_false(m.type == TVK_MSG_SERIES_COMPLETED || m.type == TVK_MSG_CRITICAL_ERROR ||
+                     m.type == TVK_MSG_PROTOCOL_ERROR);
+    }
+}
+
+static void test_custom_resolution(void **st)
+{
+    (void)st;
+    hs_sim s;
+    hs_client c;
+    char reason[64];
+    int n = 0;
+    start(&s, "--fault", "custom-resolution", NULL, NULL);
+    assert_int_equal(hs_connect(&c, s.url, NULL, 0, 1, 0), 0);
+    assert_int_equal(hs_send(&c, "chart_create_session", "[\"cs_c\",\"\"]"), 0);
+    assert_int_equal(hs_send(&c, "resolve_symbol", "[\"cs_c\",\"r1\",\"SIM:CUSTOM\"]"), 0);
+    /* Non-standard minutes: an error and no series, so the session may ask again. */
+    const char *custom[] = {"20", "188", "2", "1440"};
+    for (size_t i = 0; i < sizeof custom / sizeof custom[0]; i++) {
+        char p[128];
+        snprintf(p, sizeof p, "[\"cs_c\",\"s\",\"s1\",\"r1\",\"%s\",10,\"\"]", custom[i]);
+        assert_int_equal(hs_send(&c, "create_series", p), 0);
+        assert_int_equal(series_answer(&c, "s", &n, reason, sizeof reason), 0);
+        assert_string_equal(reason, "custom_resolution");
+    }
+    /* Standard minutes and the other units are served. */
+    assert_int_equal(hs_send(&c, "create_series", "[\"cs_c\",\"s\",\"s1\",\"r1\",\"15\",10,\"\"]"),
+                     0);
+    assert_int_equal(series_answer(&c, "s", &n, reason, sizeof reason), 1);
+    assert_int_equal(n, 10);
+    /* modify_series to custom minutes: the error, the series kept (it still pages). */
+    assert_int_equal(hs_send(&c, "modify_series", "[\"cs_c\",\"s\",\"s1\",\"r1\",\"20\",\"\"]"), 0);
+    assert_int_equal(series_answer(&c, "s", &n, reason, sizeof reason), 0);
+    assert_string_equal(reason, "custom_resolution");
+    assert_int_equal(hs_send(&c, "request_more_data", "[\"cs_c\",\"s\",5]"), 0);
+    assert_int_equal(series_answer(&c, "s", &n, reason, sizeof reason), 1);
+    assert_int_equal(n, 5);
+    const char *fine[] = {"1D", "1W", "1M", "240", "1S", "2H"};
+    for (size_t i = 0; i < sizeof fine / sizeof fine[0]; i++) {
+        char p[128];
+        snprintf(p, sizeof p, "[\"cs_c\",\"s\",\"s1\",\"r1\",\"%s\",\"\"]", fine[i]);
+        assert_int_equal(hs_send(&c, "modify_series", p), 0);
+        assert_int_equal(series_answer(&c, "s", &n, reason, sizeof reason), 1);
+        assert_true(n > 0);
+    }
+    hs_close(&c);
+    stop(&s);
+
+    /* Without the fault the same custom minutes are served. */
+    start(&s, NULL, NULL, NULL, NULL);
+    assert_int_equal(hs_connect(&c, s.url, NULL, 0, 1, 0), 0);
+    assert_int_equal(hs_send(&c, "chart_create_session", "[\"cs_c\",\"\"]"), 0);
+    assert_int_equal(hs_send(&c, "resolve_symbol", "[\"cs_c\",\"r1\",\"SIM:CUSTOM\"]"), 0);
+    assert_int_equal(hs_send(&c, "create_series", "[\"cs_c\",\"s\",\"s1\",\"r1\",\"20\",10,\"\"]"),
+                     0);
+    assert_int_equal(series_answer(&c, "s", &n, reason, sizeof reason), 1);
+    assert_int_equal(n, 10);
+    hs_close(&c);
+    stop(&s);
+
+    char out[4096];
+    const char *bad[] = {"--fault", "custom-resolution=3", NULL};
+    assert_int_equal(hs_run(bad, out, sizeof out), 2);
+}
+
 /* A hostile client: wrong types, missing and surplus params, oversized ids, huge counts,
  * nesting, unknown sessions. The sim answers errors or nothing, stays up, and then serves a
  * normal request; under ASan this also checks that none of it touches memory it should not. */
@@ -320,11 +407,12 @@ static void test_hostile_client(void **st)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_close_after), cmocka_unit_test(test_close_every),
-        cmocka_unit_test(test_reject_429),  cmocka_unit_test(test_stall_and_silent),
-        cmocka_unit_test(test_garbage),     cmocka_unit_test(test_bad_length),
-        cmocka_unit_test(test_oversize),    cmocka_unit_test(test_protocol_error),
-        cmocka_unit_test(test_throttle),    cmocka_unit_test(test_hostile_client),
+        cmocka_unit_test(test_close_after),       cmocka_unit_test(test_close_every),
+        cmocka_unit_test(test_reject_429),        cmocka_unit_test(test_stall_and_silent),
+        cmocka_unit_test(test_garbage),           cmocka_unit_test(test_bad_length),
+        cmocka_unit_test(test_oversize),          cmocka_unit_test(test_protocol_error),
+        cmocka_unit_test(test_throttle),          cmocka_unit_test(test_hostile_client),
+        cmocka_unit_test(test_custom_resolution),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
