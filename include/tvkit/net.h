@@ -137,6 +137,8 @@ typedef struct tvk_ws_info {
     /* Receive side memory: bytes of complete messages waiting for tvk_ws_recv now and at
      * most so far, and the largest size the receive buffer has had. */
     size_t rx_queued, rx_queued_peak, rx_buffer_peak;
+    uint64_t messages_dropped; /* data messages that ended after we sent a close (not queued:
+                                  reading goes on only to find the peer's close reply) */
 } tvk_ws_info;
 void tvk_ws_get_info(const tvk_ws *ws, tvk_ws_info *info);
 

@@ -152,6 +152,12 @@ static int message_end(tvk_ws *ws)
             return proto(ws, 1007, "invalid UTF-8 in a text message");
         }
     }
+    if (ws->close_initiated) {
+        /* Nobody takes messages after close: reading on is only to find the close reply. */
+        tvk_rx_discard(ws);
+        ws->info.messages_dropped++;
+        return 0;
+    }
     ws->info.messages_in++;
     if (ws->m_compressed) ws->info.messages_in_deflated++;
     size_t len = ws->mlen;
@@ -204,7 +210,8 @@ static int control_end(tvk_ws *ws)
 
 static int stop_here(const tvk_ws *ws)
 {
-    return ws->on_message ? ws->burst >= ws->max_queued : tvk_rx_queued(ws) >= ws->max_queued;
+    if (ws->on_message || ws->close_initiated) return ws->burst >= ws->max_queued;
+    return tvk_rx_queued(ws) >= ws->max_queued;
 }
 
 int tvk_ws_read_frames(tvk_ws *ws)

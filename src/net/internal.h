@@ -72,6 +72,8 @@ int tvk_rx_append(tvk_ws *ws, const void *data, size_t len); /* TVK_EMSG_TOOBIG,
 char *tvk_rx_msg(tvk_ws *ws);                                /* the message being assembled */
 /* Completes it: on_message is called, or it joins the queue. */
 int tvk_rx_finish(tvk_ws *ws);
+/* Drops the message being assembled. */
+void tvk_rx_discard(tvk_ws *ws);
 /* Queue mode: 1 with the oldest message (valid until the next tvk_rx_pop), or 0. */
 int tvk_rx_pop(tvk_ws *ws, const char **data, size_t *len);
 size_t tvk_rx_queued(const tvk_ws *ws); /* bytes of complete messages not yet handed out */

@@ -87,6 +87,12 @@ static void rx_trim(tvk_ws *ws)
     ws->rqcap = ws->rqhead = ws->rqtail = 0;
 }
 
+void tvk_rx_discard(tvk_ws *ws)
+{
+    ws->mlen = 0;
+    rx_trim(ws);
+}
+
 int tvk_rx_finish(tvk_ws *ws)
 {
     if (rx_reserve(ws, 0)) return TVK_ENOMEM;

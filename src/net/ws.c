@@ -459,7 +459,10 @@ int tvk_ws_open(tvk_ws *ws)
 
 static int can_read(const tvk_ws *ws)
 {
-    return ws->wctx && ws->rd_on && (ws->on_message || tvk_rx_queued(ws) < ws->max_queued);
+    /* Once we sent a close, data messages are dropped as they end (frame.c), so reading goes
+     * on until the peer's close reply however full the queue is. */
+    return ws->wctx && ws->rd_on &&
+           (ws->on_message || ws->close_initiated || tvk_rx_queued(ws) < ws->max_queued);
 }
 
 /* Sends what wslay has queued, then our buffer; EAGAIN is not an error. With lazy, a small

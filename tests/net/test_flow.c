@@ -221,12 +221,58 @@ static void test_callback_yields(void **state)
     close_flow(&f);
 }
 
+/* Closing while the server floods: the queue is full and nobody takes messages any more, yet
+ * the client reads on (dropping data) until the server's close reply, so the close ends by the
+ * handshake, not by close_timeout_ms, and the queue stays within its bound. */
+static int closed(void *arg)
+{
+    flow *f = arg;
+    static char m[MSG];
+    tvk_ws *s = f->p.srv[0];
+    while (tvk_ws_get_state(s) == TVK_WS_OPEN && tvk_ws_pending(s) < 512 * 1024) {
+        fill(m, 0);
+        if (tvk_ws_send_text(s, m, MSG) != 0) break;
+    }
+    return tvk_ws_get_state(f->c) == TVK_WS_CLOSED;
+}
+
+static void test_close_while_flooded(void **state)
+{
+    (void)state;
+    tvk_ws_opts co;
+    tvk_ws_opts_init(&co);
+    co.close_timeout_ms = 20000;
+    flow f;
+    open_flow(&f, &co);
+    long sent = 0;
+    int64_t end = tvk_now_ms() + 10000;
+    tvk_ws_info ci;
+    do { /* fill the client's queue without taking anything */
+        feed(&f, &sent, 1L << 30);
+        tu_pump_once(&f.p, 10);
+        tvk_ws_get_info(f.c, &ci);
+    } while (ci.rx_queued < co.max_queued && tvk_now_ms() < end);
+    assert_true(ci.rx_queued >= co.max_queued);
+    int64_t t0 = tvk_now_ms();
+    assert_int_equal(tvk_ws_close_start(f.c, 1000, NULL), 0);
+    assert_true(tu_pump_until(&f.p, closed, &f, 10000));
+    /* well before the 20 s close timeout: ended by the server's reply */
+    assert_true(tvk_now_ms() - t0 < 10000);
+    assert_int_not_equal(tvk_ws_error(f.c), TVK_ETIMEDOUT);
+    tvk_ws_get_info(f.c, &ci);
+    assert_int_equal(ci.close_code, 1000);
+    assert_true(ci.messages_dropped > 0);
+    assert_true(ci.rx_queued_peak <= co.max_queued + MSG + WSLAY_CHUNK + 64);
+    close_flow(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_queue_bounded),
         cmocka_unit_test(test_queue_small_bound),
         cmocka_unit_test(test_callback_yields),
+        cmocka_unit_test(test_close_while_flooded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
