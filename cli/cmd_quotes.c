@@ -127,7 +127,9 @@ static int run(cli_ctx *g, tvk_conn *c, const args *a, tvk_quotes **qp)
                     break;
                 }
             }
-            if (all_failed(*qp)) break;
+            /* Nothing more can come; the other symbols' errors (one critical_error fails them
+             * all at once) are already queued: take them, then stop. */
+            if (all_failed(*qp)) deadline = tvk_now_ms();
             continue;
         }
         if (ev.type != TVK_EV_QUOTE || !ev.quote) continue;

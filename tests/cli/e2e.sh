@@ -687,7 +687,7 @@ EOF
     start_sim --replay "$TMP/reject.txt" --log "$TMP/sim.log"
     local u="--url $URL --timeout 60" args t0
     for args in "history NASDAQ:AAPL -i 1D -n 10" "stream BINANCE:BTCUSDT -i 1" \
-        "quotes NASDAQ:AAPL" "record $TMP/rec.txt history NASDAQ:AAPL -i 1D -n 10"; do
+        "quotes NASDAQ:AAPL NYSE:IBM" "record $TMP/rec.txt history NASDAQ:AAPL -i 1D -n 10"; do
         t0=$SECONDS
         # shellcheck disable=SC2086
         TVKIT_AUTH_TOKEN=expired-token-42 run 4 $u $args
@@ -695,6 +695,10 @@ EOF
         grep -q "TVK_EAUTH.*rejected the auth token" "$TMP/err" || fail "tvkit $args: $(cat "$TMP/err")"
         grep -q "unauthorized_access" "$TMP/err" || fail "tvkit $args: server's reason missing"
         grep -q "reconnect" "$TMP/err" && fail "tvkit $args: reconnected: $(cat "$TMP/err")"
+        if [ "${args%% *}" = quotes ]; then # one error line and message per symbol
+            [ "$(grep -c '"status":"error"' "$TMP/out")" = 2 ] || fail "quotes: $(cat "$TMP/out")"
+            [ "$(grep -c 'NYSE:IBM' "$TMP/err")" -ge 1 ] || fail "quotes: $(cat "$TMP/err")"
+        fi
     done
     grep -q "unauthorized_access" "$TMP/rec.txt" || fail "the capture lacks the rejection"
     [ "$(grep -c '"set_auth_token","p":\["expired-token-42"\]' "$TMP/sim.log")" = 4 ] ||
