@@ -16,6 +16,7 @@
 #include "tvkit/wire.h"
 
 #include "qsd_same.h"
+#include "wire_testutil.h"
 
 static const char *captures;
 
@@ -30,48 +31,35 @@ static int plain_checked(tvk_reader *r, const char *p, size_t n)
     return 1;
 }
 
+typedef struct cap_counts {
+    tvk_reader *r;
+    long qsd, plain;
+} cap_counts;
+
+static void capture_packet(void *ctx, const tvk_packet *pkt)
+{
+    cap_counts *c = ctx;
+    if (pkt->kind != TVK_PKT_JSON) return;
+    tvk_msg m;
+    if (tvk_reader_parse_payload(c->r, pkt->data, pkt->len, &m) == 0 && m.type == TVK_MSG_QSD)
+        c->qsd++;
+    c->plain += plain_checked(c->r, pkt->data, pkt->len);
+}
+
 static void test_wire_qsd_captures(void **state)
 {
     (void)state;
     const char *files[] = {"stock-tools_trading-chart_har_server_to_client.txt",
                            "tradingview-rs_socket_messages_split.txt"};
-    tvk_reader *fr = tvk_reader_new(0), *r = tvk_reader_new(0);
-    assert_non_null(fr);
-    assert_non_null(r);
-    long qsd = 0, plain = 0;
-    for (size_t f = 0; f < sizeof files / sizeof *files; f++) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s/%s", captures, files[f]);
-        FILE *fp = fopen(path, "rb");
-        if (!fp) fail_msg("cannot open %s", path);
-        char *line = NULL;
-        size_t cap = 0;
-        ssize_t n;
-        while ((n = getline(&line, &cap, fp)) > 0) {
-            while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-                n--;
-            if (n < 3 || memcmp(line, "~m~", 3)) continue;
-            assert_int_equal(tvk_reader_feed(fr, line, (size_t)n), 0);
-            tvk_packet pkt;
-            int rc;
-            while ((rc = tvk_reader_next(fr, &pkt)) == 1) {
-                if (pkt.kind != TVK_PKT_JSON) continue;
-                tvk_msg m;
-                if (tvk_reader_parse_payload(r, pkt.data, pkt.len, &m) == 0 &&
-                    m.type == TVK_MSG_QSD)
-                    qsd++;
-                plain += plain_checked(r, pkt.data, pkt.len);
-            }
-            assert_int_equal(rc, 0);
-        }
-        free(line);
-        fclose(fp);
-    }
-    print_message("captures: %ld qsd packets, %ld of the plain form\n", qsd, plain);
-    assert_true(plain > 0);
-    assert_true(plain <= qsd);
-    tvk_reader_free(fr);
-    tvk_reader_free(r);
+    cap_counts c = {tvk_reader_new(0), 0, 0};
+    assert_non_null(c.r);
+    const char *bad;
+    if (wt_each_capture_packet(captures, files, 2, capture_packet, &c, &bad))
+        fail_msg("capture %s: cannot open or frame", bad);
+    print_message("captures: %ld qsd packets, %ld of the plain form\n", c.qsd, c.plain);
+    assert_true(c.plain > 0);
+    assert_true(c.plain <= c.qsd);
+    tvk_reader_free(c.r);
 }
 
 /* ---------------------------------------------------------------- random plain packets */
@@ -79,10 +67,7 @@ static void test_wire_qsd_captures(void **state)
 static uint64_t rng = 0x9E3779B97F4A7C15ULL;
 static unsigned rnd(unsigned n)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (unsigned)(rng % n);
+    return wt_rnd(&rng, n);
 }
 
 static const char *const numbers[] = {"0",
@@ -152,6 +137,17 @@ static void test_wire_qsd_random(void **state)
     tvk_reader_free(r);
 }
 
+typedef struct mut {
+    tvk_reader *r;
+    long accepted;
+} mut;
+
+static void mutation(void *ctx, const char *p, size_t n)
+{
+    mut *m = ctx;
+    m->accepted += plain_checked(m->r, p, n);
+}
+
 /* Every deletion, replacement and insertion of one byte at every position of plain packets:
  * whatever the plain reader still accepts must be valid and read the same. */
 static void test_wire_qsd_mutations(void **state)
@@ -160,33 +156,18 @@ static void test_wire_qsd_mutations(void **state)
     static const unsigned char subst[] = {'"', '\\', ',', ':', '}',  ']',  '{',  '[', ' ',
                                           '0', 'e',  '.', '-', '+',  'x',  'u',  't', 'f',
                                           'n', 'l',  1,   0,   0x7f, 0xc3, 0xa9, 0xff};
-    tvk_reader *r = tvk_reader_new(0);
-    tvk_buf b, v;
+    mut m = {tvk_reader_new(0), 0};
+    tvk_buf b;
     tvk_buf_init(&b);
-    tvk_buf_init(&v);
-    long variants = 0, accepted = 0;
+    long variants = 0;
     for (int k = 0; k < 12; k++) {
         random_plain(&b, 1 + (int)rnd(4));
-        for (size_t i = 0; i <= b.len; i++) {
-            for (int op = 0; op < 3; op++) {
-                for (size_t c = 0; c < (op == 0 ? 1 : sizeof subst); c++) {
-                    if (op != 2 && i == b.len) continue;
-                    tvk_buf_reset(&v);
-                    tvk_buf_append(&v, b.data, i);
-                    if (op) tvk_buf_append(&v, &subst[c], 1);
-                    size_t from = op == 2 ? i : i + 1;
-                    tvk_buf_append(&v, b.data + from, b.len - from);
-                    variants++;
-                    accepted += plain_checked(r, v.data, v.len);
-                }
-            }
-        }
+        variants += wt_each_mutation(b.data, b.len, subst, sizeof subst, mutation, &m);
     }
-    print_message("mutations: %ld variants, %ld still plain\n", variants, accepted);
-    assert_true(accepted > 0 && accepted < variants);
+    print_message("mutations: %ld variants, %ld still plain\n", variants, m.accepted);
+    assert_true(m.accepted > 0 && m.accepted < variants);
     tvk_buf_free(&b);
-    tvk_buf_free(&v);
-    tvk_reader_free(r);
+    tvk_reader_free(m.r);
 }
 
 /* Valid packets of other forms go to the generic path; so does the member above the bound. */
