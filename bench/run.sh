@@ -12,7 +12,7 @@
 #   BENCH_SYMBOLS=K       firehose symbols (default 100)
 #   BENCH_MULTI_SYMBOLS=N symbols of the multi-symbol history case (default 100; quick 20)
 #   BENCH_CONNS=K         connections of the "several connections" cases (default 4)
-#   BENCH_PARALLEL=N      tvkit history --parallel of the one-connection multi case (default 16)
+#   BENCH_PARALLEL=N      tvkit history --parallel of the one-connection multi case (default 32, the CLI's most)
 #   BENCH_PARALLEL_CONNS=N  tvkit history --parallel per connection of the several-connections
 #                         case (default 4: the same 16 series in flight over BENCH_CONNS sockets)
 #   BENCH_LATENCY=MS      sim latency of the multi-symbol and first-quote cases (default 50)
@@ -40,7 +40,7 @@ else
 fi
 FH_SYMS=${BENCH_SYMBOLS:-100}
 CONNS=${BENCH_CONNS:-4}
-PAR1=${BENCH_PARALLEL:-16}
+PAR1=${BENCH_PARALLEL:-32}
 PARC=${BENCH_PARALLEL_CONNS:-4}
 LATENCY=${BENCH_LATENCY:-50}
 CASES_RE=${BENCH_CASES:-.}
