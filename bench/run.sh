@@ -14,7 +14,7 @@
 #   BENCH_CONNS=K         connections of the "several connections" cases (default 4)
 #   BENCH_PARALLEL=N      tvkit history --parallel of the one-connection multi case (default 32, the CLI's most)
 #   BENCH_PARALLEL_CONNS=N  tvkit history --parallel per connection of the several-connections
-#                         case (default 4: the same 16 series in flight over BENCH_CONNS sockets)
+#                         case (default 4: 16 series in flight over BENCH_CONNS sockets)
 #   BENCH_LATENCY=MS      sim latency of the multi-symbol and first-quote cases (default 50)
 #   BENCH_CASES=REGEX     run only the cases whose name matches (e.g. 'fh-|ttfq')
 #   BENCH_PEER=0          skip the Node peer (ratios are then n/a)

@@ -521,6 +521,17 @@ case_exit() {
     # 3 or 4 for a protocol_error answer (the server rejected the request): 4.
     start_sim --fault protocol-error=1
     run 4 --url "$URL" history NASDAQ:AAPL -i 1D -n 2
+    stop_sim
+    # 4: a minute resolution the plan does not allow (series_error custom_resolution), at once
+    # and named; a standard one on the same server works.
+    start_sim --fault custom-resolution
+    local t0=$SECONDS
+    run 4 --url "$URL" --timeout 30 history NASDAQ:AAPL -i 20 -n 10
+    [ $((SECONDS - t0)) -lt 10 ] || fail "custom_resolution took $((SECONDS - t0)) s"
+    grep -q "custom_resolution" "$TMP/err" || fail "custom_resolution message: $(cat "$TMP/err")"
+    grep -q "TVK_EINTERVAL" "$TMP/err" || fail "custom_resolution code: $(cat "$TMP/err")"
+    run 0 --url "$URL" history NASDAQ:AAPL -i 15 -n 10 --epoch
+    [ "$(tail -n +2 "$TMP/out" | wc -l)" = 10 ] || fail "-i 15: $(cat "$TMP/out")"
 }
 
 case_reconnect() {
