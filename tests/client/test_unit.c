@@ -473,6 +473,19 @@ static void test_history_paging(void **st)
     tvk_conn_free(c);
 }
 
+static tvk_series *open_series(tvk_conn *c, const char *sym, const char *iv, int64_t n, int live)
+{
+    tvk_series_req r;
+    tvk_series_req_init(&r);
+    r.symbol = sym;
+    r.interval = iv;
+    r.count = n;
+    r.live = live;
+    tvk_series *s;
+    assert_int_equal(tvk_series_open(c, &r, &s), 0);
+    return s;
+}
+
 /* release_idle_buffers: after a 5,000-bar page the connection holds ~1.4 MB for parsing
  * unless the option gives it back; either way the history is whole and right, including a
  * page parsed after the buffers were given back. */
@@ -489,13 +502,7 @@ static void test_release_idle_buffers(void **st)
         tvk_conn *c = tvk_conn_new_opts(&o);
         assert_non_null(c);
         tvk__conn_set_send_hook(c, hook, &cap);
-        tvk_series_req r;
-        tvk_series_req_init(&r);
-        r.symbol = "NASDAQ:AAPL";
-        r.interval = "D";
-        r.count = 10000;
-        tvk_series *s;
-        assert_int_equal(tvk_series_open(c, &r, &s), 0);
+        tvk_series *s = open_series(c, "NASDAQ:AAPL", "D", 10000, 0);
         char cs[32];
         snprintf(cs, sizeof cs, "%s", tvk_series_chart_session(s));
         const int64_t t0 = 1000000000, day = 86400;
@@ -531,13 +538,7 @@ static void test_history_exact_count(void **st)
     (void)st;
     capture cap = {0};
     tvk_conn *c = test_conn(&cap, 5000, 0);
-    tvk_series_req r;
-    tvk_series_req_init(&r);
-    r.symbol = "SIM:X";
-    r.interval = "60";
-    r.count = 7;
-    tvk_series *s;
-    assert_int_equal(tvk_series_open(c, &r, &s), 0);
+    tvk_series *s = open_series(c, "SIM:X", "60", 7, 0);
     assert_non_null(find_sent(&cap, "\"60\",7,\"\"]", 0));
     const char *cs = tvk_series_chart_session(s);
     /* the server sends more than asked, out of order, with a re-sent bar: newest 7, sorted */
@@ -658,19 +659,6 @@ static void expect_error(tvk_conn *c, tvk_series *s, int code, const char *text)
     assert_ptr_equal(ev.series, s);
     assert_string_equal(ev.errmsg, tvk_series_errmsg(s));
     assert_int_equal(next_ev(c, &ev), 0);
-}
-
-static tvk_series *open_series(tvk_conn *c, const char *sym, const char *iv, int64_t n, int live)
-{
-    tvk_series_req r;
-    tvk_series_req_init(&r);
-    r.symbol = sym;
-    r.interval = iv;
-    r.count = n;
-    r.live = live;
-    tvk_series *s;
-    assert_int_equal(tvk_series_open(c, &r, &s), 0);
-    return s;
 }
 
 static void test_history_errors(void **st)
