@@ -141,6 +141,7 @@ struct tvk_ws {
     BIO_METHOD *biometh;
     int tls_want; /* TVK_WANT_* the TLS layer is waiting for */
     int tls_read_wants_write, tls_write_wants_read;
+    int tls_rx_starved; /* the last SSL_read wanted socket bytes (see tvk_ws_deadline) */
 
     char *hbuf; /* incoming header block, max_header + 1 bytes */
     size_t hlen;

@@ -48,12 +48,16 @@ ssize_t tvk_net_io_read(tvk_ws *ws, void *buf, size_t len)
         int se = errno;
         if (n > 0) {
             ws->tls_read_wants_write = 0;
+            ws->tls_rx_starved = 0;
             ws->info.bytes_in += (uint64_t)n;
             return n;
         }
         int e = SSL_get_error(ws->ssl, n);
         if (e == SSL_ERROR_WANT_READ) {
             ws->tls_read_wants_write = 0;
+            /* What OpenSSL holds now (if anything) is part of a record: only the socket can
+             * complete it, so poll() may sleep (tvk_ws_deadline). */
+            ws->tls_rx_starved = 1;
             return TVK_EAGAIN;
         }
         if (e == SSL_ERROR_WANT_WRITE) {
