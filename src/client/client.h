@@ -114,8 +114,8 @@ typedef struct tvk_quote_entry {
      * order, so each field remembers the one that followed it (tvk_qfield.next). */
     uint32_t hint, first_hint; /* guess for the next field; the first of the last delta */
     int32_t prev;              /* field matched last in the current delta, -1 none */
-    int queued;       /* a QUOTE event for it is in the queue */
-    int64_t deadline; /* first snapshot deadline, 0 = none */
+    int queued;                /* a QUOTE event for it is in the queue */
+    int64_t deadline;          /* first snapshot deadline, 0 = none */
     char errmsg[TVK_ERRMSG_CAP];
 } tvk_quote_entry;
 
@@ -195,6 +195,9 @@ int tvk__conn_ready(tvk_conn *c, const char *token);
 int tvk__conn_timeout(const tvk_conn *c, const tvk_req_opts *o);
 /* Processes one whole WebSocket message as if received: heartbeats echoed, packets routed
  * (tests feed server messages built from strings through this). */
+/* The current message is done with (consumed, dropped, or its connection gone): no more
+ * packets from it, and with release_idle_buffers its big buffers are given back. */
+void tvk__conn_drop_message(tvk_conn *c);
 int tvk__conn_feed(tvk_conn *c, const char *data, size_t len);
 /* The same with every packet tokenized (the path of tvk_conn_next), for comparing the paths. */
 int tvk__conn_feed_tokens(tvk_conn *c, const char *data, size_t len);

@@ -9,6 +9,22 @@
 
 #define TVK_TRACE_MAX 400
 
+/* With release_idle_buffers, a connection between messages holds no buffers of a big one: a
+ * 5,000-bar answer needs ~0.5 MB of text and ~1.3 MB of tokens, which a program downloading
+ * over several connections would otherwise keep per connection while it waits. Off by
+ * default: with glibc's default settings the freed memory goes back to the system and every
+ * big message faults it in again (measured: 10x the page faults, 2.5x the CPU of a 4-connection
+ * download). Ordinary messages (quotes, live bars) stay far below the bound either way. */
+#define CONN_KEEP_BYTES (256u << 10)
+
+void tvk__conn_drop_message(tvk_conn *c)
+{
+    c->in_message = 0;
+    if (!c->o.release_idle_buffers) return;
+    tvk_reader_trim(c->reader, CONN_KEEP_BYTES);
+    if (c->in.cap > CONN_KEEP_BYTES) tvk_buf_free(&c->in);
+}
+
 void tvk_conn_opts_init(tvk_conn_opts *o)
 {
     memset(o, 0, sizeof *o);
@@ -262,7 +278,7 @@ int tvk__conn_open(tvk_conn *c)
     c->err = 0;
     c->errmsg[0] = '\0';
     c->fatal = 0;
-    c->in_message = 0;
+    tvk__conn_drop_message(c);
     c->server_session[0] = '\0';
     free(c->sent_token);
     c->sent_token = NULL;
@@ -285,7 +301,7 @@ int tvk_conn_close(tvk_conn *c)
         tvk_ws_close(c->ws);
     }
     c->state = TVK_CONN_CLOSED;
-    c->in_message = 0;
+    tvk__conn_drop_message(c);
     tvk__conn_fail_all(c, TVK_ECONN_LOST, "connection closed by tvk_conn_close");
     return 0;
 }
@@ -307,7 +323,7 @@ static void conn_lost(tvk_conn *c, int rc)
                       detail && *detail ? detail : tvk_strerror(rc));
     c->state = TVK_CONN_LOST;
     c->lost_code = TVK_ECONN_LOST;
-    c->in_message = 0;
+    tvk__conn_drop_message(c);
     char why[TVK_ERRMSG_CAP];
     snprintf(why, sizeof why, "%s", c->errmsg);
     tvk__conn_fail_all(c, TVK_ECONN_LOST, why);
@@ -560,24 +576,10 @@ static void take_message(tvk_conn *c, const char *data, size_t len)
     if (rc < 0) {
         c->stats.parse_errors++;
         tvk__conn_log(c, "dropped a %zu-byte message: %s", len, tvk_reader_errmsg(c->reader));
+        tvk__conn_drop_message(c);
         return;
     }
     c->in_message = 1;
-}
-
-/* With release_idle_buffers, a connection between messages holds no buffers of a big one: a
- * 5,000-bar answer needs ~0.5 MB of text and ~1.3 MB of tokens, which a program downloading
- * over several connections would otherwise keep per connection while it waits. Off by
- * default: with glibc's default settings the freed memory goes back to the system and every
- * big message faults it in again (measured: 10x the page faults, 2.5x the CPU of a 4-connection
- * download). Ordinary messages (quotes, live bars) stay far below the bound either way. */
-#define CONN_KEEP_BYTES (256u << 10)
-
-static void release_big(tvk_conn *c)
-{
-    if (!c->o.release_idle_buffers) return;
-    tvk_reader_trim(c->reader, CONN_KEEP_BYTES);
-    if (c->in.cap > CONN_KEEP_BYTES) tvk_buf_free(&c->in);
 }
 
 static void route_plain_qsd(tvk_conn *c, const tvk_qsd_plain *p)
@@ -599,14 +601,13 @@ static int next_packet(tvk_conn *c, tvk_msg *msg, int raw)
         int rc = raw ? tvk_reader_next_msg(c->reader, msg)
                      : tvk_reader_next_fast(c->reader, msg, &plain);
         if (rc == 0) {
-            c->in_message = 0;
-            release_big(c);
+            tvk__conn_drop_message(c);
             break;
         }
         if (rc < 0) {
             c->stats.parse_errors++;
             tvk__conn_log(c, "skipped a packet: %s", tvk_reader_errmsg(c->reader));
-            if (rc != TVK_EJSON && rc != TVK_ESHAPE && rc != TVK_ENUMBER) c->in_message = 0;
+            if (rc != TVK_EJSON && rc != TVK_ESHAPE && rc != TVK_ENUMBER) tvk__conn_drop_message(c);
             continue;
         }
         c->stats.packets_in++;

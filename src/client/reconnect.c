@@ -85,7 +85,7 @@ int tvk__reconn_lost(tvk_conn *c, int rc, const char *detail)
         c->ws = NULL;
     }
     c->state = TVK_CONN_RECONNECTING;
-    c->in_message = 0;
+    tvk__conn_drop_message(c);
     c->attempt = 0;
     c->retry_after_ms = -1;
     for (tvk_series *s = c->series; s; s = s->next)
@@ -248,7 +248,7 @@ int tvk__reconn_timers(tvk_conn *c, int64_t now, int64_t *wake, int act)
                 tvk__conn_set_err(c, TVK_ECONN_LOST, "connection lost (TVK_ETIMEDOUT): %s", why);
                 c->state = TVK_CONN_LOST;
                 c->lost_code = TVK_ECONN_LOST;
-                c->in_message = 0;
+                tvk__conn_drop_message(c);
                 tvk__conn_fail_all(c, TVK_ECONN_LOST, c->errmsg);
             }
             return 1;

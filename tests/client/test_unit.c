@@ -527,6 +527,25 @@ static void test_release_idle_buffers(void **st)
             assert_int_equal(ev.bars[i].time, t0 + (int64_t)i * day);
             assert_true(ev.bars[i].close == (double)i + 0.25);
         }
+        if (release) {
+            /* a big message cut short by a framing error gives its buffers back too */
+            tvk_buf pl, m;
+            tvk_buf_init(&pl);
+            tvk_buf_init(&m);
+            tvk_buf_puts(&pl, "{\"m\":\"x\",\"p\":[");
+            for (int i = 0; i < 60000; i++)
+                tvk_buf_printf(&pl, "%s%d.5", i ? "," : "", i);
+            tvk_buf_puts(&pl, "]}");
+            assert_int_equal(tvk_frame(&m, pl.data, pl.len), 0);
+            tvk_buf_puts(&m, "~m~99~m~x");
+            uint64_t errors = stv.parse_errors;
+            tvk__conn_feed(c, m.data, m.len);
+            tvk_conn_get_stats(c, &stv);
+            assert_true(stv.parse_errors > errors);
+            assert_true(stv.buffer_bytes <= 16 << 10);
+            tvk_buf_free(&pl);
+            tvk_buf_free(&m);
+        }
         tvk_series_close(s);
         cap_clear(&cap);
         tvk_conn_free(c);
