@@ -236,13 +236,6 @@ static int connect_next(run *r)
     for (int k = 0; k < r->nconn; k++)
         if (!r->conns[k].dead) pump(r, k);
     r->tried++;
-#ifdef __GLIBC__
-    /* Only one connection parses at a time, so with several each would otherwise hold the
-     * ~2 MB of buffers of its last answer. main() keeps freed memory in the heap, so giving
-     * them back costs no page faults; with one connection there is nothing to gain (the same
-     * buffers are reused) and re-growing them fragments the heap (+1.5 MB measured). */
-    f->g->release_idle = f->connections > 1;
-#endif
     int st = cli_connect(f->g, &r->conns[r->nconn].c);
     if (!st) {
         r->nconn++;
@@ -309,6 +302,13 @@ int cli_fetch_run(const cli_fetch *f)
         r.jobs[i].slot.p = f->progress;
         r.jobs[i].slot.index = i;
     }
+#ifdef __GLIBC__
+    /* Only one connection parses at a time, so with several each would otherwise hold the
+     * ~2 MB of buffers of its last answer. main() keeps freed memory in the heap, so giving
+     * them back costs no page faults; with one connection there is nothing to gain (the same
+     * buffers are reused) and re-growing them fragments the heap (+1.5 MB measured). */
+    f->g->release_idle = f->connections > 1;
+#endif
     size_t share = (f->n + (size_t)f->connections - 1) / (size_t)f->connections;
     r.share = share < (size_t)f->parallel ? (int)share : f->parallel;
     int st = connect_next(&r);

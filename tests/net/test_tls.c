@@ -302,13 +302,12 @@ static void test_tls_via_proxy(void **state)
     done(&e);
 }
 
-/* An independent TLS server: python3-websockets with the ssl module, our CA. */
-static void test_python_tls(void **state)
+/* Starts a Python TLS peer (g_child, stopped by the teardown) and connects to it with our CA;
+ * compress 0 also turns pings off. */
+static tvk_ws *python_peer(const char *script, const char *const *args, int compress)
 {
-    (void)state;
     int port;
-    const char *args[] = {"--tls", cert, key, NULL};
-    g_child = tu_spawn_script("TVK_PYTHON3", "ws_server.py", args, &port);
+    g_child = tu_spawn_script("TVK_PYTHON3", script, args, &port);
     assert_true(g_child > 0);
     char url[64];
     snprintf(url, sizeof url, "wss://127.0.0.1:%d/", port);
@@ -317,8 +316,18 @@ static void test_python_tls(void **state)
     o.url = url;
     o.proxy = "";
     o.ca_file = ca;
+    if (!compress) o.compress = o.ping_interval_ms = 0;
     tvk_ws *ws = tvk_ws_new(&o);
     if (tvk_ws_connect(ws) != 0) fail_msg("%s", tvk_ws_errmsg(ws));
+    return ws;
+}
+
+/* An independent TLS server: python3-websockets with the ssl module, our CA. */
+static void test_python_tls(void **state)
+{
+    (void)state;
+    const char *args[] = {"--tls", cert, key, NULL};
+    tvk_ws *ws = python_peer("ws_server.py", args, 1);
     char *big = tu_text(1u << 20, 4);
     assert_int_equal(tvk_ws_send_text(ws, big, 1u << 20), 0);
     const char *d;
@@ -348,21 +357,8 @@ static double cpu_s(void)
 static void test_record_in_pieces(void **state)
 {
     (void)state;
-    int port;
     const char *args[] = {cert, key, "500", "0.05", NULL};
-    g_child = tu_spawn_script("TVK_PYTHON3", "tls_dribble.py", args, &port);
-    assert_true(g_child > 0);
-    char url[64];
-    snprintf(url, sizeof url, "wss://127.0.0.1:%d/", port);
-    tvk_ws_opts o;
-    tvk_ws_opts_init(&o);
-    o.url = url;
-    o.proxy = "";
-    o.ca_file = ca;
-    o.compress = 0;
-    o.ping_interval_ms = 0;
-    tvk_ws *ws = tvk_ws_new(&o);
-    if (tvk_ws_connect(ws) != 0) fail_msg("%s", tvk_ws_errmsg(ws));
+    tvk_ws *ws = python_peer("tls_dribble.py", args, 0);
     double c0 = cpu_s();
     int64_t t0 = tvk_now_ms();
     const char *d;
