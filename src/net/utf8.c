@@ -1,5 +1,6 @@
-/* UTF-8 validation (RFC 3629: no overlongs, no surrogates, nothing above U+10FFFF) for text
- * messages that arrive compressed; wslay validates the uncompressed ones itself. */
+/* UTF-8 validation (RFC 3629: no overlongs, no surrogates, nothing above U+10FFFF) of every
+ * text message and close reason (RFC 6455 8.1); runs over every byte received, so ASCII goes
+ * by words. */
 #include <string.h>
 
 #include "net/internal.h"
@@ -8,7 +9,13 @@ size_t tvk_net_utf8_check(const unsigned char *s, size_t len)
 {
     size_t i = 0;
     while (i < len) {
-        /* ASCII runs, eight bytes at a time */
+        /* ASCII runs: 32 bytes a step (one test of four words ORed), then eight */
+        while (i + 32 <= len) {
+            uint64_t w[4];
+            memcpy(w, s + i, 32);
+            if ((w[0] | w[1] | w[2] | w[3]) & 0x8080808080808080ull) break;
+            i += 32;
+        }
         while (i + 8 <= len) {
             uint64_t w;
             memcpy(&w, s + i, 8);

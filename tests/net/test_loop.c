@@ -535,6 +535,65 @@ static void test_utf8_check(void **state)
     }
 }
 
+/* Bytewise reference: the length of the valid prefix, as RFC 3629's table 3-7 reads. */
+static size_t utf8_ref(const unsigned char *s, size_t len)
+{
+    size_t i = 0;
+    while (i < len) {
+        unsigned c = s[i], n, lo = 0x80, hi = 0xBF;
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        if (c >= 0xC2 && c <= 0xDF)
+            n = 1;
+        else if (c >= 0xE0 && c <= 0xEF)
+            n = 2, lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
+        else if (c >= 0xF0 && c <= 0xF4)
+            n = 3, lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
+        else
+            return i;
+        if (i + n >= len || s[i + 1] < lo || s[i + 1] > hi) return i;
+        for (unsigned k = 2; k <= n; k++)
+            if ((s[i + k] & 0xC0) != 0x80) return i;
+        i += n + 1;
+    }
+    return len;
+}
+
+/* The word-at-a-time paths against the reference: mostly ASCII texts of every length up to
+ * 200 with a sequence (valid, bad or cut) at every kind of offset from the word boundaries. */
+static void test_utf8_check_random(void **state)
+{
+    (void)state;
+    static const char *const seq[] = {"\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80",
+                                      "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80",
+                                      "\x80",     "\xff",         "\xe2\x82",
+                                      "\xf0\x9f"};
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    unsigned char buf[256];
+    size_t checked = 0, bad = 0;
+    for (int round = 0; round < 200000; round++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        size_t len = (size_t)(x % 200);
+        for (size_t i = 0; i < len; i++)
+            buf[i] = (unsigned char)(' ' + (x >> (i % 48)) % 90);
+        int nseq = (int)((x >> 20) % 3);
+        for (int k = 0; k < nseq && len; k++) {
+            const char *q = seq[(x >> (24 + 4 * k)) % (sizeof seq / sizeof seq[0])];
+            size_t at = (size_t)((x >> (33 + 9 * k)) % len), ql = strlen(q);
+            if (at + ql > len) ql = len - at; /* cut at the end */
+            memcpy(buf + at, q, ql);
+        }
+        size_t want = utf8_ref(buf, len);
+        assert_int_equal(tvk_net_utf8_check(buf, len), want);
+        checked++;
+        bad += want < len;
+    }
+    /* both outcomes were exercised */
+    assert_true(bad > checked / 10 && bad < checked - checked / 10);
+}
+
 static void test_ipv6(void **state)
 {
     (void)state;
@@ -772,6 +831,7 @@ int main(void)
         cmocka_unit_test(test_connect_errors),
         cmocka_unit_test(test_ipv6),
         cmocka_unit_test(test_utf8_check),
+        cmocka_unit_test(test_utf8_check_random),
         cmocka_unit_test(test_sha1_b64),
         cmocka_unit_test(test_server_bad_request),
         cmocka_unit_test(test_server_handshake_timeout),
