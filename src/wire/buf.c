@@ -169,20 +169,81 @@ int tvk_buf_json_str(tvk_buf *b, const char *s, size_t n)
     return 0;
 }
 
-/* Decimal digits of v at o (at most 20 bytes); returns the length. */
-static size_t put_int(char *o, int64_t v)
+/* "00" "01" .. "99": two digits per division by 100 halves the dependent divisions of a
+ * number's conversion (a 10-digit time takes 5 instead of 10). */
+static const char dig2[200] = {
+    /* clang-format off */
+    '0','0','0','1','0','2','0','3','0','4','0','5','0','6','0','7','0','8','0','9',
+    '1','0','1','1','1','2','1','3','1','4','1','5','1','6','1','7','1','8','1','9',
+    '2','0','2','1','2','2','2','3','2','4','2','5','2','6','2','7','2','8','2','9',
+    '3','0','3','1','3','2','3','3','3','4','3','5','3','6','3','7','3','8','3','9',
+    '4','0','4','1','4','2','4','3','4','4','4','5','4','6','4','7','4','8','4','9',
+    '5','0','5','1','5','2','5','3','5','4','5','5','5','6','5','7','5','8','5','9',
+    '6','0','6','1','6','2','6','3','6','4','6','5','6','6','6','7','6','8','6','9',
+    '7','0','7','1','7','2','7','3','7','4','7','5','7','6','7','7','7','8','7','9',
+    '8','0','8','1','8','2','8','3','8','4','8','5','8','6','8','7','8','8','8','9',
+    '9','0','9','1','9','2','9','3','9','4','9','5','9','6','9','7','9','8','9','9',
+    /* clang-format on */
+};
+
+static const uint64_t pow10u[20] = {
+    /* clang-format off */
+    1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL, 1000000ULL, 10000000ULL, 100000000ULL,
+    1000000000ULL, 10000000000ULL, 100000000000ULL, 1000000000000ULL, 10000000000000ULL,
+    100000000000000ULL, 1000000000000000ULL, 10000000000000000ULL, 100000000000000000ULL,
+    1000000000000000000ULL, 10000000000000000000ULL,
+    /* clang-format on */
+};
+
+/* Number of decimal digits of u (1 for 0): the bit length times log10(2) (1233 / 4096) is the
+ * digit count or one less, and one comparison with the power of ten tells which. */
+static inline size_t count_digits(uint64_t u)
 {
-    char tmp[24];
-    char *d = tmp + sizeof tmp;
-    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-    do {
-        *--d = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    if (v < 0) *--d = '-';
-    size_t n = (size_t)(tmp + sizeof tmp - d);
-    memcpy(o, d, n);
+#if defined(__GNUC__)
+    unsigned t = ((unsigned)(64 - __builtin_clzll(u | 1)) * 1233) >> 12;
+    return (size_t)t + ((u | 1) >= pow10u[t]);
+#else
+    size_t n = 1;
+    while (n < 20 && u >= pow10u[n])
+        n++;
     return n;
+#endif
+}
+
+/* The n low digits of u written backwards ending at end, two at a time (leading zeros kept);
+ * u < 10^n. The last pair or digit needs no division. */
+static inline void put_digits(char *end, uint64_t u, size_t n)
+{
+    /* 32-bit divisions where the value allows: a multiply by a smaller reciprocal. */
+    while (n > 2 && u > UINT32_MAX) {
+        unsigned r = (unsigned)(u % 100);
+        u /= 100;
+        end -= 2;
+        memcpy(end, dig2 + 2 * r, 2);
+        n -= 2;
+    }
+    uint32_t w = (uint32_t)u;
+    while (n > 2) {
+        unsigned r = w % 100;
+        w /= 100;
+        end -= 2;
+        memcpy(end, dig2 + 2 * r, 2);
+        n -= 2;
+    }
+    if (n == 2)
+        memcpy(end - 2, dig2 + 2 * w, 2);
+    else if (n)
+        end[-1] = (char)('0' + w);
+}
+
+/* Decimal digits of v at o (at most 20 bytes); returns the length. */
+static inline size_t put_int(char *o, int64_t v)
+{
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    size_t neg = v < 0, n = count_digits(u);
+    o[0] = '-'; /* overwritten by a digit when v >= 0 */
+    put_digits(o + neg + n, u, n);
+    return neg + n;
 }
 
 int tvk_buf_json_int(tvk_buf *b, int64_t v)
@@ -222,67 +283,83 @@ static size_t g_c_locale(char *out, size_t cap, int prec, double v)
     return o;
 }
 
+/* m / 10^k written as a decimal with k fraction digits, m / 10^k reading back as v (not an
+ * integer), a = |v|. */
+static inline size_t put_decimal(char *out, double v, double a, uint64_t m, int k)
+{
+    /* The integer part is a's: an integer strictly between a and m / 10^k would be nearer to
+     * m / 10^k than a, which is that quotient correctly rounded (and a is no integer). So m
+     * splits into a's integer part and k fraction digits without a division. */
+    uint64_t ip = (uint64_t)a, fp = m - ip * pow10u[k];
+    size_t neg = v < 0, ni = count_digits(ip), n = neg + ni + 1 + (size_t)k;
+    out[0] = '-'; /* overwritten by a digit when v > 0 */
+    put_digits(out + n, fp, (size_t)k);
+    out[neg + ni] = '.';
+    put_digits(out + neg + ni, ip, ni);
+    out[n] = '\0';
+    return n;
+}
+
+static const double p10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,
+                             1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19};
+
+/* The fewest fraction digits k >= k_from for which m / 10^k (m an integer below 10^15) reads
+ * back as v; 0 when there is none. */
+static size_t any_decimal(char *out, double v, double a, int k_from)
+{
+    for (int k = k_from; k < 20; k++) {
+        double x = a * p10[k];
+        if (x >= 1e15) return 0;
+        uint64_t m = (uint64_t)(x + 0.5);
+        if ((double)m / p10[k] == a) return put_decimal(out, v, a, m, k);
+    }
+    return 0;
+}
+
 /* Prices and changes are short decimals: the fewest fraction digits k for which m / 10^k (m an
  * integer below 10^15) reads back as v. tvk_parse_double reads that text with the same single
  * correctly rounded division, so the check is exact; and within [1e-4, 1e15) with at most 15
  * significant digits the text is what "%.15g" prints, without the cost of printf's
- * multi-precision conversion. 0 when v is not such a decimal. */
-static size_t short_decimal(char *out, double v)
+ * multi-precision conversion. 0 when v is not such a decimal. a = |v|, not an integer. */
+static inline size_t short_decimal(char *out, double v, double a)
 {
-    static const double p10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,
-                                 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19};
-    double a = fabs(v);
-    if (!(a >= 1e-4 && a < 1e15)) return 0;
-    for (int k = 1; k < 20; k++) {
-        double x = a * p10[k];
-        if (x >= 1e15) return 0;
-        uint64_t m = (uint64_t)(x + 0.5);
-        if ((double)m / p10[k] != a) continue;
-        char dig[24];
-        int nd = 0;
-        for (; m; m /= 10)
-            dig[nd++] = (char)('0' + m % 10); /* least significant first */
-        size_t o = 0;
-        if (v < 0) out[o++] = '-';
-        if (nd <= k) { /* 0.000ddd */
-            out[o++] = '0';
-            out[o++] = '.';
-            for (int z = nd; z < k; z++)
-                out[o++] = '0';
-            while (nd)
-                out[o++] = dig[--nd];
-        } else {
-            while (nd > k)
-                out[o++] = dig[--nd];
-            out[o++] = '.';
-            while (nd)
-                out[o++] = dig[--nd];
-        }
-        out[o] = '\0';
-        return o;
+    if (!(a >= 1e-4 && a < 1e13)) return a >= 1e-4 && a < 1e15 ? any_decimal(out, v, a, 1) : 0;
+    /* Most prices have two decimals (cents, ticks of 0.01): try k = 2 first. Candidates are
+     * exact from here on, so the k that pass are k0, k0 + 1, .. with m growing by a factor 10
+     * each: k = 2 passing with a last digit 0 means k0 = 1, and failing means k0 > 2. */
+    uint64_t m = (uint64_t)(a * 100 + 0.5);
+    if ((double)m / 100 != a) return any_decimal(out, v, a, 3);
+    int k = 2;
+    if (m % 10 == 0) {
+        m /= 10;
+        k = 1;
     }
-    return 0;
+    return put_decimal(out, v, a, m, k);
 }
 
 size_t tvk_fmt_double(double v, char *out)
 {
     size_t n;
-    if (!isfinite(v)) {
+    double a = fabs(v);
+    /* Prices, times and volumes first: both tests below fail for NaN and infinities. */
+    if (a < 9007199254740992.0) {
+        int64_t i = (int64_t)v;
+        /* Integral values in the exact-integer range print as integers: plus ".0" would change
+         * the JSON type for readers that care; plain integers are what the server sends. */
+        if ((double)i == v) {
+            if (i == 0 && signbit(v)) {
+                memcpy(out, "-0.0", 5);
+                return 4;
+            }
+            n = put_int(out, i);
+            out[n] = '\0';
+            return n;
+        }
+        if ((n = short_decimal(out, v, a)) != 0) return n;
+    } else if (!isfinite(v)) {
         memcpy(out, "null", 5);
         return 4;
     }
-    /* Integral values in the exact-integer range print as integers plus ".0" would change
-     * the JSON type for readers that care; plain integers are what the server sends. */
-    if (v == 0 && signbit(v)) {
-        memcpy(out, "-0.0", 5);
-        return 4;
-    }
-    if (fabs(v) < 9007199254740992.0 && v == (double)(int64_t)v) {
-        n = put_int(out, (int64_t)v);
-        out[n] = '\0';
-        return n;
-    }
-    if ((n = short_decimal(out, v)) != 0) return n;
     /* Shortest of 15, 16, 17 significant digits that reads back to the same bits (15 digits
      * always suffice for the short decimals of prices, so one attempt is the common case).
      * %.17g of a finite double is at most 24 bytes: it always fits TVK_FMT_MAX. */
