@@ -1,0 +1,229 @@
+/* The tokenizer's number scan has two paths: a short-number one with unrolled digit loops,
+ * taken when at least 26 bytes follow the number's start, and the byte-by-byte one near the
+ * end of a document. Every number text here (valid, invalid, every length of integer and
+ * fraction part, exponents, leading zeros, stray bytes) is parsed in both positions, inside a
+ * plain array and inside a bar ({"i":..,"v":[..]}, the tokenizer's bar shortcut): the verdict,
+ * the error message with its offset, and the value must be the same everywhere, the verdict the
+ * JSON grammar's, and the value strtod's. */
+#include <locale.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "tvkit/wire.h"
+#include "wire_testutil.h"
+
+/* JSON's number grammar within optional whitespace: what the tokenizer must accept. */
+static int json_number(const char *s)
+{
+    const char *p = s + strspn(s, " ");
+    if (*p == '-') p++;
+    if (*p == '0') {
+        p++;
+    } else if (*p >= '1' && *p <= '9') {
+        while (*p >= '0' && *p <= '9')
+            p++;
+    } else {
+        return 0;
+    }
+    if (*p == '.') {
+        p++;
+        if (!(*p >= '0' && *p <= '9')) return 0;
+        while (*p >= '0' && *p <= '9')
+            p++;
+    }
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        if (*p == '+' || *p == '-') p++;
+        if (!(*p >= '0' && *p <= '9')) return 0;
+        while (*p >= '0' && *p <= '9')
+            p++;
+    }
+    while (*p == ' ')
+        p++;
+    return *p == '\0';
+}
+
+typedef struct result {
+    int rc;
+    char err[256];
+    uint64_t bits; /* of the number's value when rc == 0 */
+} result;
+
+/* Parses prefix NUM suffix and reads the number token (the first number after the prefix). */
+static void parse_one(tvk_reader *r, const char *prefix, const char *num, const char *suffix,
+                      int in_bar, result *out)
+{
+    char doc[512];
+    int n = snprintf(doc, sizeof doc, "%s%s%s", prefix, num, suffix);
+    assert_true(n > 0 && (size_t)n < sizeof doc);
+    tvk_msg m;
+    memset(out, 0, sizeof *out);
+    out->rc = tvk_reader_parse_payload(r, doc, (size_t)n, &m);
+    if (out->rc) {
+        const char *e = tvk_reader_errmsg(r);
+        snprintf(out->err, sizeof out->err, "%s", e);
+        return;
+    }
+    int a = tvk_json_member(m.json, 0, "a");
+    assert_true(a >= 0);
+    int t = in_bar ? tvk_json_index(m.json,
+                                    tvk_json_member(m.json, tvk_json_index(m.json, a, 0), "v"), 0)
+                   : tvk_json_index(m.json, a, 0);
+    assert_int_equal(tvk_json_type(m.json, t), TVK_J_NUMBER);
+    const char *raw;
+    size_t len;
+    assert_int_equal(tvk_json_raw(m.json, t, &raw, &len), 0);
+    num += strspn(num, " ");
+    size_t want = strlen(num);
+    while (want && num[want - 1] == ' ')
+        want--;
+    if (len != want || memcmp(raw, num, len))
+        fail_msg("'%s': token text '%.*s'", num, (int)len, raw);
+    double v;
+    assert_int_equal(tvk_json_double(m.json, t, &v), 0);
+    memcpy(&out->bits, &v, sizeof v);
+}
+
+typedef struct tally {
+    long texts, valid;
+} tally;
+
+static const char *const far_tail =
+    ",0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0]}";
+static const char *const bar_far_tail =
+    ",1,2,3,4,5]},{\"i\":1,\"v\":[1,2,3,4,5,6]},{\"i\":2,\"v\":[1,2,3,4,5,6]}]}";
+
+static void check_text(tvk_reader *r, tally *tl, const char *num)
+{
+    if (num[strspn(num, " ")] == '\0') return; /* no value at all: an empty array is valid */
+    result near, far, bar_near, bar_far;
+    parse_one(r, "{\"a\":[", num, "]}", 0, &near);
+    parse_one(r, "{\"a\":[", num, far_tail, 0, &far);
+    parse_one(r, "{\"a\":[{\"i\":0,\"v\":[", num, "]}]}", 1, &bar_near);
+    parse_one(r, "{\"a\":[{\"i\":0,\"v\":[", num, bar_far_tail, 1, &bar_far);
+    int valid = json_number(num);
+    const result *all[4] = {&near, &far, &bar_near, &bar_far};
+    for (int k = 0; k < 4; k++) {
+        if ((all[k]->rc == 0) != valid)
+            fail_msg("'%s' (position %d): rc %d, the grammar says %s (%s)", num, k, all[k]->rc,
+                     valid ? "valid" : "invalid", all[k]->err);
+    }
+    /* The same error at the same offset, whichever path read the number. */
+    if (near.rc != far.rc || strcmp(near.err, far.err))
+        fail_msg("'%s': near the end '%s', far from it '%s'", num, near.err, far.err);
+    if (bar_near.rc != bar_far.rc || strcmp(bar_near.err, bar_far.err))
+        fail_msg("'%s' in a bar: near the end '%s', far from it '%s'", num, bar_near.err,
+                 bar_far.err);
+    if (valid) {
+        double want = strtod(num, NULL);
+        uint64_t wb;
+        memcpy(&wb, &want, sizeof wb);
+        for (int k = 0; k < 4; k++)
+            if (all[k]->bits != wb) {
+                double got;
+                memcpy(&got, &all[k]->bits, sizeof got);
+                fail_msg("'%s' (position %d): %.17g, strtod %.17g", num, k, got, want);
+            }
+        tl->valid++;
+    }
+    tl->texts++;
+}
+
+/* Every combination of sign, integer part (none, 0, 00, 01, 1 to 20 digits), fraction (none,
+ * bare point, 1 to 12 digits), exponent (none, valid, incomplete) and trailing byte. */
+static void test_wire_scan_number_shapes(void **state)
+{
+    (void)state;
+    tvk_reader *r = tvk_reader_new(0);
+    assert_non_null(r);
+    tally tl = {0, 0};
+    const char *ints[24] = {"", "0", "00", "01", "10"};
+    char intbuf[20][24];
+    for (int l = 1; l <= 19; l++) {
+        for (int i = 0; i < l; i++)
+            intbuf[l][i] = (char)('1' + (l + i * 7) % 9);
+        intbuf[l][l] = '\0';
+        ints[4 + l] = intbuf[l];
+    }
+    const char *fracs[15] = {"", "."};
+    char fracbuf[13][16];
+    for (int l = 1; l <= 12; l++) {
+        fracbuf[l][0] = '.';
+        for (int i = 0; i < l; i++)
+            fracbuf[l][1 + i] = (char)('0' + (l * 3 + i * 5) % 10);
+        fracbuf[l][l + 1] = '\0';
+        fracs[1 + l] = fracbuf[l];
+    }
+    fracs[14] = ".0";
+    const char *exps[] = {"", "e5", "E-3", "e+22", "e", "e+", "E"};
+    const char *trails[] = {"", " ", "x", ".", "-", "0", ".5"};
+    const char *signs[] = {"", "-"};
+    for (size_t sg = 0; sg < 2; sg++)
+        for (size_t i = 0; i < 24; i++)
+            for (size_t f = 0; f < 15; f++)
+                for (size_t x = 0; x < sizeof exps / sizeof *exps; x++)
+                    for (size_t t = 0; t < sizeof trails / sizeof *trails; t++) {
+                        char num[96];
+                        snprintf(num, sizeof num, "%s%s%s%s%s", signs[sg], ints[i], fracs[f],
+                                 exps[x], trails[t]);
+                        check_text(r, &tl, num);
+                    }
+    print_message("%ld number texts in four positions each (%ld valid)\n", tl.texts, tl.valid);
+    assert_true(tl.valid > 1000 && tl.texts - tl.valid > 1000);
+    tvk_reader_free(r);
+}
+
+/* Random texts over the bytes numbers are made of (and a few others), and random valid numbers
+ * of the prices' and times' shapes. */
+static void test_wire_scan_number_random(void **state)
+{
+    (void)state;
+    tvk_reader *r = tvk_reader_new(0);
+    assert_non_null(r);
+    tally tl = {0, 0};
+    uint64_t s = 0x452821E638D01377ULL;
+    static const char alpha[] = "0123456789012345678901234567890123456789.-eE+ x";
+    for (int i = 0; i < 60000; i++) {
+        char num[40];
+        unsigned n = 1 + wt_rnd(&s, 24);
+        for (unsigned k = 0; k < n; k++)
+            num[k] = alpha[wt_rnd(&s, sizeof alpha - 1)];
+        num[n] = '\0';
+        check_text(r, &tl, num);
+        /* d..d.dd: 1-16 integer digits (no leading zero), 0-10 decimals */
+        unsigned ni = 1 + wt_rnd(&s, 16), nf = wt_rnd(&s, 11), o = 0;
+        if (wt_rnd(&s, 4) == 0) num[o++] = '-';
+        num[o++] = (char)('1' + wt_rnd(&s, 9));
+        for (unsigned k = 1; k < ni; k++)
+            num[o++] = (char)('0' + wt_rnd(&s, 10));
+        if (nf) {
+            num[o++] = '.';
+            for (unsigned k = 0; k < nf; k++)
+                num[o++] = (char)('0' + wt_rnd(&s, 10));
+        }
+        num[o] = '\0';
+        check_text(r, &tl, num);
+    }
+    print_message("%ld random number texts in four positions each (%ld valid)\n", tl.texts,
+                  tl.valid);
+    assert_true(tl.valid > 60000);
+    tvk_reader_free(r);
+}
+
+int main(void)
+{
+    setlocale(LC_ALL, "C");
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_wire_scan_number_shapes),
+        cmocka_unit_test(test_wire_scan_number_random),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
