@@ -134,6 +134,19 @@ static void bar_members(const tvk_json *j, int b, int *i, int *v)
     }
 }
 
+/* A bar value: a number (the no-value sentinel as NaN) or null (NaN); -1 for anything else. */
+static inline int bar_value(const tvk_json *j, const jtok *t, double *out)
+{
+    if (t->type == TVK_J_NUMBER) {
+        if (jt_double(j, t, out)) return -1;
+        if (*out == TV_NO_VALUE) *out = NAN;
+        return 0;
+    }
+    if (t->type != TVK_J_NULL) return -1;
+    *out = NAN;
+    return 0;
+}
+
 int tvk_bar_next(tvk_bar_iter *it, tvk_bar *bar)
 {
     if (it->remaining <= 0) return 0;
@@ -141,8 +154,18 @@ int tvk_bar_next(tvk_bar_iter *it, tvk_bar *bar)
     int b = it->tok;
     if (jt_type(j, b) != TVK_J_OBJECT) goto bad;
     int i, v;
-    bar_members(j, b, &i, &v);
-    if (i < 0 || v < 0 || j->tok[v].type != TVK_J_ARRAY) goto bad;
+    const jtok *tk = j->tok;
+    /* The server's layout, {"i":N,"v":[...]}: two one-letter keys in that order. */
+    if (tk[b].size == 2 && tk[b + 2].type == TVK_J_NUMBER && tk[b + 1].end - tk[b + 1].start == 1 &&
+        j->js[tk[b + 1].start] == 'i' && tk[b + 3].end - tk[b + 3].start == 1 &&
+        j->js[tk[b + 3].start] == 'v') {
+        i = b + 2;
+        v = b + 4;
+    } else {
+        bar_members(j, b, &i, &v);
+        if (i < 0 || v < 0) goto bad;
+    }
+    if (tk[v].type != TVK_J_ARRAY) goto bad;
     double d;
     if (j->tok[i].type == TVK_J_NUMBER && jt_double(j, &j->tok[i], &d) == 0 && d >= 0 &&
         d < 9007199254740992.0 && d == (double)(int64_t)d)
@@ -151,24 +174,17 @@ int tvk_bar_next(tvk_bar_iter *it, tvk_bar *bar)
         goto bad;
     int n = j->tok[v].size;
     if (n < 5) goto bad;
-    double *dst[6] = {&bar->time, &bar->open, &bar->high, &bar->low, &bar->close, &bar->volume};
-    int t = v + 1;
-    for (int k = 0; k < 6; k++) {
-        if (k >= n) {
-            *dst[k] = NAN;
-            continue;
-        }
-        int ty = j->tok[t].type;
-        if (ty == TVK_J_NUMBER) {
-            if (jt_double(j, &j->tok[t], dst[k])) goto bad;
-            if (*dst[k] == TV_NO_VALUE) *dst[k] = NAN;
-        } else if (ty == TVK_J_NULL) {
-            *dst[k] = NAN;
-        } else {
-            goto bad;
-        }
-        t = jt_next(j, t);
-    }
+    /* Values past the sixth are not read; up to it each is a number or null (one token each:
+     * anything else ends the walk), so value k is token v + 1 + k. */
+    const jtok *t = &tk[v + 1];
+    if (bar_value(j, t, &bar->time) || bar_value(j, t + 1, &bar->open) ||
+        bar_value(j, t + 2, &bar->high) || bar_value(j, t + 3, &bar->low) ||
+        bar_value(j, t + 4, &bar->close))
+        goto bad;
+    if (n < 6)
+        bar->volume = NAN;
+    else if (bar_value(j, t + 5, &bar->volume))
+        goto bad;
     it->tok = j->tok[b].skip;
     it->remaining--;
     return 1;
