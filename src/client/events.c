@@ -31,12 +31,10 @@ const char *tvk_event_type_name(tvk_event_type t)
     return "unknown";
 }
 
-int tvk__ev_push(tvk_conn *c, const tvk_event *ev, tvk_quote_entry *qe)
+/* The next free item at the queue's end (type and qe still to be written), or NULL when out of
+ * memory. */
+static tvk_evq_item *ev_append(tvk_conn *c)
 {
-    if (qe && ev->type == TVK_EV_QUOTE) {
-        if (qe->queued) return 0;
-        qe->queued = 1;
-    }
     if (c->evlen == c->evcap) {
         if (c->evhead > 0) {
             memmove(c->evq, c->evq + c->evhead, (c->evlen - c->evhead) * sizeof *c->evq);
@@ -46,18 +44,35 @@ int tvk__ev_push(tvk_conn *c, const tvk_event *ev, tvk_quote_entry *qe)
         if (c->evlen == c->evcap) {
             size_t ncap = c->evcap ? c->evcap * 2 : 64;
             tvk_evq_item *n = realloc(c->evq, ncap * sizeof *n);
-            if (!n) {
-                if (qe && ev->type == TVK_EV_QUOTE) qe->queued = 0;
-                return TVK_ENOMEM;
-            }
+            if (!n) return NULL;
             c->evq = n;
             c->evcap = ncap;
         }
     }
-    c->evq[c->evlen].ev = *ev;
-    c->evq[c->evlen].qe = qe;
-    c->evlen++;
+    return &c->evq[c->evlen++];
+}
+
+int tvk__ev_push(tvk_conn *c, const tvk_event *ev, tvk_quote_entry *qe)
+{
+    if (qe && ev->type == TVK_EV_QUOTE && qe->queued) return 0;
+    tvk_evq_item *it = ev_append(c);
+    if (!it) return TVK_ENOMEM;
+    if (qe && ev->type == TVK_EV_QUOTE) qe->queued = 1;
+    it->ev = *ev;
+    it->qe = qe;
     return 0;
+}
+
+tvk_event *tvk__ev_push_quote(tvk_conn *c, tvk_quote_entry *qe, tvk_event_type type)
+{
+    if (type == TVK_EV_QUOTE && qe->queued) return NULL;
+    tvk_evq_item *it = ev_append(c);
+    if (!it) return NULL;
+    if (type == TVK_EV_QUOTE) qe->queued = 1;
+    memset(&it->ev, 0, sizeof it->ev);
+    it->ev.type = type;
+    it->qe = qe;
+    return &it->ev;
 }
 
 int tvk__ev_full(const tvk_conn *c)
