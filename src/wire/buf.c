@@ -305,7 +305,7 @@ static const double p10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8
 
 /* The fewest fraction digits k >= k_from for which m / 10^k (m an integer below 10^15) reads
  * back as v; 0 when there is none. */
-static size_t any_decimal(char *out, double v, double a, int k_from)
+static __attribute__((noinline)) size_t any_decimal(char *out, double v, double a, int k_from)
 {
     for (int k = k_from; k < 20; k++) {
         double x = a * p10[k];
@@ -337,6 +337,21 @@ static inline size_t short_decimal(char *out, double v, double a)
     return put_decimal(out, v, a, m, k);
 }
 
+/* Shortest of 15, 16, 17 significant digits that reads back to the same bits (15 digits
+ * always suffice for the short decimals of prices, so one attempt is the common case).
+ * %.17g of a finite double is at most 24 bytes: it always fits TVK_FMT_MAX. Kept out of line:
+ * its 64-byte buffer and calls would otherwise cost every call of the fast path a larger frame. */
+static __attribute__((noinline)) size_t fmt_double_printf(double v, char *out)
+{
+    size_t n = 0;
+    for (int prec = 15; prec <= 17; prec++) {
+        n = g_c_locale(out, TVK_FMT_MAX, prec, v);
+        double back;
+        if (n && tvk_parse_double(out, n, &back) == 0 && back == v) break;
+    }
+    return n;
+}
+
 size_t tvk_fmt_double(double v, char *out)
 {
     size_t n;
@@ -360,15 +375,7 @@ size_t tvk_fmt_double(double v, char *out)
         memcpy(out, "null", 5);
         return 4;
     }
-    /* Shortest of 15, 16, 17 significant digits that reads back to the same bits (15 digits
-     * always suffice for the short decimals of prices, so one attempt is the common case).
-     * %.17g of a finite double is at most 24 bytes: it always fits TVK_FMT_MAX. */
-    for (int prec = 15; prec <= 17; prec++) {
-        n = g_c_locale(out, TVK_FMT_MAX, prec, v);
-        double back;
-        if (n && tvk_parse_double(out, n, &back) == 0 && back == v) break;
-    }
-    return n;
+    return fmt_double_printf(v, out);
 }
 
 int tvk_buf_json_double(tvk_buf *b, double v)
