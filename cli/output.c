@@ -64,9 +64,14 @@ static int flush_buf(FILE *f, tvk_buf *b)
  * "SYMBOL," (for CSV) or {"symbol":"SYMBOL","time": (for JSON lines), made once per symbol. */
 static int csv_row(tvk_buf *b, const tvk_str *prefix, const tvk_ohlcv *bar, int epoch)
 {
-    /* One reservation per row, then every part written in place (a download writes millions). */
-    int rc = tvk_buf_reserve(b, prefix->len + 40 + 5 * (TVK_FMT_MAX + 1) + 2);
-    if (rc) return rc;
+    /* Room for the longest row, then every part written in place (a download writes millions):
+     * the buffer is flushed at 64 KiB, so after the first rows the room is there and the
+     * reservation call is skipped. */
+    size_t need = prefix->len + 40 + 5 * (TVK_FMT_MAX + 1) + 2;
+    if (b->limit || b->cap - b->len <= need) {
+        int rc = tvk_buf_reserve(b, need);
+        if (rc) return rc;
+    }
     char *o = b->data + b->len;
     memcpy(o, prefix->p, prefix->len);
     o += prefix->len;
