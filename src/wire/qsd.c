@@ -12,8 +12,8 @@
 #include "internal.h"
 #include "scan.h"
 
-/* The fixed parts of the shape, inline (memcmp was a libc call): 8 to 16 bytes by two
- * overlapping words, shorter ones bytewise. */
+/* The fixed parts of the shape (n is a constant: 3 to 16 bytes), inline by two overlapping
+ * loads of 2, 4 or 8 bytes each side; memcmp was a libc call. */
 static inline __attribute__((always_inline)) int lit(scan *sc, const char *s, size_t n)
 {
     if ((size_t)(sc->end - sc->p) < n) return 0;
@@ -24,9 +24,22 @@ static inline __attribute__((always_inline)) int lit(scan *sc, const char *s, si
         memcpy(&c, sc->p + n - 8, 8);
         memcpy(&d, s + n - 8, 8);
         if (a != b || c != d) return 0;
-    } else {
-        for (size_t i = 0; i < n; i++)
-            if (sc->p[i] != (unsigned char)s[i]) return 0;
+    } else if (n >= 4 && n < 8) {
+        uint32_t a, b, c, d;
+        memcpy(&a, sc->p, 4);
+        memcpy(&b, s, 4);
+        memcpy(&c, sc->p + n - 4, 4);
+        memcpy(&d, s + n - 4, 4);
+        if (a != b || c != d) return 0;
+    } else if (n >= 2 && n < 4) {
+        uint16_t a, b, c, d;
+        memcpy(&a, sc->p, 2);
+        memcpy(&b, s, 2);
+        memcpy(&c, sc->p + n - 2, 2);
+        memcpy(&d, s + n - 2, 2);
+        if (a != b || c != d) return 0;
+    } else if (memcmp(sc->p, s, n)) {
+        return 0;
     }
     sc->p += n;
     return 1;
