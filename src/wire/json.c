@@ -89,8 +89,8 @@ static inline __attribute__((always_inline)) int bar_shortcut(scan *sc, jtok *tk
     sc->p += 6;
     int k = 0;
     for (;;) {
-        if (sc->p >= e || k == BAR_MAX_VALUES || (*sc->p != '-' && (unsigned)(*sc->p - '0') > 9))
-            goto no;
+        /* Anything but a number (null, a string, a nested value) fails scan_number. */
+        if (sc->p >= e || k == BAR_MAX_VALUES) goto no;
         jtok *t = arr + 1 + k;
         t->type = TVK_J_NUMBER;
         t->start = (int)(sc->p - sc->s);

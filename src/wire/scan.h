@@ -183,16 +183,17 @@ static inline __attribute__((always_inline)) int number_short(scan *sc, const un
         if (nfrac - 1 >= 8 || i + nfrac > 15) return 0; /* "1.", 9+ decimals, 16+ digits */
         q += nfrac;
     }
-    if (*q != ',' && *q != ']' && *q != '}') return 0;
+    if (*q != ',' && (*q | 0x20) != '}') return 0; /* ',', ']' or '}' */
     double v = nfrac ? (double)m / tvk__pow10[nfrac] : (double)m;
     jt_set_num(t, neg ? -v : v);
     sc->p = q;
     return 1;
 }
 
-/* JSON number grammar; p at '-' or a digit. The token gets the value when the short form allows
- * an exact conversion here (Clinger: at most 19 digits, mantissa <= 2^53, no exponent, at most
- * 22 decimals, one correctly rounded division), else the TVK_NUM_LATER pattern. */
+/* JSON number grammar; p before the end, at the value (a byte other than '-' or a digit is an
+ * invalid number). The token gets the value when the short form allows an exact conversion
+ * here (Clinger: at most 19 digits, mantissa <= 2^53, no exponent, at most 22 decimals, one
+ * correctly rounded division), else the TVK_NUM_LATER pattern. */
 static inline __attribute__((always_inline)) int scan_number(scan *sc, jtok *t)
 {
     const unsigned char *p = sc->p, *e = sc->end;
