@@ -7,32 +7,42 @@
 
 #include "client/client.h"
 
-/* Field names and values are a few bytes: copied and compared with fixed-size moves the
- * compiler inlines (two overlapping ones of 16, 8, 4 or 2 bytes), not a libc call each; longer
- * ones go to libc. */
+/* Field names and values are a few bytes: copied and compared by two overlapping moves of
+ * 16, 8, 4 or 2 bytes the compiler inlines, not a libc call each; longer ones go to libc. The
+ * two sides never overlap. */
+static inline uint64_t ld8(const char *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+static inline uint32_t ld4(const char *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+static inline uint16_t ld2(const char *p)
+{
+    uint16_t v;
+    memcpy(&v, p, 2);
+    return v;
+}
+
 static inline void copy_small(char *d, const char *s, size_t n)
 {
-    char a[16], b[16];
     if (n >= 8 && n <= 16) {
-        memcpy(a, s, 8);
-        memcpy(b, s + n - 8, 8);
-        memcpy(d, a, 8);
-        memcpy(d + n - 8, b, 8);
-    } else if (n > 16 && n <= 32) {
-        memcpy(a, s, 16);
-        memcpy(b, s + n - 16, 16);
-        memcpy(d, a, 16);
-        memcpy(d + n - 16, b, 16);
+        memcpy(d, s, 8);
+        memcpy(d + n - 8, s + n - 8, 8);
     } else if (n >= 4 && n < 8) {
-        memcpy(a, s, 4);
-        memcpy(b, s + n - 4, 4);
-        memcpy(d, a, 4);
-        memcpy(d + n - 4, b, 4);
+        memcpy(d, s, 4);
+        memcpy(d + n - 4, s + n - 4, 4);
+    } else if (n > 16 && n <= 32) {
+        memcpy(d, s, 16);
+        memcpy(d + n - 16, s + n - 16, 16);
     } else if (n >= 2 && n < 4) {
-        memcpy(a, s, 2);
-        memcpy(b, s + n - 2, 2);
-        memcpy(d, a, 2);
-        memcpy(d + n - 2, b, 2);
+        memcpy(d, s, 2);
+        memcpy(d + n - 2, s + n - 2, 2);
     } else if (n == 1) {
         d[0] = s[0];
     } else if (n) {
@@ -42,30 +52,9 @@ static inline void copy_small(char *d, const char *s, size_t n)
 
 static inline int eq_small(const char *p, const char *q, size_t n)
 {
-    uint64_t a, b, c, d;
-    uint32_t x, y, z, w;
-    uint16_t h, i, j, k;
-    if (n >= 8 && n <= 16) {
-        memcpy(&a, p, 8);
-        memcpy(&b, q, 8);
-        memcpy(&c, p + n - 8, 8);
-        memcpy(&d, q + n - 8, 8);
-        return a == b && c == d;
-    }
-    if (n >= 4 && n < 8) {
-        memcpy(&x, p, 4);
-        memcpy(&y, q, 4);
-        memcpy(&z, p + n - 4, 4);
-        memcpy(&w, q + n - 4, 4);
-        return x == y && z == w;
-    }
-    if (n >= 2 && n < 4) {
-        memcpy(&h, p, 2);
-        memcpy(&i, q, 2);
-        memcpy(&j, p + n - 2, 2);
-        memcpy(&k, q + n - 2, 2);
-        return h == i && j == k;
-    }
+    if (n >= 8 && n <= 16) return ld8(p) == ld8(q) && ld8(p + n - 8) == ld8(q + n - 8);
+    if (n >= 4 && n < 8) return ld4(p) == ld4(q) && ld4(p + n - 4) == ld4(q + n - 4);
+    if (n >= 2 && n < 4) return ld2(p) == ld2(q) && ld2(p + n - 2) == ld2(q + n - 2);
     if (n < 2) return !n || p[0] == q[0];
     return !memcmp(p, q, n);
 }
@@ -191,19 +180,14 @@ static uint64_t hash_bytes(const char *s, size_t n)
     const uint64_t k = 0x9e3779b97f4a7c15ull;
     uint64_t h = n * k;
     for (; n >= 8; s += 8, n -= 8) {
-        uint64_t w;
-        memcpy(&w, s, 8);
-        h = (h ^ w) * k;
+        h = (h ^ ld8(s)) * k;
         h ^= h >> 32;
     }
     if (n) {
         /* 1..7 bytes: two overlapping halves (which with the length fix the bytes), or bytes */
         uint64_t w = 0;
         if (n >= 4) {
-            uint32_t a, b;
-            memcpy(&a, s, 4);
-            memcpy(&b, s + n - 4, 4);
-            w = a | (uint64_t)b << 32;
+            w = ld4(s) | (uint64_t)ld4(s + n - 4) << 32;
         } else {
             for (size_t i = 0; i < n; i++)
                 w |= (uint64_t)(unsigned char)s[i] << (8 * i);

@@ -12,35 +12,37 @@
 #include "internal.h"
 #include "scan.h"
 
-/* The fixed parts of the shape (n is a constant: 3 to 16 bytes), inline by two overlapping
- * loads of 2, 4 or 8 bytes each side; memcmp was a libc call. */
+static inline uint64_t ld8(const void *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+static inline uint32_t ld4(const void *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+static inline uint16_t ld2(const void *p)
+{
+    uint16_t v;
+    memcpy(&v, p, 2);
+    return v;
+}
+
+/* The fixed parts of the shape (n is a constant: 3 to 16 bytes), compared inline by two
+ * overlapping loads of 8, 4 or 2 bytes a side; memcmp was a libc call. */
 static inline __attribute__((always_inline)) int lit(scan *sc, const char *s, size_t n)
 {
-    if ((size_t)(sc->end - sc->p) < n) return 0;
-    if (n >= 8 && n <= 16) {
-        uint64_t a, b, c, d;
-        memcpy(&a, sc->p, 8);
-        memcpy(&b, s, 8);
-        memcpy(&c, sc->p + n - 8, 8);
-        memcpy(&d, s + n - 8, 8);
-        if (a != b || c != d) return 0;
-    } else if (n >= 4 && n < 8) {
-        uint32_t a, b, c, d;
-        memcpy(&a, sc->p, 4);
-        memcpy(&b, s, 4);
-        memcpy(&c, sc->p + n - 4, 4);
-        memcpy(&d, s + n - 4, 4);
-        if (a != b || c != d) return 0;
-    } else if (n >= 2 && n < 4) {
-        uint16_t a, b, c, d;
-        memcpy(&a, sc->p, 2);
-        memcpy(&b, s, 2);
-        memcpy(&c, sc->p + n - 2, 2);
-        memcpy(&d, s + n - 2, 2);
-        if (a != b || c != d) return 0;
-    } else if (memcmp(sc->p, s, n)) {
-        return 0;
-    }
+    const unsigned char *p = sc->p;
+    if ((size_t)(sc->end - p) < n) return 0;
+    int eq = n > 16   ? !memcmp(p, s, n)
+             : n >= 8 ? ld8(p) == ld8(s) && ld8(p + n - 8) == ld8(s + n - 8)
+             : n >= 4 ? ld4(p) == ld4(s) && ld4(p + n - 4) == ld4(s + n - 4)
+             : n >= 2 ? ld2(p) == ld2(s) && ld2(p + n - 2) == ld2(s + n - 2)
+                      : !n || p[0] == (unsigned char)s[0];
+    if (!eq) return 0;
     sc->p += n;
     return 1;
 }
