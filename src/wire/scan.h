@@ -162,22 +162,22 @@ static inline const unsigned char *digit_run(const unsigned char *p, const unsig
 static inline __attribute__((always_inline)) int number_short(scan *sc, const unsigned char *p,
                                                               int neg, jtok *t)
 {
-    uint64_t m = 0;
-    unsigned i, d;
+    uint64_t m = 0, d; /* d 64-bit: no extension before the add */
+    unsigned i;
 #pragma GCC unroll 16
     for (i = 0; i < 16; i++) {
-        if ((d = (unsigned)(p[i] - '0')) > 9) break;
+        if ((d = (uint64_t)p[i] - '0') > 9) break;
         m = m * 10 + d;
     }
     if (i - 1 >= 15) return 0;        /* no digit, or 16 of them */
     if (*p == '0' && i > 1) return 0; /* "01" */
     const unsigned char *q = p + i;
     unsigned nfrac = 0;
-    if (*q == '.') {
+    if (d == (uint64_t)'.' - '0') { /* the byte that ended the run, without keeping it */
         q++;
 #pragma GCC unroll 8
         for (nfrac = 0; nfrac < 8; nfrac++) {
-            if ((d = (unsigned)(q[nfrac] - '0')) > 9) break;
+            if ((d = (uint64_t)q[nfrac] - '0') > 9) break;
             m = m * 10 + d;
         }
         if (nfrac - 1 >= 8 || i + nfrac > 15) return 0; /* "1.", 9+ decimals, 16+ digits */
