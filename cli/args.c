@@ -1,5 +1,6 @@
 /* Option helpers shared by the subcommands. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -38,6 +39,38 @@ int cli_int_opt(const char *cmd, int argc, char **argv, int *i, const char *name
     if (cli_parse_int(v, name, min, max, out, err, sizeof err) < 0)
         return cli_usage_error(cmd, "%s", err);
     return 1;
+}
+
+int cli_interval_opt(const char *cmd, int argc, char **argv, int *i, char *out, size_t cap)
+{
+    const char *v;
+    int r = cli_opt(argc, argv, i, "-i", &v);
+    if (r == 0) r = cli_opt(argc, argv, i, "--interval", &v);
+    if (r <= 0) return r < 0 ? CLI_EXIT_USAGE : 0;
+    char err[256];
+    if (cli_parse_interval(v, out, cap, err, sizeof err) < 0)
+        return cli_usage_error(cmd, "%s", err);
+    return 1;
+}
+
+int cli_duration_opt(const char *cmd, int argc, char **argv, int *i, int64_t max_s, int64_t *ms,
+                     int *have)
+{
+    const char *v;
+    int r = cli_opt(argc, argv, i, "--duration", &v);
+    if (r <= 0) return r < 0 ? CLI_EXIT_USAGE : 0;
+    char err[256];
+    if (cli_parse_seconds(v, "--duration", 0, max_s, ms, err, sizeof err) < 0)
+        return cli_usage_error(cmd, "%s", err);
+    *have = 1;
+    return 1;
+}
+
+const char **cli_symbols_new(const char *cmd, int argc)
+{
+    const char **syms = calloc(argc > 0 ? (size_t)argc : 1, sizeof *syms);
+    if (!syms) cli_err(cmd, "out of memory");
+    return syms;
 }
 
 int cli_usage_error(const char *cmd, const char *fmt, const char *a)

@@ -53,6 +53,18 @@ int cli_opt(int argc, char **argv, int *i, const char *name, const char **val);
 int cli_int_opt(const char *cmd, int argc, char **argv, int *i, const char *name, int64_t min,
                 int64_t max, int64_t *out);
 
+/* -i / --interval VALUE (validated into out): same returns as cli_int_opt. */
+int cli_interval_opt(const char *cmd, int argc, char **argv, int *i, char *out, size_t cap);
+
+/* --duration S (seconds, 0 allowed, at most max_s) into *ms, *have set: same returns as
+ * cli_int_opt. */
+int cli_duration_opt(const char *cmd, int argc, char **argv, int *i, int64_t max_s, int64_t *ms,
+                     int *have);
+
+/* The SYMBOL array of a command's parse(), with room for every argument (cli_symbol_arg); NULL
+ * after an "out of memory" message. */
+const char **cli_symbols_new(const char *cmd, int argc);
+
 /* "tvkit: CMD: <fmt with a>" and "(see 'tvkit CMD --help')" on stderr; returns CLI_EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, const char *a);
 
@@ -60,8 +72,7 @@ int cli_usage_error(const char *cmd, const char *fmt, const char *a);
  * appended to syms, which has room for argc entries) when it does not start with '-', is "-",
  * or comes after "--"; "--" itself switches to symbols only. Returns 1 when s was taken, 0 when
  * it is an option for the caller, or CLI_EXIT_USAGE after a message naming a bad symbol. */
-int cli_symbol_arg(const char *cmd, const char *s, int *only_symbols, const char **syms,
-                   size_t *n);
+int cli_symbol_arg(const char *cmd, const char *s, int *only_symbols, const char **syms, size_t *n);
 
 /* The request options shared by history and stream (--adjustment, --session, --currency):
  * 1 if argv[*i] was one (consumed), 0 if not, CLI_EXIT_USAGE after a message. */

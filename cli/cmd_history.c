@@ -70,11 +70,7 @@ static int parse(cli_ctx *g, int argc, char **argv, args *a)
     a->fmt = CLI_FMT_AUTO;
     a->connections = 1;
     a->parallel = DEFAULT_PARALLEL;
-    a->symbols = calloc((size_t)argc, sizeof *a->symbols);
-    if (!a->symbols) {
-        cli_err(CMD, "out of memory");
-        return CLI_EXIT_OTHER;
-    }
+    if (!(a->symbols = cli_symbols_new(CMD, argc))) return CLI_EXIT_OTHER;
     for (int i = 1; i < argc; i++) {
         const char *s = argv[i];
         int took = cli_symbol_arg(CMD, s, &only_symbols, a->symbols, &a->nsym);
@@ -85,11 +81,9 @@ static int parse(cli_ctx *g, int argc, char **argv, args *a)
             return -1;
         } else if (!strcmp(s, "--epoch")) {
             a->epoch = 1;
-        } else if ((r = cli_opt(argc, argv, &i, "-i", &v)) != 0 ||
-                   (r = cli_opt(argc, argv, &i, "--interval", &v)) != 0) {
-            if (r < 0) return CLI_EXIT_USAGE;
-            if (cli_parse_interval(v, a->interval, sizeof a->interval, err, sizeof err) < 0)
-                return cli_usage_error(CMD, "%s", err);
+        } else if ((r = cli_interval_opt(CMD, argc, argv, &i, a->interval, sizeof a->interval)) !=
+                   0) {
+            if (r != 1) return r;
         } else if ((r = cli_int_opt(CMD, argc, argv, &i, "-n", 1, MAX_COUNT, &a->count)) != 0 ||
                    (r = cli_int_opt(CMD, argc, argv, &i, "--count", 1, MAX_COUNT, &a->count)) !=
                        0) {

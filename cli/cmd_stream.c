@@ -48,14 +48,8 @@ typedef struct args {
 
 static int parse(cli_ctx *g, int argc, char **argv, args *a)
 {
-    char err[256];
-    const char *v;
     int r, only_symbols = 0;
-    a->symbols = calloc((size_t)argc, sizeof *a->symbols);
-    if (!a->symbols) {
-        cli_err(CMD, "out of memory");
-        return CLI_EXIT_OTHER;
-    }
+    if (!(a->symbols = cli_symbols_new(CMD, argc))) return CLI_EXIT_OTHER;
     for (int i = 1; i < argc; i++) {
         const char *s = argv[i];
         int took = cli_symbol_arg(CMD, s, &only_symbols, a->symbols, &a->nsym);
@@ -68,20 +62,15 @@ static int parse(cli_ctx *g, int argc, char **argv, args *a)
             a->epoch = 1;
         } else if (!strcmp(s, "--no-reconnect")) {
             g->reconnect = 0;
-        } else if ((r = cli_opt(argc, argv, &i, "-i", &v)) != 0 ||
-                   (r = cli_opt(argc, argv, &i, "--interval", &v)) != 0) {
-            if (r < 0) return CLI_EXIT_USAGE;
-            if (cli_parse_interval(v, a->interval, sizeof a->interval, err, sizeof err) < 0)
-                return cli_usage_error(CMD, "%s", err);
+        } else if ((r = cli_interval_opt(CMD, argc, argv, &i, a->interval, sizeof a->interval)) !=
+                   0) {
+            if (r != 1) return r;
         } else if ((r = cli_int_opt(CMD, argc, argv, &i, "--count", 1, MAX_EVENTS, &a->count)) !=
                    0) {
             if (r != 1) return r;
-        } else if ((r = cli_opt(argc, argv, &i, "--duration", &v)) != 0) {
-            if (r < 0) return CLI_EXIT_USAGE;
-            if (cli_parse_seconds(v, "--duration", 0, MAX_DURATION_S, &a->duration_ms, err,
-                                  sizeof err) < 0)
-                return cli_usage_error(CMD, "%s", err);
-            a->have_duration = 1;
+        } else if ((r = cli_duration_opt(CMD, argc, argv, &i, MAX_DURATION_S, &a->duration_ms,
+                                         &a->have_duration)) != 0) {
+            if (r != 1) return r;
         } else if ((r = cli_req_option(&a->ro, argc, argv, &i)) != 0) {
             if (r != 1) return r;
         } else if ((r = cli_global_option(g, argc, argv, &i)) != 0) {
