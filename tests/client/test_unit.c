@@ -680,50 +680,43 @@ static void expect_error(tvk_conn *c, tvk_series *s, int code, const char *text)
     assert_int_equal(next_ev(c, &ev), 0);
 }
 
+/* A series opened, one server packet (fmt with the chart session) fed, and the series' error
+ * checked. */
+static void series_error_case(tvk_conn *c, const char *sym, const char *interval, const char *fmt,
+                              int code, const char *text)
+{
+    tvk_series *s = open_series(c, sym, interval, 10, 0);
+    feedf(c, fmt, tvk_series_chart_session(s));
+    expect_error(c, s, code, text);
+    tvk_series_close(s);
+}
+
 static void test_history_errors(void **st)
 {
     (void)st;
     capture cap = {0};
     tvk_conn *c = test_conn(&cap, 0, 0);
-    tvk_series *s = open_series(c, "NASDAQ:NOPE", "1D", 10, 0);
-    feedf(c, "{\"m\":\"symbol_error\",\"p\":[\"%s\",\"sds_sym_1\",\"invalid symbol\"]}",
-          tvk_series_chart_session(s));
-    expect_error(c, s, TVK_ESYMBOL, "invalid symbol");
-    tvk_series_close(s);
+    series_error_case(c, "NASDAQ:NOPE", "1D",
+                      "{\"m\":\"symbol_error\",\"p\":[\"%s\",\"sds_sym_1\",\"invalid symbol\"]}",
+                      TVK_ESYMBOL, "invalid symbol");
+    series_error_case(c, "NASDAQ:AAPL", "7",
+                      "{\"m\":\"series_error\",\"p\":[\"%s\",\"sds_1\",\"s1\",\"custom_"
+                      "resolution\",\"node-1\"]}",
+                      TVK_EINTERVAL, "custom_resolution");
+    series_error_case(c, "NASDAQ:AAPL", "1D",
+                      "{\"m\":\"critical_error\",\"p\":[\"%s\",\"invalid parameters\",\"method: "
+                      "create_series. args: \\\"[sds_1]\\\"\"]}",
+                      TVK_ECRITICAL, "invalid parameters");
+    series_error_case(c, "NASDAQ:AAPL", "1D",
+                      "{\"m\":\"timescale_update\",\"p\":[\"%s\",{\"sds_1\":{\"s\":[{\"i\":0,"
+                      "\"v\":[1,\"x\"]}],\"t\":\"s1\"}},{}]}",
+                      TVK_ESHAPE, "malformed bar 1");
+    series_error_case(c, "NASDAQ:AAPL", "1D",
+                      "{\"m\":\"critical_error\",\"p\":[\"%s\",{\"error_code\":\"unauthorized_"
+                      "access\"},\"method: set_auth_token\"]}",
+                      TVK_EAUTH, "critical_error");
 
-    s = open_series(c, "NASDAQ:AAPL", "7", 10, 0);
-    feedf(c,
-          "{\"m\":\"series_error\",\"p\":[\"%s\",\"sds_1\",\"s1\",\"custom_resolution\","
-          "\"node-1\"]}",
-          tvk_series_chart_session(s));
-    expect_error(c, s, TVK_EINTERVAL, "custom_resolution");
-    tvk_series_close(s);
-
-    s = open_series(c, "NASDAQ:AAPL", "1D", 10, 0);
-    feedf(c,
-          "{\"m\":\"critical_error\",\"p\":[\"%s\",\"invalid parameters\",\"method: "
-          "create_series. args: \\\"[sds_1]\\\"\"]}",
-          tvk_series_chart_session(s));
-    expect_error(c, s, TVK_ECRITICAL, "invalid parameters");
-    tvk_series_close(s);
-
-    s = open_series(c, "NASDAQ:AAPL", "1D", 10, 0);
-    feedf(c,
-          "{\"m\":\"timescale_update\",\"p\":[\"%s\",{\"sds_1\":{\"s\":[{\"i\":0,\"v\":[1,"
-          "\"x\"]}],\"t\":\"s1\"}},{}]}",
-          tvk_series_chart_session(s));
-    expect_error(c, s, TVK_ESHAPE, "malformed bar 1");
-    tvk_series_close(s);
-
-    s = open_series(c, "NASDAQ:AAPL", "1D", 10, 0);
-    feedf(c,
-          "{\"m\":\"critical_error\",\"p\":[\"%s\",{\"error_code\":\"unauthorized_access\"},"
-          "\"method: set_auth_token\"]}",
-          tvk_series_chart_session(s));
-    expect_error(c, s, TVK_EAUTH, "critical_error");
-    tvk_series_close(s);
-
-    s = open_series(c, "NASDAQ:AAPL", "1D", 10, 0);
+    tvk_series *s = open_series(c, "NASDAQ:AAPL", "1D", 10, 0);
     tvk_series *s2 = open_series(c, "NASDAQ:MSFT", "1D", 10, 0);
     feedf(c, "{\"m\":\"protocol_error\",\"p\":[\"{unknown_session_id,<<\\\"x\\\">>}\"]}");
     assert_int_equal(tvk_series_error(s), TVK_EPROTOCOL);
