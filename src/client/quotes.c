@@ -990,7 +990,7 @@ int tvk_quote_to_json(const tvk_quote *q, tvk_buf *out)
     o += e->head_len;
     memcpy(o, st, stlen);
     o += stlen;
-    memcpy(o, e->body, e->body_len);
+    if (e->body_len) memcpy(o, e->body, e->body_len); /* no body yet after an empty "v" */
     o += e->body_len;
     *o++ = '}';
     *o = '\0';

@@ -974,12 +974,16 @@ static void test_quote_line_after_deltas(void **state)
     const char *qs = tvk_quotes_session(q);
     const char *syms[] = {"NASDAQ:AAPL"};
     assert_int_equal(tvk_quotes_add(q, syms, 1), 0);
-    static const char *const names[] = {"lp", "ch", "description", "volume", "lp_time", "x9"};
-    uint64_t x = 0x243F6A8885A308D3ULL;
-    int nnames = 3; /* fields beyond these appear as the test goes */
     tvk_buf line, want;
     tvk_buf_init(&line);
     tvk_buf_init(&want);
+    /* An "ok" change with no fields: a line with none (the snapshot text is still empty). */
+    feedf(c, "{\"m\":\"qsd\",\"p\":[\"%s\",{\"n\":\"NASDAQ:AAPL\",\"s\":\"ok\",\"v\":{}}]}", qs);
+    assert_int_equal(tvk_quote_to_json(tvk_quotes_get(q, "NASDAQ:AAPL"), &line), 0);
+    assert_string_equal(line.data, "{\"symbol\":\"NASDAQ:AAPL\",\"status\":\"ok\"}");
+    static const char *const names[] = {"lp", "ch", "description", "volume", "lp_time", "x9"};
+    uint64_t x = 0x243F6A8885A308D3ULL;
+    int nnames = 3; /* fields beyond these appear as the test goes */
     for (int round = 0; round < 3000; round++) {
         char v[512];
         size_t vl = 0;
