@@ -218,12 +218,87 @@ static void test_wire_scan_number_random(void **state)
     tvk_reader_free(r);
 }
 
+/* Each terminator the short path takes (',', ']', '}') right after the number, with the
+ * number starting every distance from 0 to 80 bytes before the end of the document (padding is
+ * whitespace after the terminator), each document in a heap block of exactly its size (ASan sees
+ * any read past it): the value is strtod's, sign of zero included, on both sides of the 26-byte
+ * line between the paths; and every cut of each document (digits up to the end of the block)
+ * is refused without a read past it. */
+static void test_wire_scan_number_ends(void **state)
+{
+    (void)state;
+    static const char *const nums[] = {"0",
+                                       "-0",
+                                       "7",
+                                       "123.45",
+                                       "-0.5",
+                                       "236.05",
+                                       "13823925.0",
+                                       "1748304000.0",
+                                       "123456789012345",
+                                       "1234567890123456",
+                                       "1.12345678",
+                                       "1.123456789",
+                                       "99999999999999.9",
+                                       "-4.25"};
+    /* prefix, what comes between the number and the padding, what closes the document */
+    static const char *const forms[][3] = {
+        {"{\"a\":[", ",0", "]}"},     /* ',' */
+        {"{\"a\":[", "]", "}"},       /* ']' */
+        {"{\"a\":{\"b\":", "}", "}"}, /* '}' */
+    };
+    tvk_reader *r = tvk_reader_new(0);
+    assert_non_null(r);
+    long checked = 0;
+    for (size_t f = 0; f < sizeof forms / sizeof forms[0]; f++)
+        for (size_t k = 0; k < sizeof nums / sizeof nums[0]; k++)
+            for (size_t d = 0; d <= 80; d++) {
+                size_t pl = strlen(forms[f][0]), nl = strlen(nums[k]), ml = strlen(forms[f][1]),
+                       cl = strlen(forms[f][2]);
+                if (d < nl + ml + cl) continue; /* the number cannot start that close */
+                size_t pad = d - nl - ml - cl, n = pl + d;
+                char *doc = malloc(n);
+                assert_non_null(doc);
+                char *o = doc;
+                memcpy(o, forms[f][0], pl), o += pl;
+                memcpy(o, nums[k], nl), o += nl;
+                memcpy(o, forms[f][1], ml), o += ml;
+                memset(o, ' ', pad), o += pad;
+                memcpy(o, forms[f][2], cl), o += cl;
+                assert_true((size_t)(o - doc) == n);
+                tvk_msg m;
+                int rc = tvk_reader_parse_payload(r, doc, n, &m);
+                if (rc) fail_msg("'%.*s': %s", (int)n, doc, tvk_reader_errmsg(r));
+                int a = tvk_json_member(m.json, 0, "a");
+                int t = f == 2 ? tvk_json_member(m.json, a, "b") : tvk_json_index(m.json, a, 0);
+                double got, want = strtod(nums[k], NULL);
+                assert_int_equal(tvk_json_double(m.json, t, &got), 0);
+                if (memcmp(&got, &want, sizeof got))
+                    fail_msg("'%.*s': %.17g, strtod %.17g", (int)n, doc, got, want);
+                /* every cut of the document, which ends it inside or right after the number:
+                 * refused, and nothing read past the block */
+                for (size_t cut = pl; cut < n; cut++) {
+                    char *part = malloc(cut);
+                    assert_non_null(part);
+                    memcpy(part, doc, cut);
+                    assert_true(tvk_reader_parse_payload(r, part, cut, &m) < 0);
+                    free(part);
+                }
+                free(doc);
+                checked++;
+            }
+    print_message("%ld documents\n", checked);
+    assert_true(checked > 2500);
+    tvk_reader_free(r);
+}
+
 int main(void)
 {
     setlocale(LC_ALL, "C");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_wire_scan_number_shapes),
         cmocka_unit_test(test_wire_scan_number_random),
+        cmocka_unit_test(test_wire_scan_number_ends),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
