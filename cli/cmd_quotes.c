@@ -83,8 +83,8 @@ static int all_failed(const tvk_quotes *q)
 static int emit(const tvk_quote *q, tvk_buf *pend)
 {
     int rc = tvk_quote_to_json(q, pend);
-    /* The newline in place when the NUL's room allows (always, short of a buffer limit): once
-     * per line on streams of millions. */
+    /* The newline in place when the NUL's room allows (an "ok" line always leaves it, short of
+     * a buffer limit): once per line on streams of millions. */
     if (!rc && pend->len + 2 <= pend->cap && !pend->limit) {
         pend->data[pend->len++] = '\n';
         pend->data[pend->len] = '\0';

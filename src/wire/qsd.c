@@ -2,9 +2,9 @@
  *
  * Nearly every packet of a quote stream is a change of a few fields in one fixed shape. The
  * generic path tokenizes it (~100 instructions a token, 23 tokens), classifies it, then walks
- * the tokens again; here the shape is matched byte by byte and the members are read in the same
- * pass, with the tokenizer's own string and number scanners (scan.h), so what is accepted and
- * the values read are the same. Anything else, valid or not, is left to the generic path. */
+ * the tokens again; here the shape's fixed parts are compared by word loads and the members read in
+ * the same pass, with the tokenizer's own string and number scanners (scan.h), so what is accepted
+ * and the values read are the same. Anything else, valid or not, is left to the generic path. */
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
