@@ -100,6 +100,29 @@ tvk_ws_state tvk_ws_get_state(const tvk_ws *ws);
 /* Queues a text message (compressed when negotiated). Bounded: fails with TVK_EBACKPRESSURE when
  * more than max_message bytes are waiting to be written. */
 int tvk_ws_send_text(tvk_ws *ws, const char *data, size_t len);
+/* One piece of a text message for tvk_ws_send_parts. deflated, when not NULL, is the same text
+ * compressed once as a raw deflate stream (RFC 1951) from an empty window of window_bits
+ * (9..15), ending in a sync flush (00 00 ff ff), never a final block: tvk_ws_deflate_part makes
+ * it. It is sent as is when permessage-deflate allows (window_bits <= the peer's window for our
+ * side, len >= the smaller of 32 KiB and our compressor's window); otherwise the text is
+ * compressed as usual. Either way the peer receives the same text. */
+typedef struct tvk_ws_part {
+    const char *text;
+    size_t len;
+    const unsigned char *deflated;
+    size_t deflated_len;
+    int window_bits;
+} tvk_ws_part;
+
+/* Queues one text message made of the parts in order, as tvk_ws_send_text would send their
+ * joined text (same limits: the total plain length counts), reusing their pre-compressed forms
+ * where it can: a large text deflated once can then go to many connections for a copy. */
+int tvk_ws_send_parts(tvk_ws *ws, const tvk_ws_part *parts, size_t n);
+/* Makes a part's pre-compressed form: raw deflate of text at level (0..9, -1 = zlib's default)
+ * from an empty window of window_bits (9..15), ended by a sync flush. *out is malloc'd.
+ * 0, TVK_EINVAL or TVK_ENOMEM. */
+int tvk_ws_deflate_part(const char *text, size_t len, int level, int window_bits,
+                        unsigned char **out, size_t *outlen);
 /* Bytes queued but not yet written to the socket. */
 size_t tvk_ws_pending(const tvk_ws *ws);
 /* Blocking: write everything queued, within timeout_ms. */

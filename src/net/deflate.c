@@ -164,11 +164,9 @@ int tvk_pmd_accept_offer(tvk_pmd *p, const char *value, char *resp, size_t respc
     return p->on ? 0 : -1;
 }
 
-int tvk_pmd_compress(tvk_pmd *p, int server, const char *in, size_t len, unsigned char **out,
-                     size_t *outlen)
+/* Opens the live compressor of our side once, with the window it keeps for the connection. */
+static int deflate_open(tvk_pmd *p, int server, int bits)
 {
-    int bits = server ? p->server_bits : p->client_bits;
-    int no_ctx = server ? p->server_no_ctx : p->client_no_ctx;
     if (!p->deflate_ready) {
         memset(&p->def, 0, sizeof p->def);
         /* zlib refuses a raw window of 8; 9 never emits distances past 256 (MAX_DIST). */
@@ -184,7 +182,18 @@ int tvk_pmd_compress(tvk_pmd *p, int server, const char *in, size_t len, unsigne
         if (deflateInit2(&p->def, level, Z_DEFLATED, -wbits, mem, Z_DEFAULT_STRATEGY) != Z_OK)
             return TVK_ENOMEM;
         p->deflate_ready = 1;
+        p->def_bits = wbits;
     }
+    return 0;
+}
+
+int tvk_pmd_compress(tvk_pmd *p, int server, const char *in, size_t len, unsigned char **out,
+                     size_t *outlen)
+{
+    int bits = server ? p->server_bits : p->client_bits;
+    int no_ctx = server ? p->server_no_ctx : p->client_no_ctx;
+    int r0 = deflate_open(p, server, bits);
+    if (r0) return r0;
     size_t cap = deflateBound(&p->def, len) + 64;
     unsigned char *b = malloc(cap);
     if (!b) return TVK_ENOMEM;
@@ -288,4 +297,121 @@ void tvk_pmd_free(tvk_pmd *p)
     if (p->deflate_ready) deflateEnd(&p->def);
     if (p->inflate_ready) inflateEnd(&p->inf);
     p->deflate_ready = p->inflate_ready = 0;
+}
+
+/* ---------------------------------------------------------------- messages made of parts */
+
+/* Deflates in (sync flush) onto the end of a growing buffer. */
+static int deflate_append(z_stream *z, const char *in, size_t len, unsigned char **b, size_t *cap,
+                          size_t *used)
+{
+    size_t need = *used + deflateBound(z, len) + 64;
+    if (need > *cap) {
+        unsigned char *nb = realloc(*b, need);
+        if (!nb) return TVK_ENOMEM;
+        *b = nb;
+        *cap = need;
+    }
+    z->next_in = (Bytef *)(uintptr_t)in;
+    z->avail_in = (uInt)len;
+    for (;;) {
+        z->next_out = *b + *used;
+        z->avail_out = (uInt)(*cap - *used);
+        int r = deflate(z, Z_SYNC_FLUSH);
+        *used = *cap - z->avail_out;
+        if (r != Z_OK && r != Z_BUF_ERROR) return TVK_EINFLATE;
+        if (z->avail_out != 0) return 0;
+        unsigned char *nb = realloc(*b, *cap * 2);
+        if (!nb) return TVK_ENOMEM;
+        *b = nb;
+        *cap *= 2;
+    }
+}
+
+int tvk_ws_deflate_part(const char *text, size_t len, int level, int window_bits,
+                        unsigned char **out, size_t *outlen)
+{
+    if (!out || !outlen || (!text && len) || level < -1 || level > 9 || window_bits < 9 ||
+        window_bits > 15 || len > (size_t)UINT32_MAX)
+        return TVK_EINVAL;
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    if (deflateInit2(&z, level, Z_DEFLATED, -window_bits, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+        return TVK_ENOMEM;
+    unsigned char *b = NULL;
+    size_t cap = 0, used = 0;
+    int r = deflate_append(&z, text ? text : "", len, &b, &cap, &used);
+    deflateEnd(&z);
+    if (r) {
+        free(b);
+        return r == TVK_EINFLATE ? TVK_ENOMEM : r;
+    }
+    *out = b;
+    *outlen = used;
+    return 0;
+}
+
+/* A pre-compressed part may be spliced into the live stream when the peer's window holds what
+ * it refers to and what follows can be given the text's tail as its dictionary. */
+static int can_splice(const tvk_pmd *p, int bits, const tvk_ws_part *pt)
+{
+    size_t dict = (size_t)1 << p->def_bits;
+    if (dict > 32768) dict = 32768;
+    return pt->deflated && pt->deflated_len >= 4 &&
+           memcmp(pt->deflated + pt->deflated_len - 4, tail, 4) == 0 && pt->window_bits >= 9 &&
+           pt->window_bits <= bits && pt->len >= dict;
+}
+
+int tvk_pmd_compress_parts(tvk_pmd *p, int server, const tvk_ws_part *parts, size_t n,
+                           unsigned char **out, size_t *outlen, size_t *spliced)
+{
+    int bits = server ? p->server_bits : p->client_bits;
+    int no_ctx = server ? p->server_no_ctx : p->client_no_ctx;
+    int r = deflate_open(p, server, bits);
+    if (r) return r;
+    unsigned char *b = NULL;
+    size_t cap = 0, used = 0;
+    *spliced = 0;
+    for (size_t i = 0; i < n && !r; i++) {
+        const tvk_ws_part *pt = &parts[i];
+        if (pt->len == 0) continue;
+        if (!can_splice(p, bits, pt)) {
+            r = deflate_append(&p->def, pt->text, pt->len, &b, &cap, &used);
+            continue;
+        }
+        /* The live stream was sync-flushed: the piece starts on a byte boundary, at a block. */
+        if (used + pt->deflated_len > cap) {
+            size_t ncap = used + pt->deflated_len + 4096;
+            unsigned char *nb = realloc(b, ncap);
+            if (!nb) {
+                r = TVK_ENOMEM;
+                break;
+            }
+            b = nb;
+            cap = ncap;
+        }
+        memcpy(b + used, pt->deflated, pt->deflated_len);
+        used += pt->deflated_len;
+        (*spliced)++;
+        /* The live compressor's window must become what the peer's inflater now holds, or its
+         * next matches would point into text the peer never saw at those distances. */
+        size_t dict = (size_t)1 << p->def_bits;
+        if (dict > 32768) dict = 32768;
+        if (deflateReset(&p->def) != Z_OK ||
+            deflateSetDictionary(&p->def, (const Bytef *)pt->text + pt->len - dict, (uInt)dict) !=
+                Z_OK)
+            r = TVK_EINFLATE;
+    }
+    if (r) {
+        free(b);
+        /* the peer's stream and ours may disagree now: only a new stream is safe, and the
+         * caller fails the connection anyway */
+        deflateReset(&p->def);
+        return r;
+    }
+    if (used >= 4 && memcmp(b + used - 4, tail, 4) == 0) used -= 4;
+    if (no_ctx) deflateReset(&p->def);
+    *out = b;
+    *outlen = used;
+    return 0;
 }

@@ -46,6 +46,7 @@ typedef struct tvk_pmd {
     int deflate_ready, inflate_ready;
     int inflate_done; /* the peer's final block ended this message's stream: the rest is ignored */
     int level;        /* deflate level; 0 = Z_DEFAULT_COMPRESSION */
+    int def_bits;     /* window of our live compressor (may be below what was negotiated) */
     z_stream def, inf;
 } tvk_pmd;
 
@@ -56,6 +57,10 @@ int tvk_pmd_accept_offer(tvk_pmd *p, const char *value, char *resp, size_t respc
 /* Compresses one message into *out (malloc'd); strips the 00 00 ff ff tail. */
 int tvk_pmd_compress(tvk_pmd *p, int server, const char *in, size_t len, unsigned char **out,
                      size_t *outlen);
+/* Compresses one message made of parts, splicing their pre-compressed forms where allowed
+ * (*spliced counts them); strips the tail as tvk_pmd_compress does. */
+int tvk_pmd_compress_parts(tvk_pmd *p, int server, const tvk_ws_part *parts, size_t n,
+                           unsigned char **out, size_t *outlen, size_t *spliced);
 /* Opens the inflater for a new message. */
 int tvk_pmd_inflate_begin(tvk_pmd *p);
 /* Inflates a chunk straight into the message being assembled (tvk_rx_room);

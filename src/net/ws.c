@@ -735,6 +735,51 @@ int tvk_ws_send_text(tvk_ws *ws, const char *data, size_t len)
     return r == TVK_EAGAIN ? 0 : r;
 }
 
+int tvk_ws_send_parts(tvk_ws *ws, const tvk_ws_part *parts, size_t n)
+{
+    if (!ws || (!parts && n)) return TVK_EINVAL;
+    size_t len = 0;
+    for (size_t i = 0; i < n; i++) {
+        if ((!parts[i].text && parts[i].len) || parts[i].len > SIZE_MAX - len) return TVK_EINVAL;
+        len += parts[i].len;
+    }
+    if (n == 1 && !parts[0].deflated) return tvk_ws_send_text(ws, parts[0].text, parts[0].len);
+    if (ws->err) return ws->err;
+    if (ws->state != TVK_WS_OPEN) return TVK_ESTATE;
+    if (len > ws->max_message) {
+        snprintf(ws->errmsg, sizeof ws->errmsg, "send: message of %zu bytes exceeds limit %zu", len,
+                 ws->max_message);
+        return TVK_EMSG_TOOBIG;
+    }
+    if (tvk_ws_pending(ws) + len > ws->max_message) return TVK_EBACKPRESSURE;
+    int deflate = ws->pmd.on && len > 0 && (!ws->server || len >= ws->compress_threshold);
+    unsigned char *b = NULL;
+    size_t bl = 0;
+    int r;
+    if (deflate) {
+        size_t spliced = 0;
+        r = tvk_pmd_compress_parts(&ws->pmd, ws->server, parts, n, &b, &bl, &spliced);
+        if (r) return tvk_ws_fail(ws, r, "send: deflate of a %zu-part message failed", n);
+    } else {
+        /* uncompressed, wslay wants the message in one piece */
+        b = malloc(len ? len : 1);
+        if (!b) return TVK_ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+            if (parts[i].len) memcpy(b + bl, parts[i].text, parts[i].len);
+            bl += parts[i].len;
+        }
+    }
+    struct wslay_event_msg m = {WSLAY_TEXT_FRAME, b, bl};
+    r = wslay_event_queue_msg_ex(ws->wctx, &m, deflate ? WSLAY_RSV1_BIT : WSLAY_RSV_NONE);
+    free(b);
+    if (r == WSLAY_ERR_NOMEM) return TVK_ENOMEM;
+    if (r != 0) return TVK_ESTATE;
+    ws->info.messages_out++;
+    if (ws->in_recv) return 0; /* on_readable sends it when the read loop returns */
+    r = pump_out_lazy(ws, 1);
+    return r == TVK_EAGAIN ? 0 : r;
+}
+
 int tvk_ws_close_start(tvk_ws *ws, int code, const char *reason)
 {
     if (!ws) return TVK_EINVAL;
