@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "tvkit/error.h"
+#include "tvkit/net.h"
 
 /* Entries are at least SIM_CACHE_MIN_BARS bars (~4.5 KB): 64 MiB holds ~15,000 of them, a few
  * per chain. */
@@ -17,16 +18,36 @@ typedef struct entry {
     sim_res res;
     int64_t from, count, first_index;
     size_t bars_len, times_len, size;
-    char *symbol; /* points into data */
-    char data[];  /* symbol NUL, bars, times */
+    sim_zpiece *zbars, *ztimes; /* pre-compressed forms, counted in size */
+    int zbits;                  /* their window; 0 = not made yet */
+    int zfailed;                /* no room or no memory for them: not tried again */
+    char *symbol;               /* points into data */
+    char data[];                /* symbol NUL, bars, times */
 } entry;
 
 struct sim_answer_cache {
     entry *buckets[NBUCKETS];
     entry *newest, *oldest;
     size_t bytes, max_bytes, entries;
-    uint64_t hits, misses, stored, evicted, too_big;
+    uint64_t hits, misses, stored, evicted, too_big, deflated;
+    size_t deflated_bytes;
 };
+
+sim_zpiece *sim_zpiece_ref(sim_zpiece *z)
+{
+    if (z) z->refs++;
+    return z;
+}
+
+void sim_zpiece_unref(sim_zpiece *z)
+{
+    if (z && --z->refs == 0) free(z);
+}
+
+static size_t zsize(const sim_zpiece *z)
+{
+    return z ? sizeof *z + z->len : 0;
+}
 
 static uint64_t mix(uint64_t h, uint64_t v)
 {
@@ -66,6 +87,8 @@ void sim_answer_cache_free(sim_answer_cache *c)
     if (!c) return;
     for (entry *e = c->newest; e;) {
         entry *o = e->older;
+        sim_zpiece_unref(e->zbars);
+        sim_zpiece_unref(e->ztimes);
         free(e);
         e = o;
     }
@@ -102,7 +125,10 @@ static void drop(sim_answer_cache *c, entry *e)
     *pp = e->chain;
     lru_unlink(c, e);
     c->bytes -= e->size;
+    c->deflated_bytes -= zsize(e->zbars) + zsize(e->ztimes);
     c->entries--;
+    sim_zpiece_unref(e->zbars);
+    sim_zpiece_unref(e->ztimes);
     free(e);
 }
 
@@ -170,8 +196,78 @@ int sim_answer_cache_put(sim_answer_cache *c, const sim_answer_key *k, const sim
     return 0;
 }
 
+static sim_zpiece *zmake(const char *text, size_t len, int level, int window_bits)
+{
+    if (len < SIM_ZPIECE_MIN) return NULL;
+    unsigned char *z = NULL;
+    size_t zl = 0;
+    if (tvk_ws_deflate_part(text, len, level, window_bits, &z, &zl) != 0) return NULL;
+    sim_zpiece *p = malloc(sizeof *p + zl);
+    if (p) {
+        p->refs = 1;
+        p->plain_len = len;
+        p->window_bits = window_bits;
+        p->len = zl;
+        memcpy(p->data, z, zl);
+    }
+    free(z);
+    return p;
+}
+
+int sim_answer_cache_deflated(sim_answer_cache *c, const sim_answer_key *k, int level,
+                              int window_bits, sim_zpiece **bars, sim_zpiece **times)
+{
+    *bars = *times = NULL;
+    entry *e = find(c, key_hash(k), k);
+    if (!e) return 0;
+    if (e->zbits == window_bits || e->zfailed) {
+        *bars = e->zbars;
+        *times = e->ztimes;
+        return 1;
+    }
+    if (e->zbits) { /* another window: the forms are remade for the new one */
+        c->bytes -= zsize(e->zbars) + zsize(e->ztimes);
+        c->deflated_bytes -= zsize(e->zbars) + zsize(e->ztimes);
+        e->size -= zsize(e->zbars) + zsize(e->ztimes);
+        sim_zpiece_unref(e->zbars);
+        sim_zpiece_unref(e->ztimes);
+        e->zbars = e->ztimes = NULL;
+        e->zbits = 0;
+    }
+    size_t sl = strlen(e->symbol) + 1;
+    int want_b = e->bars_len >= SIM_ZPIECE_MIN, want_t = e->times_len >= SIM_ZPIECE_MIN;
+    sim_zpiece *zb = zmake(e->data + sl, e->bars_len, level, window_bits);
+    sim_zpiece *zt = zmake(e->data + sl + e->bars_len, e->times_len, level, window_bits);
+    size_t add = zsize(zb) + zsize(zt);
+    /* this entry is the newest (it was just used): only others make room */
+    lru_unlink(c, e);
+    lru_push(c, e);
+    while (c->bytes + add > c->max_bytes && c->oldest != e) {
+        drop(c, c->oldest);
+        c->evicted++;
+    }
+    if ((want_b && !zb) || (want_t && !zt) || c->bytes + add > c->max_bytes) {
+        sim_zpiece_unref(zb);
+        sim_zpiece_unref(zt);
+        e->zfailed = 1;
+        return 1;
+    }
+    e->zbars = zb;
+    e->ztimes = zt;
+    e->zbits = window_bits;
+    e->size += add;
+    c->bytes += add;
+    c->deflated_bytes += add;
+    c->deflated += (zb != NULL) + (zt != NULL);
+    *bars = zb;
+    *times = zt;
+    return 1;
+}
+
 void sim_answer_cache_get_stats(const sim_answer_cache *c, sim_answer_cache_stats *st)
 {
+    st->deflated = c->deflated;
+    st->deflated_bytes = c->deflated_bytes;
     st->hits = c->hits;
     st->misses = c->misses;
     st->stored = c->stored;

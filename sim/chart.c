@@ -49,6 +49,16 @@ static int64_t cap_bars(sim_conn *c, int64_t want)
     return want;
 }
 
+/* The window the answer cache's pre-compressed texts are made with, when this connection
+ * compresses what the sim sends with a window that large (the peer must hold 32 KiB); else 0. */
+static int deflate_bits(sim_conn *c)
+{
+    if (!c->ws) return 0;
+    tvk_ws_info in;
+    tvk_ws_get_info(c->ws, &in);
+    return in.deflate && in.server_max_window_bits >= 15 ? 15 : 0;
+}
+
 /* timescale_update of slots [from, to] of the series. The newest bar may be forming (its values
  * move with the clock): it is encoded afresh each time, and the complete ones before it come
  * from the answer cache when they are there. */
@@ -94,9 +104,20 @@ static void send_bars(sim_conn *c, sim_chart *ch, int64_t from, int64_t to, int6
         parts[0] = (sim_bars_text){e->bars.data, e->bars.len, e->times.data, e->times.len};
     }
     int64_t bct = sim_slot_close(&se->sym, &se->res, to) - 1;
-    sim_conn_emitted(c, rc ? rc
-                           : sim_enc_timescale_update_text(e, ch->id, se->id, se->turn, parts, 2,
-                                                           bct, scale_index, zoffset));
+    if (!rc)
+        rc = sim_enc_timescale_update_text(e, ch->id, se->id, se->turn, parts, 2, bct, scale_index,
+                                           zoffset);
+    /* The cached texts lead the joined ones: on a deflating connection they go out in their
+     * pre-compressed form, made once for all connections. */
+    int bits = s->answers && done >= SIM_CACHE_MIN_BARS && !rc ? deflate_bits(c) : 0;
+    sim_zpiece *zb = NULL, *zt = NULL;
+    if (bits &&
+        sim_answer_cache_deflated(s->answers, &key, s->o.deflate_level ? s->o.deflate_level : -1,
+                                  bits, &zb, &zt)) {
+        sim_conn_splice(c, e->bars_at, zb);
+        sim_conn_splice(c, e->times_at, zt);
+    }
+    sim_conn_emitted(c, rc);
 }
 
 /* The answer to create_series / modify_series. range: "" (count mode), "r,FROM:TO", or a

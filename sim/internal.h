@@ -68,10 +68,20 @@ typedef struct sim_qsess {
     size_t nsyms, cap;
 } sim_qsess;
 
+#define SIM_MAX_SPLICES 8 /* pre-compressed texts in one outgoing batch; more go as text */
+
+/* A stretch of c->out whose text a pre-compressed piece stands for (answer cache). */
+typedef struct sim_splice {
+    size_t off;
+    sim_zpiece *z; /* a reference held until the message is sent or dropped */
+} sim_splice;
+
 typedef struct sim_delayed {
     struct sim_delayed *next;
     int64_t due_ms;
     size_t len;
+    sim_splice *sp; /* NULL when nsp is 0 */
+    int nsp;
     char data[];
 } sim_delayed;
 
@@ -90,6 +100,8 @@ typedef struct sim_conn {
     int64_t opened_ms;
     tvk_reader *rd;
     tvk_buf out;
+    sim_splice splices[SIM_MAX_SPLICES]; /* in c->out, in order */
+    int nsplices;
     sim_enc enc;
     int64_t data_pkts, in_pkts;
     /* heartbeats */
@@ -128,6 +140,7 @@ struct sim_server {
     sim_answer_cache *answers; /* NULL = --answer-cache-mb 0 */
     tvk_reader *spec_rd;       /* parses "=" JSON symbol specs */
     tvk_buf spec_buf;
+    uint64_t spliced; /* pre-compressed pieces handed to the net layer */
 };
 
 /* Market clock. */
@@ -145,6 +158,12 @@ void sim_conn_emitted(sim_conn *c, int rc);
     } while (0)
 /* Sends c->out as one WebSocket message (through the latency queue). */
 void sim_conn_flush(sim_conn *c);
+/* Marks c->out[off, off + z->plain_len) as the text of z (a reference is taken): that stretch
+ * is sent pre-compressed when the connection's deflate allows. Only for the packet just
+ * encoded, and in order. */
+void sim_conn_splice(sim_conn *c, size_t off, sim_zpiece *z);
+/* Drops the marks after c->out was sent or emptied another way. */
+void sim_conn_splices_clear(sim_conn *c);
 void sim_conn_fail(sim_conn *c, const char *why);
 sim_bar *sim_scratch(sim_server *s, size_t n);
 

@@ -272,8 +272,10 @@ int sim_enc_timescale_update_text(sim_enc *e, const char *cs, const char *sid, c
     rc = tvk_buf_reserve(e->out, (size_t)hn + total);
     if (!rc) rc = tvk_buf_append(e->out, hdr, (size_t)hn);
     if (!rc) rc = tvk_buf_append(e->out, b->data, head);
+    e->bars_at = e->out->len;
     if (!rc) rc = join(e->out, parts, nparts, 0);
     if (!rc) rc = tvk_buf_append(e->out, b->data + head, mid - head);
+    e->times_at = e->out->len;
     if (!rc) rc = join(e->out, parts, nparts, 1);
     if (!rc) rc = tvk_buf_append(e->out, b->data + mid, b->len - mid);
     return rc;

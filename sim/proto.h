@@ -15,6 +15,9 @@ typedef struct sim_enc {
     tvk_buf tmp;
     tvk_buf bars, times; /* bar texts being encoded (sim_enc_bars_text) */
     int64_t now_ms;      /* market clock, for the "t"/"t_ms" stamps */
+    /* where the last timescale_update's joined bar and time texts start in out: an answer's
+     * cached texts are spliced there pre-compressed */
+    size_t bars_at, times_at;
 } sim_enc;
 
 void sim_enc_init(sim_enc *e, tvk_buf *out);

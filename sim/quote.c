@@ -320,6 +320,7 @@ void sim_firehose_pump(sim_conn *c)
         }
         c->data_pkts++;
         tvk_buf_reset(&c->out);
+        sim_conn_splices_clear(c);
         if (f->done) return;
     }
 }

@@ -68,35 +68,85 @@ void sim_conn_fail(sim_conn *c, const char *why)
     conn_close_now(c, why);
 }
 
-static void ws_send(sim_conn *c, const char *data, size_t len)
+static void splices_release(sim_splice *sp, int n)
+{
+    for (int i = 0; i < n; i++)
+        sim_zpiece_unref(sp[i].z);
+}
+
+void sim_conn_splices_clear(sim_conn *c)
+{
+    splices_release(c->splices, c->nsplices);
+    c->nsplices = 0;
+}
+
+void sim_conn_splice(sim_conn *c, size_t off, sim_zpiece *z)
+{
+    if (!z || c->nsplices >= SIM_MAX_SPLICES) return;
+    if (c->nsplices &&
+        off < c->splices[c->nsplices - 1].off + c->splices[c->nsplices - 1].z->plain_len)
+        return;
+    c->splices[c->nsplices].off = off;
+    c->splices[c->nsplices++].z = sim_zpiece_ref(z);
+}
+
+/* With pieces, the message goes as parts: the text between them, and each piece's text with
+ * its pre-compressed form, which the net layer sends as is when the connection allows. */
+static void ws_send(sim_conn *c, const char *data, size_t len, const sim_splice *sp, int nsp)
 {
     if (c->dead || !c->ws) return;
-    int rc = tvk_ws_send_text(c->ws, data, len);
+    int rc;
+    if (nsp == 0) {
+        rc = tvk_ws_send_text(c->ws, data, len);
+    } else {
+        tvk_ws_part parts[2 * SIM_MAX_SPLICES + 1];
+        size_t n = 0, pos = 0;
+        for (int i = 0; i < nsp; i++) {
+            const sim_zpiece *z = sp[i].z;
+            parts[n++] = (tvk_ws_part){data + pos, sp[i].off - pos, NULL, 0, 0};
+            parts[n++] =
+                (tvk_ws_part){data + sp[i].off, z->plain_len, z->data, z->len, z->window_bits};
+            pos = sp[i].off + z->plain_len;
+        }
+        parts[n++] = (tvk_ws_part){data + pos, len - pos, NULL, 0, 0};
+        rc = tvk_ws_send_parts(c->ws, parts, n);
+        if (rc == 0) c->srv->spliced += (uint64_t)nsp;
+    }
     if (rc == TVK_EBACKPRESSURE)
         conn_close_now(c, "client does not read: send queue full, dropped");
     else if (rc < 0)
         conn_close_now(c, tvk_ws_errmsg(c->ws));
 }
 
-/* Every message leaves through here, so --latency delays all of them alike. */
-static void send_message(sim_conn *c, const char *data, size_t len)
+/* Every message leaves through here, so --latency delays all of them alike. The splices'
+ * references pass to the queue (or are released once sent). */
+static void send_message_sp(sim_conn *c, const char *data, size_t len, sim_splice *sp, int nsp)
 {
     if (c->srv->o.latency_ms <= 0) {
-        ws_send(c, data, len);
+        ws_send(c, data, len, sp, nsp);
+        splices_release(sp, nsp);
         return;
     }
     if (c->delay_bytes + len > SIM_DELAY_LIMIT) {
+        splices_release(sp, nsp);
         conn_close_now(c, "client does not read: latency queue full, dropped");
         return;
     }
     sim_delayed *d = malloc(sizeof *d + len);
-    if (!d) {
+    sim_splice *dsp = nsp ? malloc((size_t)nsp * sizeof *dsp) : NULL;
+    if (!d || (nsp && !dsp)) {
+        free(d);
+        free(dsp);
+        splices_release(sp, nsp);
         conn_close_now(c, "out of memory for the latency queue");
         return;
     }
     d->next = NULL;
     d->due_ms = tvk_now_ms() + c->srv->o.latency_ms;
     d->len = len;
+    d->sp = dsp;
+    d->nsp = nsp;
+    if (nsp) memcpy(dsp, sp, (size_t)nsp * sizeof *dsp);
     c->delay_bytes += len;
     memcpy(d->data, data, len);
     if (c->delay_tail)
@@ -106,6 +156,18 @@ static void send_message(sim_conn *c, const char *data, size_t len)
     c->delay_tail = d;
 }
 
+static void send_message(sim_conn *c, const char *data, size_t len)
+{
+    send_message_sp(c, data, len, NULL, 0);
+}
+
+static void delayed_free(sim_delayed *d)
+{
+    splices_release(d->sp, d->nsp);
+    free(d->sp);
+    free(d);
+}
+
 static void run_delayed(sim_conn *c, int64_t now)
 {
     while (c->delay_head && c->delay_head->due_ms <= now && !c->dead) {
@@ -113,15 +175,19 @@ static void run_delayed(sim_conn *c, int64_t now)
         c->delay_head = d->next;
         if (!c->delay_head) c->delay_tail = NULL;
         c->delay_bytes -= d->len;
-        ws_send(c, d->data, d->len);
-        free(d);
+        ws_send(c, d->data, d->len, d->sp, d->nsp);
+        delayed_free(d);
     }
 }
 
 void sim_conn_flush(sim_conn *c)
 {
-    if (c->out.len == 0) return;
-    send_message(c, c->out.data, c->out.len);
+    if (c->out.len == 0) {
+        sim_conn_splices_clear(c);
+        return;
+    }
+    send_message_sp(c, c->out.data, c->out.len, c->splices, c->nsplices);
+    c->nsplices = 0; /* the references went with the message */
     tvk_buf_reset(&c->out);
 }
 
@@ -362,8 +428,9 @@ static void conn_free(sim_conn *c)
     while (c->delay_head) {
         sim_delayed *d = c->delay_head;
         c->delay_head = d->next;
-        free(d);
+        delayed_free(d);
     }
+    sim_conn_splices_clear(c);
     free(c);
 }
 
@@ -707,9 +774,10 @@ int sim_server_run(sim_server *s, volatile int *stop)
         sim_answer_cache_get_stats(s->answers, &st);
         logf_(s,
               "answer cache: %" PRIu64 " hits, %" PRIu64 " misses, %" PRIu64 " stored, %" PRIu64
-              " evicted, %" PRIu64 " too big; %zu entries, %zu of %zu bytes",
+              " evicted, %" PRIu64 " too big; %zu entries, %zu of %zu bytes; %" PRIu64
+              " pre-compressed (%zu bytes held), %" PRIu64 " spliced into answers",
               st.hits, st.misses, st.stored, st.evicted, st.too_big, st.entries, st.bytes,
-              st.max_bytes);
+              st.max_bytes, st.deflated, st.deflated_bytes, s->spliced);
     }
     return 0;
 }

@@ -155,6 +155,8 @@ typedef struct cache_line {
     int found;
     unsigned long long hits, misses, stored, evicted, too_big;
     size_t entries, bytes, max_bytes;
+    unsigned long long deflated, spliced; /* pre-compressed texts made, and sent */
+    size_t deflated_bytes;
 } cache_line;
 
 /* The sim's closing "answer cache: ..." diagnostic, from its stderr file. */
@@ -174,6 +176,11 @@ static cache_line read_cache_line(const char *path)
                        &cl.hits, &cl.misses, &cl.stored, &cl.evicted, &cl.too_big, &cl.entries,
                        &cl.bytes, &cl.max_bytes);
         assert_int_equal(n, 8);
+        const char *q = strstr(p, " bytes; ");
+        assert_non_null(q);
+        n = sscanf(q, " bytes; %llu pre-compressed (%zu bytes held), %llu spliced into answers",
+                   &cl.deflated, &cl.deflated_bytes, &cl.spliced);
+        assert_int_equal(n, 3);
         cl.found = 1;
     }
     fclose(f);
@@ -243,12 +250,17 @@ static void test_repeats_identical_with_own_ids(void **st)
     assert_int_equal(cl.evicted, 0);
     assert_int_equal(cl.entries, 3);
     assert_int_equal(cl.max_bytes, (size_t)64 << 20);
+    /* 5,000 bars (~390 KB of bars, ~65 KB of times) and the 3,000-bar page: both texts of each
+     * pre-compressed once and spliced into both of its answers; the 300-bar run (< 32 KiB)
+     * never */
+    assert_int_equal(cl.deflated, 4);
+    assert_int_equal(cl.spliced, 8);
     tvk_buf_free(&got);
     tvk_buf_free(&other);
     unlink(errf);
 }
 
-/* Four symbols' 5,000-bar answers twice over, with the cache off and with a bound that holds
+/* Four symbols' 5,000-bar answers twice over, with the cache off and with a small bound
  * two of them: every answer right, and the bound kept. */
 static void run_small_bound(const char *mb, cache_line *cl)
 {
@@ -294,8 +306,54 @@ static void test_off_and_tiny_bound(void **st)
     assert_int_equal(cl.hits, 0);
     assert_int_equal(cl.misses, 8);
     assert_int_equal(cl.stored, 8);
-    assert_int_equal(cl.evicted, 6);
-    assert_int_equal(cl.entries, 2);
+    /* ~390 KB of text and ~150 KB of its pre-compressed form (the client deflates) per answer:
+     * a second answer's text fits, but making its compressed form evicts the first. Every
+     * answer is still sent spliced (bars and times), and identical (checked above). */
+    assert_int_equal(cl.evicted, 7);
+    assert_int_equal(cl.entries, 1);
+    assert_int_equal(cl.deflated, 16);
+    assert_int_equal(cl.spliced, 16);
+    assert_true(cl.deflated_bytes > 0 && cl.deflated_bytes < cl.bytes);
+}
+
+/* --latency holds answers with their pre-compressed pieces in the queue; a connection without
+ * permessage-deflate gets the same text without them. */
+static void test_latency_and_uncompressed(void **st)
+{
+    (void)st;
+    char errf[256];
+    hs_tmpname(errf, sizeof errf, "cache_err");
+    hs_sim s;
+    const char *args[] = {"--start", START_S,     "--speed", "0.001", "--heartbeat",
+                          "60",      "--latency", "20",      NULL};
+    assert_int_equal(hs_start_err(&s, args, errf), 0);
+    hs_client a, b;
+    connect_ok(&s, &a);
+    assert_int_equal(hs_connect(&b, s.url, NULL, 0, 0, 0), 0);
+    tvk_buf got;
+    tvk_buf_init(&got);
+    for (int round = 0; round < 2; round++)
+        for (int k = 0; k < 2; k++) {
+            hs_client *c = k ? &b : &a;
+            char cs[32];
+            snprintf(cs, sizeof cs, "cs_lat%d_conn%d", round, k);
+            /* the answer waits 20 ms in the latency queue, holding its pieces */
+            chart(c, cs, "sds_1", "s1", "SIM:M001", "1D", 5000);
+            read_answer(c, &got);
+            want w = count_answer("SIM:M001", "1D", 5000, cs, "sds_1", "s1");
+            assert_answer(&got, &w);
+        }
+    hs_close(&a);
+    hs_close(&b);
+    assert_int_equal(hs_stop(&s), 0);
+    cache_line cl = read_cache_line(errf);
+    assert_true(cl.found);
+    assert_int_equal(cl.misses, 1);
+    assert_int_equal(cl.hits, 3);
+    assert_int_equal(cl.deflated, 2); /* made once, for the first answer on the deflating one */
+    assert_int_equal(cl.spliced, 4);  /* both of its answers; none on the other */
+    tvk_buf_free(&got);
+    unlink(errf);
 }
 
 /* ---------------------------------------------------------------- the cache itself */
@@ -310,6 +368,56 @@ static sim_bars_text text_of(const char *bars, const char *times)
 {
     sim_bars_text t = {bars, strlen(bars), times, strlen(times)};
     return t;
+}
+
+/* The pre-compressed forms: made once per entry and window, counted in the bound, only for texts
+ * of 32 KiB or more, and alive while a reference is held after their entry is evicted. */
+static void test_deflated_forms(void **st)
+{
+    (void)st;
+    size_t n = 40000;
+    char *bars = malloc(n + 1);
+    assert_non_null(bars);
+    for (size_t i = 0; i < n; i++)
+        bars[i] = (char)('0' + (i * 7 + i / 13) % 10);
+    bars[n] = 0;
+    sim_answer_cache *c = sim_answer_cache_new(120000);
+    assert_non_null(c);
+    sim_answer_key k1 = key_of("SIM:A", 1), k2 = key_of("SIM:B", 1), k3 = key_of("SIM:C", 1);
+    sim_bars_text t = text_of(bars, "1.0,2.0");
+    sim_zpiece *zb = NULL, *zt = NULL;
+    assert_int_equal(sim_answer_cache_deflated(c, &k1, 1, 15, &zb, &zt), 0); /* no entry */
+    assert_int_equal(sim_answer_cache_put(c, &k1, &t), 0);
+    assert_int_equal(sim_answer_cache_deflated(c, &k1, 1, 15, &zb, &zt), 1);
+    assert_non_null(zb);
+    assert_null(zt); /* 7 bytes of times: never */
+    assert_int_equal(zb->plain_len, n);
+    assert_int_equal(zb->window_bits, 15);
+    assert_true(zb->len > 4 && zb->len < n);
+    sim_zpiece *again = NULL;
+    assert_int_equal(sim_answer_cache_deflated(c, &k1, 1, 15, &again, &zt), 1);
+    assert_ptr_equal(again, zb); /* made once */
+    sim_answer_cache_stats s;
+    sim_answer_cache_get_stats(c, &s);
+    assert_int_equal(s.deflated, 1);
+    assert_int_equal(s.deflated_bytes, sizeof *zb + zb->len);
+    assert_true(s.bytes > n + zb->len && s.bytes <= 120000);
+    /* a queued message keeps the piece; the entry goes */
+    sim_zpiece *held = sim_zpiece_ref(zb);
+    assert_int_equal(sim_answer_cache_put(c, &k2, &t), 0);
+    assert_int_equal(sim_answer_cache_put(c, &k3, &t), 0);
+    sim_answer_cache_get_stats(c, &s);
+    assert_true(s.bytes <= 120000);
+    sim_bars_text got;
+    assert_int_equal(sim_answer_cache_get(c, &k1, &got), 0);
+    assert_int_equal(held->plain_len, n); /* still valid (ASan would object otherwise) */
+    sim_zpiece_unref(held);
+    /* making k3's form keeps the bound (others make room, or the form is not kept) */
+    assert_int_equal(sim_answer_cache_deflated(c, &k3, 1, 15, &zb, &zt), 1);
+    sim_answer_cache_get_stats(c, &s);
+    assert_true(s.bytes <= 120000);
+    sim_answer_cache_free(c);
+    free(bars);
 }
 
 static void test_lru_and_bound(void **st)
@@ -426,10 +534,12 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lru_and_bound),
+        cmocka_unit_test(test_deflated_forms),
         cmocka_unit_test(test_bound_under_churn),
         cmocka_unit_test(test_option),
         cmocka_unit_test(test_repeats_identical_with_own_ids),
         cmocka_unit_test(test_off_and_tiny_bound),
+        cmocka_unit_test(test_latency_and_uncompressed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
