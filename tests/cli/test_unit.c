@@ -385,7 +385,7 @@ static void test_closed_stdout(void **st)
 {
     (void)st;
     void (*old)(int) = signal(SIGPIPE, SIG_IGN);
-    int saved, rd;
+    int saved = -1, rd = -1; /* set by redirect_stdout (-O3 cannot see it) */
     assert_int_equal(redirect_stdout(&saved, &rd), 0);
     close(rd);
     tvk_buf pend;
@@ -425,7 +425,7 @@ static void test_interrupt(void **st)
     for (int i = 0; i < 1000; i++)
         assert_int_equal(tvk_buf_puts(&pend, "{\"event\":\"bar_update\",\"symbol\":\"X:Y\"}\n"), 0);
     size_t want = pend.len;
-    int saved, rd;
+    int saved = -1, rd = -1;
     assert_int_equal(redirect_stdout(&saved, &rd), 0);
     tvk_event ev;
     int status = 0;
