@@ -40,6 +40,8 @@ typedef struct run {
     int live;   /* opened and not lost */
     int share;  /* series per connection while more are still to be opened */
     int status; /* of the first failure */
+    size_t out; /* jobs handed over so far, in order */
+    int stop;   /* the deliver callback's non-zero status: the run ends with it */
 } run;
 
 static void set_status(run *r, int st)
@@ -101,14 +103,27 @@ static void on_event(run *r, const tvk_event *ev)
         finish(r, j, ev->error ? ev->error : TVK_ESERIES, ev->errmsg);
 }
 
+static int deliver(run *r, size_t i);
+
+/* Hands over, in order, the jobs finished so far: a symbol's bars leave memory as soon as every
+ * earlier symbol's have, not once the connection has nothing more ready (a fast server answers
+ * a whole window of series in one burst: 32 held answers were 7 MB). */
+static void deliver_ready(run *r)
+{
+    while (!r->stop && r->out < r->f->n && r->jobs[r->out].state == JOB_DONE)
+        r->stop = deliver(r, r->out++);
+}
+
 /* Takes everything connection k has ready, without blocking. */
 static void pump(run *r, int k)
 {
     conn *cn = &r->conns[k];
     tvk_event ev;
-    int rc;
-    while ((rc = tvk_conn_next_event(cn->c, &ev, 0)) > 0)
+    int rc = 0;
+    while (!r->stop && (rc = tvk_conn_next_event(cn->c, &ev, 0)) > 0) {
         on_event(r, &ev);
+        deliver_ready(r);
+    }
     if (rc < 0)
         conn_lost(r, k, rc);
     else if (tvk_conn_get_state(cn->c) != TVK_CONN_CONNECTED)
@@ -252,14 +267,12 @@ static int loop(run *r)
 {
     const cli_fetch *f = r->f;
     size_t window = (size_t)WINDOW * (size_t)f->connections * (size_t)f->parallel;
-    size_t next = 0, out = 0;
+    size_t next = 0;
     for (;;) {
-        while (out < f->n && r->jobs[out].state == JOB_DONE) {
-            int st = deliver(r, out++);
-            if (st) return st;
-        }
-        if (out == f->n) return 0;
-        while (next < f->n && next < out + window) {
+        deliver_ready(r);
+        if (r->stop) return r->stop;
+        if (r->out == f->n) return 0;
+        while (next < f->n && next < r->out + window) {
             int k = pick(r);
             if (k < 0) break;
             if (start(r, next, k) == 0) next++;
@@ -271,17 +284,17 @@ static int loop(run *r)
             continue;
         }
         if (!r->live) {
-            /* Every symbol before `out` was handed over and none is loading: the rest cannot be
+            /* Every symbol before r->out was handed over and none is loading: the rest cannot be
              * requested. */
-            size_t left = f->n - out;
+            size_t left = f->n - r->out;
             cli_progress_clear(f->progress);
             cli_err(f->cmd, "%zu symbol%s not requested (%s%s): every connection was lost", left,
-                    left == 1 ? "" : "s", f->symbols[out], left > 1 ? " and after" : "");
+                    left == 1 ? "" : "s", f->symbols[r->out], left > 1 ? " and after" : "");
             set_status(r, CLI_EXIT_NETWORK);
             return 0;
         }
         /* Jobs finished while starting (refused requests) are handed over before blocking. */
-        if (r->jobs[out].state == JOB_DONE) continue;
+        if (r->out < f->n && r->jobs[r->out].state == JOB_DONE) continue;
         int st = wait_and_pump(r);
         if (st) return st;
     }
