@@ -702,9 +702,9 @@ size_t tvk_ws_pending(const tvk_ws *ws)
     return n;
 }
 
-int tvk_ws_send_text(tvk_ws *ws, const char *data, size_t len)
+/* What every text send checks before it queues len bytes: 0, or the error (nothing queued). */
+static int send_allowed(tvk_ws *ws, size_t len)
 {
-    if (!ws || (!data && len)) return TVK_EINVAL;
     if (ws->err) return ws->err;
     if (ws->state != TVK_WS_OPEN) return TVK_ESTATE;
     if (len > ws->max_message) {
@@ -713,26 +713,40 @@ int tvk_ws_send_text(tvk_ws *ws, const char *data, size_t len)
         return TVK_EMSG_TOOBIG;
     }
     if (tvk_ws_pending(ws) + len > ws->max_message) return TVK_EBACKPRESSURE;
-    int r;
-    int deflate = ws->pmd.on && len > 0 && (!ws->server || len >= ws->compress_threshold);
-    if (deflate) {
-        unsigned char *z = NULL;
-        size_t zl = 0;
-        r = tvk_pmd_compress(&ws->pmd, ws->server, data, len, &z, &zl);
-        if (r) return tvk_ws_fail(ws, r, "send: deflate failed");
-        struct wslay_event_msg m = {WSLAY_TEXT_FRAME, z, zl};
-        r = wslay_event_queue_msg_ex(ws->wctx, &m, WSLAY_RSV1_BIT);
-        free(z);
-    } else {
-        struct wslay_event_msg m = {WSLAY_TEXT_FRAME, (const uint8_t *)data, len};
-        r = wslay_event_queue_msg(ws->wctx, &m);
-    }
+    return 0;
+}
+
+/* Queues one text message's payload (compressed: RSV1 set) and starts writing it. */
+static int queue_text(tvk_ws *ws, const uint8_t *payload, size_t len, int compressed)
+{
+    struct wslay_event_msg m = {WSLAY_TEXT_FRAME, payload, len};
+    int r = wslay_event_queue_msg_ex(ws->wctx, &m, compressed ? WSLAY_RSV1_BIT : WSLAY_RSV_NONE);
     if (r == WSLAY_ERR_NOMEM) return TVK_ENOMEM;
     if (r != 0) return TVK_ESTATE;
     ws->info.messages_out++;
     if (ws->in_recv) return 0; /* on_readable sends it when the read loop returns */
     r = pump_out_lazy(ws, 1);
     return r == TVK_EAGAIN ? 0 : r;
+}
+
+static int deflates(const tvk_ws *ws, size_t len)
+{
+    return ws->pmd.on && len > 0 && (!ws->server || len >= ws->compress_threshold);
+}
+
+int tvk_ws_send_text(tvk_ws *ws, const char *data, size_t len)
+{
+    if (!ws || (!data && len)) return TVK_EINVAL;
+    int r = send_allowed(ws, len);
+    if (r) return r;
+    if (!deflates(ws, len)) return queue_text(ws, (const uint8_t *)data, len, 0);
+    unsigned char *z = NULL;
+    size_t zl = 0;
+    r = tvk_pmd_compress(&ws->pmd, ws->server, data, len, &z, &zl);
+    if (r) return tvk_ws_fail(ws, r, "send: deflate failed");
+    r = queue_text(ws, z, zl, 1);
+    free(z);
+    return r;
 }
 
 int tvk_ws_send_parts(tvk_ws *ws, const tvk_ws_part *parts, size_t n)
@@ -744,18 +758,11 @@ int tvk_ws_send_parts(tvk_ws *ws, const tvk_ws_part *parts, size_t n)
         len += parts[i].len;
     }
     if (n == 1 && !parts[0].deflated) return tvk_ws_send_text(ws, parts[0].text, parts[0].len);
-    if (ws->err) return ws->err;
-    if (ws->state != TVK_WS_OPEN) return TVK_ESTATE;
-    if (len > ws->max_message) {
-        snprintf(ws->errmsg, sizeof ws->errmsg, "send: message of %zu bytes exceeds limit %zu", len,
-                 ws->max_message);
-        return TVK_EMSG_TOOBIG;
-    }
-    if (tvk_ws_pending(ws) + len > ws->max_message) return TVK_EBACKPRESSURE;
-    int deflate = ws->pmd.on && len > 0 && (!ws->server || len >= ws->compress_threshold);
+    int r = send_allowed(ws, len);
+    if (r) return r;
+    int deflate = deflates(ws, len);
     unsigned char *b = NULL;
     size_t bl = 0;
-    int r;
     if (deflate) {
         size_t spliced = 0;
         r = tvk_pmd_compress_parts(&ws->pmd, ws->server, parts, n, &b, &bl, &spliced);
@@ -769,15 +776,9 @@ int tvk_ws_send_parts(tvk_ws *ws, const tvk_ws_part *parts, size_t n)
             bl += parts[i].len;
         }
     }
-    struct wslay_event_msg m = {WSLAY_TEXT_FRAME, b, bl};
-    r = wslay_event_queue_msg_ex(ws->wctx, &m, deflate ? WSLAY_RSV1_BIT : WSLAY_RSV_NONE);
+    r = queue_text(ws, b, bl, deflate);
     free(b);
-    if (r == WSLAY_ERR_NOMEM) return TVK_ENOMEM;
-    if (r != 0) return TVK_ESTATE;
-    ws->info.messages_out++;
-    if (ws->in_recv) return 0; /* on_readable sends it when the read loop returns */
-    r = pump_out_lazy(ws, 1);
-    return r == TVK_EAGAIN ? 0 : r;
+    return r;
 }
 
 int tvk_ws_close_start(tvk_ws *ws, int code, const char *reason)
