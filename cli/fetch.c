@@ -250,6 +250,7 @@ static int connect_next(run *r)
     const cli_fetch *f = r->f;
     for (int k = 0; k < r->nconn; k++)
         if (!r->conns[k].dead) pump(r, k);
+    if (r->stop) return 0; /* a delivery failed: loop() ends the run, no new connection */
     r->tried++;
     int st = cli_connect(f->g, &r->conns[r->nconn].c);
     if (!st) {

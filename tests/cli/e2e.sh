@@ -403,6 +403,21 @@ case_multi() {
     run 0 --url "$URL" history SIM:A SIM:B SIM:C -i 1D -n 10 --connections 3
     [ "$(wc -l <"$TMP/out")" = 31 ] || fail "--max-conns 1: $(cat "$TMP/out")"
     grep -q "going on with 1 of 3 connections" "$TMP/err" || fail "no warning: $(cat "$TMP/err")"
+    stop_sim
+    # Output that cannot be written ends the run there: status 1 with the reason, and no
+    # connection is opened after it (finished series are written while the others load).
+    if [ -w /dev/full ]; then
+        start_sim
+        local many i
+        many=$(for i in $(seq 1 40); do printf "SIM:S%02d " "$i"; done)
+        # shellcheck disable=SC2086
+        timeout 250 "$TVKIT" --url "$URL" -v history $many -i 1D -n 100 --connections 4 \
+            --parallel 1 >/dev/full 2>"$TMP/err"
+        [ $? = 1 ] || fail "40 symbols >/dev/full: not status 1"
+        grep -q "No space left" "$TMP/err" || fail "40 symbols >/dev/full: $(cat "$TMP/err")"
+        sed -n '/cannot write/,$p' "$TMP/err" | grep -q "connecting to" &&
+            fail "a connection opened after the write failed: $(cat "$TMP/err")"
+    fi
 }
 
 case_stream() {
