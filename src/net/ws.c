@@ -721,8 +721,14 @@ static int queue_text(tvk_ws *ws, const uint8_t *payload, size_t len, int compre
 {
     struct wslay_event_msg m = {WSLAY_TEXT_FRAME, payload, len};
     int r = wslay_event_queue_msg_ex(ws->wctx, &m, compressed ? WSLAY_RSV1_BIT : WSLAY_RSV_NONE);
-    if (r == WSLAY_ERR_NOMEM) return TVK_ENOMEM;
-    if (r != 0) return TVK_ESTATE;
+    if (r != 0) {
+        int code = r == WSLAY_ERR_NOMEM ? TVK_ENOMEM : TVK_ESTATE;
+        /* Our compressor has taken the text in: with context takeover the next messages may
+         * refer to it, so the peer must never get them without it. */
+        if (compressed)
+            return tvk_ws_fail(ws, code, "send: a compressed message could not be queued");
+        return code;
+    }
     ws->info.messages_out++;
     if (ws->in_recv) return 0; /* on_readable sends it when the read loop returns */
     r = pump_out_lazy(ws, 1);
