@@ -109,8 +109,13 @@ static void ws_send(sim_conn *c, const char *data, size_t len, const sim_splice 
             pos = sp[i].off + z->plain_len;
         }
         parts[n++] = (tvk_ws_part){data + pos, len - pos, NULL, 0, 0};
+        /* what the net layer really spliced (it falls back where the connection does not allow) */
+        tvk_ws_info in;
+        tvk_ws_get_info(c->ws, &in);
+        uint64_t before = in.parts_spliced;
         rc = tvk_ws_send_parts(c->ws, parts, n);
-        if (rc == 0) c->srv->spliced += (uint64_t)nsp;
+        tvk_ws_get_info(c->ws, &in);
+        c->srv->spliced += in.parts_spliced - before;
     }
     if (rc == TVK_EBACKPRESSURE)
         conn_close_now(c, "client does not read: send queue full, dropped");

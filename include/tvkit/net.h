@@ -162,6 +162,7 @@ typedef struct tvk_ws_info {
     size_t rx_queued, rx_queued_peak, rx_buffer_peak;
     uint64_t messages_dropped; /* data messages that ended after we sent a close (not queued:
                                   reading goes on only to find the peer's close reply) */
+    uint64_t parts_spliced;    /* pre-compressed parts (tvk_ws_send_parts) sent as they were */
 } tvk_ws_info;
 void tvk_ws_get_info(const tvk_ws *ws, tvk_ws_info *info);
 

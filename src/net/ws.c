@@ -768,9 +768,8 @@ int tvk_ws_send_parts(tvk_ws *ws, const tvk_ws_part *parts, size_t n)
     if (r) return r;
     int deflate = deflates(ws, len);
     unsigned char *b = NULL;
-    size_t bl = 0;
+    size_t bl = 0, spliced = 0;
     if (deflate) {
-        size_t spliced = 0;
         r = tvk_pmd_compress_parts(&ws->pmd, ws->server, parts, n, &b, &bl, &spliced);
         if (r) return tvk_ws_fail(ws, r, "send: deflate of a %zu-part message failed", n);
     } else {
@@ -784,6 +783,7 @@ int tvk_ws_send_parts(tvk_ws *ws, const tvk_ws_part *parts, size_t n)
     }
     r = queue_text(ws, b, bl, deflate);
     free(b);
+    if (r == 0) ws->info.parts_spliced += spliced;
     return r;
 }
 

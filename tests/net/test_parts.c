@@ -173,6 +173,13 @@ static uint64_t srv_bytes_out(rig *r)
     return si.bytes_out;
 }
 
+static uint64_t srv_spliced(rig *r)
+{
+    tvk_ws_info si;
+    tvk_ws_get_info(r->p.srv[0], &si);
+    return si.parts_spliced;
+}
+
 /* Sends ROUNDS x (parts message, plain message) from the server; returns the joined texts. */
 static void send_rounds(rig *r, char **want, size_t *wlen, int wait_replies)
 {
@@ -228,9 +235,11 @@ static void run_c_client(int compress)
         assert_int_equal(ci.messages_in_deflated, 2 * ROUNDS);
         /* the stored form of A went out every round: only splicing writes that much */
         assert_true(out > (uint64_t)ROUNDS * BIG_A);
+        assert_int_equal(srv_spliced(&r), 2 * ROUNDS); /* A and B; the small one never */
     } else {
         assert_int_equal(ci.messages_in_deflated, 0);
         assert_true(out >= (uint64_t)ROUNDS * (BIG_A + BIG_B + SMALL + 3000));
+        assert_int_equal(srv_spliced(&r), 0);
     }
     free_want(want);
     rig_free(&r);
@@ -304,6 +313,7 @@ static void run_python(const char *flag, const char *bits, int spliced, int want
         assert_true(out > (uint64_t)ROUNDS * BIG_A);
     else
         assert_true(out < (uint64_t)ROUNDS * BIG_A / 2);
+    assert_int_equal(srv_spliced(&r), spliced ? 2 * ROUNDS : 0);
     assert_int_equal(tvk_ws_close_start(s, 1000, NULL), 0);
     int64_t end = tvk_now_ms() + 10000;
     int status = -1;
