@@ -217,6 +217,12 @@ int tvk_tls_client_setup(tvk_ws *ws)
      * calls on a busy stream. Bytes read ahead do not wake poll(): tvk_ws_deadline counts them
      * (SSL_has_pending). */
     SSL_CTX_set_read_ahead(ws->ssl_ctx, 1);
+    /* With read-ahead each recv fills OpenSSL's buffer, by default one record (~16.7 KB): a
+     * quote firehose took ~16,700 recv calls per million quotes, ~4,200 with 64 KiB, and ~7 %
+     * less client CPU (A/B, pinned). 256 KiB was slower again: the bytes decrypted in place
+     * there are out of cache by the time they are copied out. Per connection, allocated on the
+     * first read. */
+    SSL_CTX_set_default_read_buffer_len(ws->ssl_ctx, 64 * 1024);
     if (ws->insecure) {
         SSL_CTX_set_verify(ws->ssl_ctx, SSL_VERIFY_NONE, NULL);
     } else {
