@@ -117,8 +117,10 @@ int cli_flush(FILE *f, const char *cmd, const char *what);
 
 /* Output lines of the streaming commands are built in a buffer (pend) and written out (and
  * flushed) in pieces of about CLI_OUT_CHUNK, or before blocking: one write(2) per piece instead of
- * stdio's per-line copies. Returns 0, or CLI_EXIT_OTHER after a message. */
-#define CLI_OUT_CHUNK ((size_t)64 * 1024)
+ * stdio's per-line copies. A quote firehose writes ~470 MB per million quotes: 256 KiB pieces
+ * (rather than 64) cost ~3 % less CPU (A/B, pinned); live lines are not held by it, since
+ * everything pending is written before each wait. Returns 0, or CLI_EXIT_OTHER after a message. */
+#define CLI_OUT_CHUNK ((size_t)256 * 1024)
 int cli_out_write(tvk_buf *pend, const char *cmd);
 
 /* The wait of the streaming commands: the next event, waiting until deadline (tvk_now_ms time;
