@@ -35,13 +35,14 @@ typedef struct run {
     const cli_fetch *f;
     job *jobs;
     conn conns[CLI_FETCH_MAX_CONNECTIONS];
-    int nconn;  /* connections opened */
-    int tried;  /* connections attempted (at most f->connections) */
-    int live;   /* opened and not lost */
-    int share;  /* series per connection while more are still to be opened */
-    int status; /* of the first failure */
-    size_t out; /* jobs handed over so far, in order */
-    int stop;   /* the deliver callback's non-zero status: the run ends with it */
+    int nconn;   /* connections opened */
+    int tried;   /* connections attempted (at most f->connections) */
+    int live;    /* opened and not lost */
+    int share;   /* series per connection while more are still to be opened */
+    int status;  /* of the first failure */
+    size_t out;  /* jobs handed over so far, in order */
+    size_t next; /* the next symbol to request */
+    int stop;    /* the deliver callback's non-zero status: the run ends with it */
 } run;
 
 static void set_status(run *r, int st)
@@ -104,6 +105,7 @@ static void on_event(run *r, const tvk_event *ev)
 }
 
 static int deliver(run *r, size_t i);
+static void start_more(run *r);
 
 /* Hands over, in order, the jobs finished so far: a symbol's bars leave memory as soon as every
  * earlier symbol's have, not once the connection has nothing more ready (a fast server answers
@@ -121,7 +123,12 @@ static void pump(run *r, int k)
     tvk_event ev;
     int rc = 0;
     while (!r->stop && (rc = tvk_conn_next_event(cn->c, &ev, 0)) > 0) {
+        int loading = cn->loading;
         on_event(r, &ev);
+        /* A slot came free: the next request leaves before this answer's rows are written and
+         * before the other answers already here are read, so the server works on it meanwhile
+         * (otherwise each slot also waited for the rest of its batch: docs/CLI.md). */
+        if (cn->loading < loading) start_more(r);
         deliver_ready(r);
     }
     if (rc < 0)
@@ -264,22 +271,28 @@ static int connect_next(run *r)
     return st;
 }
 
-static int loop(run *r)
+/* Requests the next symbols while a connection has a free slot and the window allows. */
+static void start_more(run *r)
 {
     const cli_fetch *f = r->f;
     size_t window = (size_t)WINDOW * (size_t)f->connections * (size_t)f->parallel;
-    size_t next = 0;
+    while (r->next < f->n && r->next < r->out + window) {
+        int k = pick(r);
+        if (k < 0) break;
+        if (start(r, r->next, k) == 0) r->next++;
+    }
+}
+
+static int loop(run *r)
+{
+    const cli_fetch *f = r->f;
     for (;;) {
         deliver_ready(r);
         if (r->stop) return r->stop;
         if (r->out == f->n) return 0;
-        while (next < f->n && next < r->out + window) {
-            int k = pick(r);
-            if (k < 0) break;
-            if (start(r, next, k) == 0) next++;
-        }
+        start_more(r);
         /* A connection is opened only when there are symbols for it. */
-        if (r->tried < f->connections && next < f->n) {
+        if (r->tried < f->connections && r->next < f->n) {
             int st = connect_next(r);
             if (st) return st;
             continue;
