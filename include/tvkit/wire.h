@@ -218,6 +218,16 @@ typedef struct tvk_qsd_plain tvk_qsd_plain; /* below, with the views */
  * without tokens: returns 2 with msg->type TVK_MSG_QSD, method, session and pkt set, msg->json
  * NULL and msg->params -1. For consumers that do not need the tokens (the quote book). */
 int tvk_reader_next_fast(tvk_reader *r, tvk_msg *msg, tvk_qsd_plain *q);
+/* tvk_reader_next_fast, except that a timescale_update or du packet, recognized by its first
+ * bytes ({"m":"timescale_update","p":[" or {"m":"du","p":[" and a string), is not tokenized
+ * either: returns 3 with msg->type, method, session and pkt set, msg->json NULL and
+ * msg->params -1. Read it with tvk_series_plain_parse, or complete it with tvk_reader_tokenize.
+ * For consumers that route history answers themselves (the client's series). */
+int tvk_reader_next_lazy(tvk_reader *r, tvk_msg *msg, tvk_qsd_plain *q);
+/* Tokenizes and classifies msg->pkt of a message that tvk_reader_next_lazy returned with 3 (before
+ * the next call on r): 1, or the error tvk_reader_next_msg would have given for that packet
+ * (msg->json NULL, tvk_reader_errmsg says where). */
+int tvk_reader_tokenize(tvk_reader *r, tvk_msg *msg);
 /* Tokenize and classify a lone payload (no framing), e.g. a line of a JSONL capture.
  * Returns 0 (not 1) on success, or a negative code as tvk_reader_next_msg. */
 int tvk_reader_parse_payload(tvk_reader *r, const char *payload, size_t len, tvk_msg *msg);
@@ -329,6 +339,31 @@ struct tvk_qsd_plain {
     tvk_jmember fields[TVK_QSD_PLAIN_MAX];
 };
 int tvk_qsd_plain_parse(const char *payload, size_t len, tvk_qsd_plain *out);
+
+/* A timescale_update or du read without tokens, for one series, each bar handed to a callback
+ * as it is read (no array of the message's bars, no token store). Only the compact layout the
+ * server writes is read:
+ *   {"m":"timescale_update"|"du","p":["<session>",{"<series_id>":{...,"s":[{"i":N,"v":[t,o,h,
+ *    l,c(,v)]},...],...,"t":"<turnaround>","lbs":{"bar_close_time":N}},...},...],"t":N,...}
+ * (p[1] may also be {} or hold other members; values are numbers or null). Everything read is
+ * what tvk_reader_next_msg + tvk_msg_series + tvk_bar_next + tvk_json_int64 of the root's "t"
+ * give, and only documents the tokenizer accepts are accepted. Returns 1 = read (every bar went
+ * to cb, in order); 0 = any other form, valid or not: the bars cb was given so far are to be
+ * discarded and the generic path used (it validates and reports); < 0 = cb returned that code
+ * (the scan stopped there). cb may be NULL (then only *out is filled). */
+typedef int (*tvk_bar_cb)(void *user, const tvk_bar *bar); /* 0 = go on, < 0 = stop */
+typedef struct tvk_series_plain {
+    tvk_str session;
+    int found;              /* p[1] held series_id; the fields below are of that series */
+    tvk_str series_id;      /* the key, as sent */
+    tvk_str turnaround;     /* the series object's "t" (empty when absent or not a string) */
+    int64_t bar_close_time; /* lbs.bar_close_time, or 0 */
+    size_t nbars;
+    int has_time; /* the root's "t" is an integer (tvk_json_int64): the server time in time */
+    int64_t time;
+} tvk_series_plain;
+int tvk_series_plain_parse(const char *payload, size_t len, const char *series_id,
+                           tvk_series_plain *out, tvk_bar_cb cb, void *user);
 
 typedef struct tvk_quote_completed {
     tvk_str session, symbol;

@@ -591,15 +591,33 @@ static void route_plain_qsd(tvk_conn *c, const tvk_qsd_plain *p)
     tvk__quotes_on_plain(q, p);
 }
 
+/* A history answer read without tokens by its series: 1 = routed. */
+static int route_plain_bars(tvk_conn *c, const tvk_msg *m)
+{
+    tvk_series *s = find_series(c, m->session);
+    if (!s || !tvk__series_on_plain(s, m)) return 0;
+    c->last_data = c->last_rx;
+    c->watchdog_fired = 0;
+    return 1;
+}
+
 /* 1 = a routed packet in *msg; 0 = the current message is exhausted. raw: tokenize every
- * packet (the caller hands *msg to the user), else plain qsd packets skip the tokens. */
+ * packet (the caller hands *msg to the user), else plain qsd packets and history answers skip
+ * the tokens (those the fast readers decline are tokenized as before). */
 static int next_packet(tvk_conn *c, tvk_msg *msg, int raw)
 {
     tvk_qsd_plain plain;
     /* Bars are never dropped: at the queue's bound the rest of the message waits. */
     while (c->in_message && !tvk__ev_full(c)) {
         int rc = raw ? tvk_reader_next_msg(c->reader, msg)
-                     : tvk_reader_next_fast(c->reader, msg, &plain);
+                     : tvk_reader_next_lazy(c->reader, msg, &plain);
+        if (rc == 3) {
+            if (route_plain_bars(c, msg)) {
+                c->stats.packets_in++;
+                return 1;
+            }
+            rc = tvk_reader_tokenize(c->reader, msg);
+        }
         if (rc == 0) {
             tvk__conn_drop_message(c);
             break;

@@ -653,6 +653,63 @@ static void on_bars(tvk_series *s, const tvk_msg *m)
     if (s->state == TVK_SERIES_LOADING && m->type == TVK_MSG_TIMESCALE_UPDATE) progress(s);
 }
 
+/* Live bars of one du wait here until the message is known good (they become events, which
+ * cannot be taken back); a message with more goes the generic way. */
+#define TVK_PLAIN_LIVE_MAX 64
+
+typedef struct plain_ctx {
+    tvk_series *s;
+    size_t n0, nbf0; /* to take back the bars of a declined message */
+    size_t nlive;
+    tvk_ohlcv live[TVK_PLAIN_LIVE_MAX];
+} plain_ctx;
+
+/* on_bars' loop body for one bar of a message read without tokens. */
+static int plain_bar(void *user, const tvk_bar *b)
+{
+    plain_ctx *x = user;
+    tvk_series *s = x->s;
+    tvk_ohlcv o;
+    to_ohlcv(b, &o);
+    if (s->phase == TVK_PH_DONE) {
+        if (!s->live) return 0;
+        if (x->nlive == TVK_PLAIN_LIVE_MAX) return TVK_EBUFSIZE;
+        x->live[x->nlive++] = o;
+        return 0;
+    }
+    if (s->phase == TVK_PH_CREATE && is_range(s)) return 0;
+    /* A failure is the generic path's to report: it meets it again at the same bar. */
+    return append_bar(s, &o);
+}
+
+int tvk__series_on_plain(tvk_series *s, const tvk_msg *m)
+{
+    if (s->state == TVK_SERIES_FAILED) return 0;
+    plain_ctx x;
+    x.s = s;
+    x.n0 = s->n;
+    x.nbf0 = s->nbf;
+    x.nlive = 0;
+    tvk_series_plain u;
+    if (tvk_series_plain_parse(m->pkt.data, m->pkt.len, TVK_SERIES_ID, &u, plain_bar, &x) != 1) {
+        s->n = x.n0;
+        s->nbf = x.nbf0;
+        return 0;
+    }
+    /* What tvk__series_on_msg and on_bars do, in their order (the bars are in place). */
+    if (s->state == TVK_SERIES_LOADING) arm(s);
+    int64_t t = u.has_time ? u.time : 0;
+    if (t > 0) s->server_t = t;
+    if (u.found) {
+        if (u.bar_close_time > 0) s->last_bar_close_time = u.bar_close_time;
+        for (size_t i = 0; i < x.nlive; i++)
+            live_bar(s, &x.live[i], i + 1 == u.nbars ? u.bar_close_time : 0);
+        if (s->state == TVK_SERIES_LOADING && m->type == TVK_MSG_TIMESCALE_UPDATE) progress(s);
+    }
+    if (t > 0) on_server_time(s, t);
+    return 1;
+}
+
 static const char *phase_name(const tvk_series *s)
 {
     switch (s->phase) {

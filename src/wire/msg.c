@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "scan.h"
 
 static const char *const type_names[TVK_MSG__COUNT] = {
     [TVK_MSG_OTHER] = "other",
@@ -140,7 +141,37 @@ static int fill_msg(tvk_reader *r, const tvk_packet *pkt, tvk_msg *msg)
     return 1;
 }
 
-static int next_msg(tvk_reader *r, tvk_msg *msg, tvk_qsd_plain *q)
+/* The session string after the opening of a history answer, or 0: enough to route it. */
+static int lazy_bars(const tvk_packet *pkt, tvk_msg *msg)
+{
+    static const char ts[] = "{\"m\":\"timescale_update\",\"p\":[\"",
+                      du[] = "{\"m\":\"du\",\"p\":[\"";
+    const char *p = pkt->data;
+    size_t n = pkt->len, h;
+    tvk_msg_type type;
+    if (n > sizeof ts && !memcmp(p, ts, sizeof ts - 1)) {
+        h = sizeof ts - 2, type = TVK_MSG_TIMESCALE_UPDATE;
+    } else if (n > sizeof du && !memcmp(p, du, sizeof du - 1)) {
+        h = sizeof du - 2, type = TVK_MSG_DU;
+    } else {
+        return 0;
+    }
+    if (n > INT32_MAX - 2) return 0; /* the scanner counts in int */
+    const unsigned char *s = (const unsigned char *)p;
+    scan sc = {s, s + h, s + n, ""};
+    int a, b;
+    if (scan_string(&sc, &a, &b)) return 0;
+    msg_init(msg, pkt);
+    msg->type = type;
+    msg->method.p = type == TVK_MSG_DU ? "du" : "timescale_update";
+    msg->method.len = type == TVK_MSG_DU ? 2 : 16;
+    msg->session.p = p + a;
+    msg->session.len = (size_t)(b - a);
+    return 1;
+}
+
+/* lazy: 0 = tokenize everything; 1 = plain qsd without tokens (q); 2 = history answers too. */
+static int next_msg(tvk_reader *r, tvk_msg *msg, tvk_qsd_plain *q, int lazy)
 {
     tvk_packet pkt;
     int rc = tvk_reader_next(r, &pkt);
@@ -159,6 +190,7 @@ static int next_msg(tvk_reader *r, tvk_msg *msg, tvk_qsd_plain *q)
         msg->session = q->session;
         return 2;
     }
+    if (lazy && pkt.kind == TVK_PKT_JSON && lazy_bars(&pkt, msg)) return 3;
     rc = fill_msg(r, &pkt, msg);
     if (rc < 0) msg->json = NULL;
     return rc;
@@ -166,12 +198,25 @@ static int next_msg(tvk_reader *r, tvk_msg *msg, tvk_qsd_plain *q)
 
 int tvk_reader_next_msg(tvk_reader *r, tvk_msg *msg)
 {
-    return next_msg(r, msg, NULL);
+    return next_msg(r, msg, NULL, 0);
 }
 
 int tvk_reader_next_fast(tvk_reader *r, tvk_msg *msg, tvk_qsd_plain *q)
 {
-    return next_msg(r, msg, q);
+    return next_msg(r, msg, q, 0);
+}
+
+int tvk_reader_next_lazy(tvk_reader *r, tvk_msg *msg, tvk_qsd_plain *q)
+{
+    return next_msg(r, msg, q, 1);
+}
+
+int tvk_reader_tokenize(tvk_reader *r, tvk_msg *msg)
+{
+    tvk_packet pkt = msg->pkt;
+    int rc = fill_msg(r, &pkt, msg);
+    if (rc < 0) msg->json = NULL;
+    return rc;
 }
 
 int tvk_reader_parse_payload(tvk_reader *r, const char *payload, size_t len, tvk_msg *msg)
