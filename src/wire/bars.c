@@ -159,9 +159,8 @@ static inline __attribute__((always_inline)) int bar_value(scan *sc, double *v)
         *v = NAN;
         return 1;
     }
-    if (*p != '-' && !is_digit(*p)) return 0;
     jtok t;
-    if (scan_number(sc, &t)) return 0;
+    if (scan_number(sc, &t)) return 0; /* it rejects what is not a number */
     if (!jt_is_later(&t))
         *v = jt_num(&t);
     else if (tvk_parse_double((const char *)p, (size_t)(sc->p - p), v))
