@@ -1,6 +1,7 @@
 /* The JSON scanner's primitives (strings, numbers, whitespace), shared by the generic tokenizer
- * (json.c) and the token-free reader of plain qsd packets (qsd.c), so both accept exactly the
- * same bytes and convert numbers to the same doubles. Included by those two files only. */
+ * (json.c) and the token-free readers of plain qsd packets (qsd.c) and history answers (bars.c,
+ * msg.c's lazy reader), so all accept exactly the same bytes and convert numbers to the same
+ * doubles. Included by those files only. */
 #ifndef TVK_WIRE_SCAN_H
 #define TVK_WIRE_SCAN_H
 
