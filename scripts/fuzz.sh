@@ -16,7 +16,7 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$here"
 
-all_targets="reader json number upgrade inflate ws cliparse"
+all_targets="reader json bars number upgrade inflate ws cliparse"
 targets=${FUZZ_TARGETS:-$all_targets}
 secs=${FUZZ_SECONDS:-30}
 if [ "${CI:-}" = "true" ] && [ "$secs" -lt 60 ]; then secs=60; fi

@@ -10,9 +10,9 @@ set(TVK_FUZZ_DIR ${CMAKE_CURRENT_LIST_DIR}/fuzz)
 set(TVK_FUZZ_SEEDS ${CMAKE_BINARY_DIR}/fuzz-seeds)
 # name -> what it links: the wire targets need the wire archive only, the net ones the net
 # archive and its private headers, cliparse src/client/validate.c and cli/parse.c.
-set(TVK_FUZZ_WIRE reader json number)
+set(TVK_FUZZ_WIRE reader json bars number)
 set(TVK_FUZZ_NET upgrade inflate ws)
-set(TVK_FUZZ_ALL reader json number upgrade inflate ws cliparse)
+set(TVK_FUZZ_ALL reader json bars number upgrade inflate ws cliparse)
 
 function(tvk_fuzz_link tgt name)
   target_include_directories(${tgt} PRIVATE ${TVK_FUZZ_DIR})

@@ -298,7 +298,9 @@ def seeds_ws(cap, c):
     c.add(bytes([1, big]) + ws_frame(client[0]))  # unmasked from a client: protocol error
 
 
-TARGETS = {"reader": seeds_reader, "json": seeds_json, "number": seeds_number,
+# bars (the history answer read without tokens, checked against the generic path) takes the
+# json target's inputs: the captures' messages, their timescale_update answers among them.
+TARGETS = {"reader": seeds_reader, "json": seeds_json, "bars": seeds_json, "number": seeds_number,
            "cliparse": seeds_cliparse, "upgrade": seeds_upgrade, "inflate": seeds_inflate,
            "ws": seeds_ws}
 
