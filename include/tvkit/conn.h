@@ -84,7 +84,7 @@ typedef struct tvk_conn_opts {
 
     /* Memory. */
     int release_idle_buffers; /* 1 = once a message is consumed, free its text copy and JSON
-                                 tokens when above 256 KiB (a 5,000-bar answer: ~1.8 MB), so
+                                 tokens when above 256 KiB (a 5,000-bar answer: ~0.5 MB), so
                                  idle connections hold little; worth it with an allocator that
                                  keeps freed memory (docs/API.md), else each big message faults
                                  its pages in again; default 0 */

@@ -251,8 +251,9 @@ void tvk__ev_drop_quotes(tvk_conn *c, const tvk_quotes *q);
 /* series.c */
 void tvk__series_on_msg(tvk_series *s, const tvk_msg *m);
 /* A timescale_update / du that tvk_reader_next_lazy left untokenized (m->json NULL): read with
- * tvk_series_plain_parse. 1 = handled, exactly as tvk__series_on_msg would have; 0 = not
- * touched (another layout, or the series failed): tokenize it and use tvk__series_on_msg. */
+ * tvk_series_plain_parse. 1 = handled, exactly as tvk__series_on_msg would have; 0 = the series
+ * is as it was (bars already appended are taken back; another layout, or the series failed):
+ * tokenize it and use tvk__series_on_msg. */
 int tvk__series_on_plain(tvk_series *s, const tvk_msg *m);
 void tvk__series_fail(tvk_series *s, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -10,8 +10,9 @@
 #define TVK_TRACE_MAX 400
 
 /* With release_idle_buffers, a connection between messages holds no buffers of a big one: a
- * 5,000-bar answer needs ~0.5 MB of text and ~1.3 MB of tokens, which a program downloading
- * over several connections would otherwise keep per connection while it waits. Off by
+ * 5,000-bar answer needs ~0.5 MB for its text (its bars are read without tokens; other big
+ * messages, and answers the fast reader declines, also grow the token store), which a program
+ * downloading over several connections would otherwise keep per connection while it waits. Off by
  * default: with glibc's default settings the freed memory goes back to the system and every
  * big message faults it in again (measured: 10x the page faults, 2.5x the CPU of a 4-connection
  * download). Ordinary messages (quotes, live bars) stay far below the bound either way. */
