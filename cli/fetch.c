@@ -139,14 +139,18 @@ static void pump(run *r, int k)
 
 /* The live connection with a free slot and the fewest series in flight, or -1. While more
  * connections are still to be opened, each takes only its share of the symbols, so that the
- * first ones do not take everything before the others exist. */
+ * first ones do not take everything before the others exist. A connection the library already
+ * knows to be lost is passed over although pump() has not marked it dead yet (its failing
+ * series free their slots first, from inside pump): a request there would fail, and replace the
+ * loss's own cause with "not connected" in the notice; the symbol goes to a live one instead. */
 static int pick(const run *r)
 {
     int cap = r->tried < r->f->connections ? r->share : r->f->parallel;
     int best = -1;
     for (int k = 0; k < r->nconn; k++) {
         const conn *cn = &r->conns[k];
-        if (cn->dead || cn->loading >= cap) continue;
+        if (cn->dead || cn->loading >= cap || tvk_conn_get_state(cn->c) != TVK_CONN_CONNECTED)
+            continue;
         if (best < 0 || cn->loading < r->conns[best].loading) best = k;
     }
     return best;

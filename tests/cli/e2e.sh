@@ -388,6 +388,19 @@ case_multi() {
         "SIM:S12:100 SIM:S13:100 SIM:S14:100 SIM:S15:100 SIM:S16:100 SIM:S17:100 SIM:S18:100 SIM:S19:100 SIM:S20:100 SIM:S21:100 " ] ||
         fail "the other symbols: $(tail -n +2 "$TMP/out" | cut -d, -f1 | uniq -c | tr '\n' ' ')"
     stop_sim
+    # The first connection is dropped with SIM:A loading: the slot its failure frees is not offered
+    # to that connection again (a request there would fail as "not connected" and the notice would
+    # lose the cause); SIM:B, SIM:C, SIM:D load over connection 2. Exit 3.
+    start_sim --fault close-after=3
+    run 3 --url "$URL" history SIM:A SIM:B SIM:C SIM:D -i 1D -n 100 --connections 2 --parallel 1
+    grep -q "connection 1 of 2 lost: connection lost (TVK_E[A-Z_]*): .*the others go on" "$TMP/err" ||
+        fail "lost notice without its cause: $(cat "$TMP/err")"
+    grep -q "history: SIM:A: .*(TVK_ECONN_LOST\|TVK_ECLOSED)" "$TMP/err" || fail "SIM:A: $(cat "$TMP/err")"
+    [ "$(grep -c "^tvkit: history: SIM:" "$TMP/err")" = 1 ] || fail "errors: $(cat "$TMP/err")"
+    [ "$(tail -n +2 "$TMP/out" | cut -d, -f1 | uniq -c | awk '{printf "%s:%s ", $2, $1}')" = \
+        "SIM:B:100 SIM:C:100 SIM:D:100 " ] ||
+        fail "the other symbols: $(tail -n +2 "$TMP/out" | cut -d, -f1 | uniq -c | tr '\n' ' ')"
+    stop_sim
     # Every connection dropped: the symbols loading fail, one error names those never requested.
     start_sim --fault close-every=2
     run 3 --url "$URL" history SIM:A SIM:B SIM:C SIM:D SIM:E -i 1D -n 100 --connections 2 --parallel 1
