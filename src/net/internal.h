@@ -14,11 +14,12 @@
 #include "tvkit/net.h"
 
 #define TVK_WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-#define TVK_OBUF_CAP (64 * 1024) /* socket-side write buffer: wslay output lands here */
-#define TVK_FLUSH_AT (16 * 1024) /* send_text writes at once only from this much queued */
-#define TVK_IBUF_CAP (64 * 1024) /* socket-side read buffer: wslay asks for 4 KiB at a time */
-#define TVK_RX_MIN (16 * 1024)   /* first size of the receive buffer */
-#define TVK_RX_KEEP (512u << 10) /* a larger receive buffer is freed once it is empty */
+#define TVK_OBUF_CAP (64 * 1024)   /* socket-side write buffer: wslay output lands here */
+#define TVK_FLUSH_AT (16 * 1024)   /* send_text writes at once only from this much queued */
+#define TVK_IBUF_CAP (64 * 1024)   /* socket-side read buffer: wslay asks for 4 KiB at a time */
+#define TVK_TLS_IN_CAP (64 * 1024) /* what one recv reads for OpenSSL (io.c bio_read) */
+#define TVK_RX_MIN (16 * 1024)     /* first size of the receive buffer */
+#define TVK_RX_KEEP (512u << 10)   /* a larger receive buffer is freed once it is empty */
 #define TVK_DEFAULT_MAX_QUEUED (256u << 10)
 
 /* A parsed ws://, wss:// or http:// (proxy) URL. */
@@ -146,7 +147,9 @@ struct tvk_ws {
     BIO_METHOD *biometh;
     int tls_want; /* TVK_WANT_* the TLS layer is waiting for */
     int tls_read_wants_write, tls_write_wants_read;
-    int tls_rx_starved; /* the last SSL_read wanted socket bytes (see tvk_ws_deadline) */
+    int tls_rx_starved;    /* the last SSL_read wanted socket bytes (see tvk_ws_deadline) */
+    unsigned char *tls_in; /* socket bytes read for OpenSSL, not yet taken by it (io.c bio_read) */
+    size_t tls_in_off, tls_in_len;
 
     char *hbuf; /* incoming header block, max_header + 1 bytes */
     size_t hlen;

@@ -150,9 +150,9 @@ int tvk_net_io_queue(tvk_ws *ws, const void *buf, size_t len, int all_or_nothing
 
 static int bio_write(BIO *b, const char *data, size_t len, size_t *written)
 {
-    int fd = (int)(intptr_t)BIO_get_data(b);
+    const tvk_ws *ws = BIO_get_data(b);
     BIO_clear_retry_flags(b);
-    ssize_t n = send(fd, data, len, MSG_NOSIGNAL);
+    ssize_t n = send(ws->fd, data, len, MSG_NOSIGNAL);
     if (n >= 0) {
         *written = (size_t)n;
         return 1;
@@ -161,18 +161,35 @@ static int bio_write(BIO *b, const char *data, size_t len, size_t *written)
     return 0;
 }
 
+/* OpenSSL reads a record's 5-byte header and then its body, each through here (read-ahead is
+ * off): both come out of ws->tls_in, which one recv fills with whatever the socket has. With
+ * OpenSSL's own read-ahead, every record taken from its buffer moved all the bytes after it to
+ * the buffer's start (to align the next payload): a stream's bytes several times over with a
+ * 64 KiB buffer; here each byte is copied once, into the record OpenSSL decrypts in place. */
 static int bio_read(BIO *b, char *data, size_t len, size_t *readbytes)
 {
-    int fd = (int)(intptr_t)BIO_get_data(b);
+    tvk_ws *ws = BIO_get_data(b);
     BIO_clear_retry_flags(b);
-    ssize_t n = recv(fd, data, len, 0);
-    if (n > 0) {
-        *readbytes = (size_t)n;
-        return 1;
+    if (ws->tls_in_len == 0) {
+        if (!ws->tls_in && !(ws->tls_in = malloc(TVK_TLS_IN_CAP))) {
+            errno = ENOMEM;
+            return 0;
+        }
+        ssize_t n = recv(ws->fd, ws->tls_in, TVK_TLS_IN_CAP, 0);
+        if (n <= 0) {
+            if (n < 0 && again(errno)) BIO_set_retry_read(b);
+            if (n == 0) errno = 0;
+            return 0;
+        }
+        ws->tls_in_off = 0;
+        ws->tls_in_len = (size_t)n;
     }
-    if (n < 0 && again(errno)) BIO_set_retry_read(b);
-    if (n == 0) errno = 0;
-    return 0;
+    size_t k = len < ws->tls_in_len ? len : ws->tls_in_len;
+    memcpy(data, ws->tls_in + ws->tls_in_off, k);
+    ws->tls_in_off += k;
+    ws->tls_in_len -= k;
+    *readbytes = k;
+    return 1;
 }
 
 static long bio_ctrl(BIO *b, int cmd, long num, void *ptr)
@@ -197,7 +214,7 @@ static int tls_attach(tvk_ws *ws)
         return tvk_ws_fail(ws, TVK_ENOMEM, "TLS: cannot create the socket BIO");
     BIO *bio = BIO_new(ws->biometh);
     if (!bio) return tvk_ws_fail(ws, TVK_ENOMEM, "TLS: cannot create the socket BIO");
-    BIO_set_data(bio, (void *)(intptr_t)ws->fd);
+    BIO_set_data(bio, ws);
     SSL_set_bio(ws->ssl, bio, bio);
     return 0;
 }
@@ -213,16 +230,6 @@ int tvk_tls_client_setup(tvk_ws *ws)
     SSL_CTX_set_options(ws->ssl_ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
     SSL_CTX_set_mode(ws->ssl_ctx,
                      SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-    /* Read what the socket has, not a 5-byte record header and then its body: half the recv
-     * calls on a busy stream. Bytes read ahead do not wake poll(): tvk_ws_deadline counts them
-     * (SSL_has_pending). */
-    SSL_CTX_set_read_ahead(ws->ssl_ctx, 1);
-    /* With read-ahead each recv fills OpenSSL's buffer, by default one record (~16.7 KB): a
-     * quote firehose took ~16,700 recv calls per million quotes, ~4,200 with 64 KiB, and ~7 %
-     * less client CPU (A/B, pinned). 256 KiB was slower again: the bytes decrypted in place
-     * there are out of cache by the time they are copied out. Per connection, allocated on the
-     * first read. */
-    SSL_CTX_set_default_read_buffer_len(ws->ssl_ctx, 64 * 1024);
     if (ws->insecure) {
         SSL_CTX_set_verify(ws->ssl_ctx, SSL_VERIFY_NONE, NULL);
     } else {
@@ -308,6 +315,9 @@ void tvk_tls_free(tvk_ws *ws)
     ws->ssl = NULL;
     if (ws->biometh) BIO_meth_free(ws->biometh);
     ws->biometh = NULL;
+    free(ws->tls_in);
+    ws->tls_in = NULL;
+    ws->tls_in_off = ws->tls_in_len = 0;
     if (ws->own_ctx && ws->ssl_ctx) SSL_CTX_free(ws->ssl_ctx);
     ws->ssl_ctx = NULL;
 }

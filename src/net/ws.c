@@ -606,10 +606,10 @@ int64_t tvk_ws_deadline(const tvk_ws *ws)
         TVK_MIN_DEADLINE(ws->pong_deadline >= 0 ? ws->pong_deadline : ws->next_ping);
     }
     TVK_MIN_DEADLINE(ws->close_deadline);
-    /* Bytes already read (past the header, or whole records inside OpenSSL, read ahead) do not
-     * wake poll(). SSL_has_pending also counts a record still arriving, which only the socket
-     * can complete: after SSL_read asked for more bytes, poll() waits for them. */
-    if (can_read(ws) && (ws->llen > 0 || ws->ilen > 0 ||
+    /* Bytes already read (past the header, socket bytes read for OpenSSL, records inside it) do
+     * not wake poll(). SSL_has_pending also counts a record still arriving, which only the
+     * socket can complete: after SSL_read asked for more bytes, poll() waits for them. */
+    if (can_read(ws) && (ws->llen > 0 || ws->ilen > 0 || ws->tls_in_len > 0 ||
                          (ws->ssl && !ws->tls_rx_starved && SSL_has_pending(ws->ssl))))
         TVK_MIN_DEADLINE(tvk_now_ms());
 #undef TVK_MIN_DEADLINE

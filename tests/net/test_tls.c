@@ -372,6 +372,62 @@ static void test_record_in_pieces(void **state)
     tvk_ws_free(ws);
 }
 
+/* A burst of records (one message each) that one recv reads at once, taken by a client that
+ * stops reading after every message (max_queued 1): the rest waits in the handle's TLS read
+ * buffer while the socket is empty, and tvk_ws_deadline must say "now" for it (poll() would
+ * sleep until the server's next byte, which never comes). Messages are taken from the queue
+ * without a read (tvk_rx_pop), so only the pump's poll and timers can bring the rest in. */
+enum { BURST = 300, BURST_LEN = 100 };
+
+typedef struct burst {
+    env *e;
+    int got, bad;
+} burst;
+
+static int burst_taken(void *arg)
+{
+    burst *b = arg;
+    const char *d;
+    size_t n;
+    while (tvk_rx_pop(b->e->c, &d, &n)) {
+        char head[16];
+        int hl = snprintf(head, sizeof head, "%05d:", b->got);
+        if (n != BURST_LEN || memcmp(d, head, (size_t)hl) != 0 || d[n - 1] != 'a' + b->got % 26)
+            b->bad++;
+        b->got++;
+    }
+    return b->got == BURST || b->bad || tvk_ws_get_state(b->e->c) == TVK_WS_CLOSED;
+}
+
+static void test_burst_in_read_buffer(void **state)
+{
+    (void)state;
+    env e;
+    tvk_ws_opts o;
+    tvk_ws_opts_init(&o);
+    o.proxy = "";
+    o.ca_file = ca;
+    o.compress = 0;
+    o.ping_interval_ms = 0;
+    o.max_queued = 1;
+    run(&e, cert, key, "wss://127.0.0.1:%d/tls", &o);
+    if (tvk_ws_get_state(e.c) != TVK_WS_OPEN) fail_msg("%s", tvk_ws_errmsg(e.c));
+    assert_int_equal(e.p.nsrv, 1);
+    char msg[BURST_LEN];
+    for (int i = 0; i < BURST; i++) {
+        int hl = snprintf(msg, sizeof msg, "%05d:", i);
+        memset(msg + hl, 'a' + i % 26, sizeof msg - (size_t)hl);
+        assert_int_equal(tvk_ws_send_text(e.p.srv[0], msg, sizeof msg), 0);
+        assert_int_equal(tvk_ws_flush(e.p.srv[0], 5000), 0); /* a record of its own */
+    }
+    burst b = {&e, 0, 0};
+    int ok = tu_pump_until(&e.p, burst_taken, &b, 10000);
+    if (!ok || b.got != BURST || b.bad)
+        fail_msg("%d of %d messages in 10 s (%d wrong), client %s", b.got, BURST, b.bad,
+                 tvk_ws_errmsg(e.c));
+    done(&e);
+}
+
 static int stop_child(void **state)
 {
     (void)state;
@@ -394,6 +450,7 @@ int main(void)
         cmocka_unit_test_teardown(test_tls_via_proxy, stop_child),
         cmocka_unit_test_teardown(test_python_tls, stop_child),
         cmocka_unit_test_teardown(test_record_in_pieces, stop_child),
+        cmocka_unit_test(test_burst_in_read_buffer),
     };
     return cmocka_run_group_tests(tests, make_pki, drop_pki);
 }
