@@ -1,17 +1,19 @@
 /* Differential target for the history answer read without tokens (src/wire/bars.c): whatever
  * tvk_series_plain_parse accepts, the generic path (tvk_reader_parse_payload, tvk_msg_series,
  * tvk_bar_next, the root's "t" by tvk_json_member + tvk_json_int64) accepts too and reads the
- * same, field by field and bit for bit; a declined document gives 0, never anything else.
- * Input: a framed message (every packet is checked) or, when it does not start with "~m~", one
- * payload. Each payload is checked for the series "sds_1" and for the first price series the
- * generic path finds. */
-#include <math.h>
+ * same, field by field and bit for bit (tests/wire/bars_same.h); a declined document gives 0, never
+ * anything else. Input: a framed message (every packet is checked) or, when it does not start with
+ * "~m~", one payload. Each payload is checked for the series "sds_1" and for the first price series
+ * the generic path finds. */
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tvkit/wire.h"
 
+#include "../wire/bars_same.h"
 #include "fuzz_check.h"
 
 #define MAX_BARS 4096
@@ -29,17 +31,6 @@ static int collect(void *user, const tvk_bar *b)
     return 0;
 }
 
-static int same_double(double a, double b)
-{
-    if (isnan(a) || isnan(b)) return isnan(a) && isnan(b);
-    return !memcmp(&a, &b, sizeof a);
-}
-
-static int same_str(tvk_str a, tvk_str b)
-{
-    return a.len == b.len && (!a.len || !memcmp(a.p, b.p, a.len));
-}
-
 static void check(tvk_reader *r, const char *p, size_t n, const char *id, got *g)
 {
     tvk_series_plain u;
@@ -48,35 +39,10 @@ static void check(tvk_reader *r, const char *p, size_t n, const char *id, got *g
     if (rc == TVK_EBUFSIZE) return; /* more bars than this target keeps */
     FUZZ_CHECK(rc == 0 || rc == 1);
     if (rc == 0) return;
-    tvk_msg m;
-    FUZZ_CHECK(tvk_reader_parse_payload(r, p, n, &m) == 0);
-    FUZZ_CHECK(m.type == TVK_MSG_TIMESCALE_UPDATE || m.type == TVK_MSG_DU);
-    FUZZ_CHECK(same_str(m.session, u.session));
-    int tt = tvk_json_member(m.json, 0, "t");
-    int64_t t = 0;
-    int has_t = tt >= 0 && tvk_json_int64(m.json, tt, &t) == 0;
-    FUZZ_CHECK(has_t == u.has_time && (!has_t || t == u.time));
-    tvk_series_update s;
-    int src = tvk_msg_series(&m, id, &s);
-    if (src == TVK_ENOTFOUND) {
-        FUZZ_CHECK(!u.found && g->n == 0);
-        return;
-    }
-    FUZZ_CHECK(src == 0 && u.found);
-    FUZZ_CHECK(same_str(s.series_id, u.series_id) && same_str(s.turnaround, u.turnaround));
-    FUZZ_CHECK(s.bar_close_time == u.bar_close_time && s.nbars == u.nbars && g->n == u.nbars);
-    tvk_bar b;
-    size_t i = 0;
-    int brc;
-    while ((brc = tvk_bar_next(&s.bars, &b)) > 0) {
-        FUZZ_CHECK(i < g->n);
-        const tvk_bar *a = &g->v[i++];
-        FUZZ_CHECK(a->index == b.index && same_double(a->time, b.time) &&
-                   same_double(a->open, b.open) && same_double(a->high, b.high) &&
-                   same_double(a->low, b.low) && same_double(a->close, b.close) &&
-                   same_double(a->volume, b.volume));
-    }
-    FUZZ_CHECK(brc == 0 && i == g->n);
+    char why[256];
+    bool same = bars_same(r, p, n, id, &u, g->v, g->n, why, sizeof why);
+    if (!same) fprintf(stderr, "fuzz_bars: %s\n", why);
+    FUZZ_CHECK(same);
 }
 
 static void payload(tvk_reader *r, const char *p, size_t n, got *g)

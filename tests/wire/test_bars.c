@@ -4,7 +4,6 @@
  * mutated, each cut, escaped keys, reordered members, whitespace) is either read the same or
  * declined. Each document is parsed from an allocation of its exact size, so that the sanitizer
  * build catches a read past its end. */
-#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +16,7 @@
 
 #include "tvkit/wire.h"
 
+#include "bars_same.h"
 #include "wire_testutil.h"
 
 static const char *captures;
@@ -42,25 +42,6 @@ static int collect(void *user, const tvk_bar *b)
     return 0;
 }
 
-/* Bit-identical, or both NaN. */
-static int same_double(double a, double b)
-{
-    if (isnan(a) || isnan(b)) return isnan(a) && isnan(b);
-    return !memcmp(&a, &b, sizeof a);
-}
-
-static int same_str(tvk_str a, tvk_str b)
-{
-    return a.len == b.len && (!a.len || !memcmp(a.p, b.p, a.len));
-}
-
-static int same_bar(const tvk_bar *a, const tvk_bar *b)
-{
-    return a->index == b->index && same_double(a->time, b->time) && same_double(a->open, b->open) &&
-           same_double(a->high, b->high) && same_double(a->low, b->low) &&
-           same_double(a->close, b->close) && same_double(a->volume, b->volume);
-}
-
 #define SHOW(p, n) (int)((n) > 200 ? 200 : (n)), (p)
 
 /* Parses [p, p+n) with the plain reader from an exact-size copy; when accepted, asserts that the
@@ -79,48 +60,9 @@ static int plain_checked(tvk_reader *r, const char *p, size_t n, const char *id)
         free(copy);
         return 0;
     }
-    tvk_msg m;
-    int grc = tvk_reader_parse_payload(r, copy, n, &m);
-    if (grc != 0)
-        fail_msg("plain accepted what the generic path rejects (%d: %s): %.*s", grc,
-                 tvk_reader_errmsg(r), SHOW(copy, n));
-    if (m.type != TVK_MSG_TIMESCALE_UPDATE && m.type != TVK_MSG_DU)
-        fail_msg("plain accepted a %s: %.*s", tvk_msg_type_name(m.type), SHOW(copy, n));
-    if (!same_str(m.session, u.session)) fail_msg("session differs: %.*s", SHOW(copy, n));
-    /* the root's "t", as tvk__series_on_msg reads it */
-    int tt = tvk_json_member(m.json, 0, "t");
-    int64_t t = 0;
-    int has_t = tt >= 0 && tvk_json_int64(m.json, tt, &t) == 0;
-    if (has_t != u.has_time || (has_t && t != u.time))
-        fail_msg("root t differs (%d %lld, plain %d %lld): %.*s", has_t, (long long)t, u.has_time,
-                 (long long)u.time, SHOW(copy, n));
-    tvk_series_update g;
-    int src = tvk_msg_series(&m, id, &g);
-    if (src == TVK_ENOTFOUND) {
-        if (u.found || got.n) fail_msg("plain found a series the generic path does not");
-    } else {
-        assert_int_equal(src, 0);
-        if (!u.found) fail_msg("plain missed the series: %.*s", SHOW(copy, n));
-        if (!same_str(g.series_id, u.series_id) || !same_str(g.turnaround, u.turnaround) ||
-            g.bar_close_time != u.bar_close_time || g.nbars != u.nbars || got.n != u.nbars)
-            fail_msg("series fields differ (bct %lld/%lld, nbars %zu/%zu/%zu): %.*s",
-                     (long long)g.bar_close_time, (long long)u.bar_close_time, g.nbars, u.nbars,
-                     got.n, SHOW(copy, n));
-        tvk_bar b;
-        size_t i = 0;
-        int brc;
-        while ((brc = tvk_bar_next(&g.bars, &b)) > 0) {
-            if (i >= got.n || !same_bar(&b, &got.v[i]))
-                fail_msg("bar %zu differs (index %lld/%lld, time %.17g/%.17g, volume %.17g/%.17g)"
-                         ": %.*s",
-                         i, (long long)b.index, i < got.n ? (long long)got.v[i].index : -1LL,
-                         b.time, i < got.n ? got.v[i].time : 0.0, b.volume,
-                         i < got.n ? got.v[i].volume : 0.0, SHOW(copy, n));
-            i++;
-        }
-        if (brc < 0) fail_msg("plain read a bar tvk_bar_next rejects: %.*s", SHOW(copy, n));
-        assert_int_equal(i, got.n);
-    }
+    char why[256];
+    if (!bars_same(r, copy, n, id, &u, got.v, got.n, why, sizeof why))
+        fail_msg("%s: %.*s", why, SHOW(copy, n));
     free(got.v);
     free(copy);
     return 1;
@@ -484,8 +426,8 @@ static void test_wire_bars_reader_lazy(void **state)
             assert_int_equal(rt, rg);
         }
         assert_int_equal(ml.type, mg.type);
-        assert_true(same_str(ml.session, mg.session));
-        assert_true(same_str(ml.method, mg.method));
+        assert_true(bars_same_str(ml.session, mg.session));
+        assert_true(bars_same_str(ml.method, mg.method));
         if (rl != 3) continue;
         if (rg < 0) {
             assert_null(ml.json);
