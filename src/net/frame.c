@@ -1,6 +1,6 @@
 /* The receive side of an open connection: RFC 6455 frames parsed straight out of the socket
  * read buffer, payloads written once into the receive buffer (rx.c) or inflated into it,
- * text checked as UTF-8 a message at a time (tvk_net_utf8_check, 32 ASCII bytes per step),
+ * text checked as UTF-8 a message at a time (tvk_net_utf8_check, 64 ASCII bytes per step),
  * and ping, pong and close handled here. wslay still frames what we send; reading through it
  * cost a byte-at-a-time UTF-8 automaton and an extra copy of every payload (4 KiB at a time).
  *

@@ -1,7 +1,11 @@
 /* UTF-8 validation (RFC 3629: no overlongs, no surrogates, nothing above U+10FFFF) of every
  * text message and close reason (RFC 6455 8.1); runs over every byte received, so ASCII goes
- * by words. */
+ * by 64 bytes a step (SSE2, part of every x86-64) or by words. */
 #include <string.h>
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "net/internal.h"
 
@@ -9,7 +13,17 @@ size_t tvk_net_utf8_check(const unsigned char *s, size_t len)
 {
     size_t i = 0;
     while (i < len) {
-        /* ASCII runs: 32 bytes a step (one test of four words ORed), then eight */
+        /* ASCII runs: 64 bytes a step (four vectors ORed, one test of their high bits) or 32
+         * (four words), then eight */
+#ifdef __SSE2__
+        while (i + 64 <= len) {
+            const __m128i *v = (const __m128i *)(const void *)(s + i);
+            __m128i o = _mm_or_si128(_mm_or_si128(_mm_loadu_si128(v), _mm_loadu_si128(v + 1)),
+                                     _mm_or_si128(_mm_loadu_si128(v + 2), _mm_loadu_si128(v + 3)));
+            if (_mm_movemask_epi8(o)) break;
+            i += 64;
+        }
+#endif
         while (i + 32 <= len) {
             uint64_t w[4];
             memcpy(w, s + i, 32);
