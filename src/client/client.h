@@ -122,6 +122,7 @@ struct tvk_quotes {
     tvk_conn *c;
     struct tvk_quotes *next;
     char qs[TVK_SESSION_ID_CAP];
+    size_t qs_len; /* strlen(qs): every qsd packet is routed by it */
     tvk_req_copy req;
     char **fields; /* NULL = the seed's */
     size_t nfields;

@@ -465,7 +465,7 @@ static tvk_quotes *find_quotes(tvk_conn *c, tvk_str sess)
 {
     if (!sess.len) return NULL;
     for (tvk_quotes *q = c->quotes; q; q = q->next)
-        if (str_is(sess, q->qs)) return q;
+        if (sess.len == q->qs_len && memcmp(sess.p, q->qs, sess.len) == 0) return q;
     return NULL;
 }
 

@@ -331,6 +331,7 @@ int tvk_quotes_open(tvk_conn *c, const tvk_req_opts *opts, const char *const *fi
     }
     if (rc == 0) rc = index_rebuild(q, 4);
     if (rc == 0) rc = tvk_session_id(q->qs, sizeof q->qs, "qs_");
+    q->qs_len = strlen(q->qs);
     if (rc < 0) {
         tvk__conn_set_err(c, rc, "quotes: %s", tvk_strerror(rc));
         tvk__quotes_free(q);
