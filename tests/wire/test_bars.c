@@ -98,6 +98,13 @@ static void capture_packet(void *ctx, const tvk_packet *pkt)
     if (found && !ok) fail_msg("capture answer declined: %.*s", SHOW(pkt->data, pkt->len));
 }
 
+static int capture_line(void *ctx, const char *line, size_t n)
+{
+    tvk_packet pkt = {TVK_PKT_JSON, line, n, 0, 0, TVK_LEN_BYTES};
+    if (n) capture_packet(ctx, &pkt);
+    return 0;
+}
+
 static void test_wire_bars_captures(void **state)
 {
     (void)state;
@@ -109,21 +116,8 @@ static void test_wire_bars_captures(void **state)
     if (wt_each_capture_packet(captures, files, 2, capture_packet, &c, &bad))
         fail_msg("capture %s: cannot open or frame", bad);
     /* the reserialized JSONL capture: one payload a line */
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", captures, "tradingview-rs_events_reserialized.jsonl");
-    FILE *fp = fopen(path, "rb");
-    assert_non_null(fp);
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    while ((n = getline(&line, &cap, fp)) > 0) {
-        while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-            n--;
-        tvk_packet pkt = {TVK_PKT_JSON, line, (size_t)n, 0, 0, TVK_LEN_BYTES};
-        if (n) capture_packet(&c, &pkt);
-    }
-    free(line);
-    fclose(fp);
+    assert_int_equal(
+        wt_each_line(captures, "tradingview-rs_events_reserialized.jsonl", capture_line, &c), 0);
     print_message("captures: %ld answers (%ld with a price series); plain read %ld (%ld)\n",
                   c.answers, c.with_bars, c.plain, c.plain_bars);
     assert_true(c.with_bars >= 10);
@@ -453,7 +447,8 @@ static void test_wire_bars_reader_lazy(void **state)
 
 int main(int argc, char **argv)
 {
-    captures = argc > 1 ? argv[1] : "../shared/protocol/captures";
+    captures = wt_captures_dir(argc, argv);
+    if (!captures) return 2;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_wire_bars_captures),
         cmocka_unit_test(test_wire_bars_generated),

@@ -14,6 +14,8 @@
 
 #include "tvkit/wire.h"
 
+#include "wire_testutil.h"
+
 static const char *captures;
 
 typedef struct tally {
@@ -112,58 +114,61 @@ static void check_views(const tvk_msg *m, tally *t)
         }
 }
 
-static void run_file(const char *name, tally *t)
-{
-    memset(t, 0, sizeof *t);
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", captures, name);
-    FILE *fp = fopen(path, "rb");
-    if (!fp) fail_msg("cannot open %s", path);
-    tvk_reader *r = tvk_reader_new(0);
+typedef struct file_run {
+    const char *name;
+    tally *t;
+    tvk_reader *r;
     tvk_buf again;
-    tvk_buf_init(&again);
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    while ((n = getline(&line, &cap, fp)) > 0) {
-        while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-            n--;
-        t->lines++;
-        tvk_msg m;
-        int rc;
-        if (n >= 3 && !memcmp(line, "~m~", 3)) {
-            tvk_buf_reset(&again);
-            assert_int_equal(tvk_reader_feed(r, line, (size_t)n), 0);
-            while ((rc = tvk_reader_next_msg(r, &m)) != 0) {
-                if (rc < 0) {
-                    print_error("%s:%ld: %s\n", name, t->lines, tvk_reader_errmsg(r));
-                    t->errors++;
-                    continue;
-                }
-                t->packets++;
-                t->count[m.type]++;
-                check_views(&m, t);
-                assert_int_equal(tvk_frame(&again, m.pkt.data, m.pkt.len), 0);
-            }
-            /* The encoder reproduces the captured bytes. */
-            assert_int_equal(again.len, (size_t)n);
-            assert_memory_equal(again.data, line, (size_t)n);
-        } else {
-            rc = tvk_reader_parse_payload(r, line, (size_t)n, &m);
+} file_run;
+
+static int run_line(void *ctx, const char *line, size_t n)
+{
+    file_run *f = ctx;
+    tally *t = f->t;
+    tvk_reader *r = f->r;
+    t->lines++;
+    tvk_msg m;
+    int rc;
+    if (n >= 3 && !memcmp(line, "~m~", 3)) {
+        tvk_buf_reset(&f->again);
+        assert_int_equal(tvk_reader_feed(r, line, n), 0);
+        while ((rc = tvk_reader_next_msg(r, &m)) != 0) {
             if (rc < 0) {
-                print_error("%s:%ld: %s\n", name, t->lines, tvk_reader_errmsg(r));
+                print_error("%s:%ld: %s\n", f->name, t->lines, tvk_reader_errmsg(r));
                 t->errors++;
                 continue;
             }
             t->packets++;
             t->count[m.type]++;
             check_views(&m, t);
+            assert_int_equal(tvk_frame(&f->again, m.pkt.data, m.pkt.len), 0);
         }
+        /* The encoder reproduces the captured bytes. */
+        assert_int_equal(f->again.len, n);
+        assert_memory_equal(f->again.data, line, n);
+    } else {
+        rc = tvk_reader_parse_payload(r, line, n, &m);
+        if (rc < 0) {
+            print_error("%s:%ld: %s\n", f->name, t->lines, tvk_reader_errmsg(r));
+            t->errors++;
+            return 0;
+        }
+        t->packets++;
+        t->count[m.type]++;
+        check_views(&m, t);
     }
-    free(line);
-    fclose(fp);
-    tvk_buf_free(&again);
-    tvk_reader_free(r);
+    return 0;
+}
+
+static void run_file(const char *name, tally *t)
+{
+    memset(t, 0, sizeof *t);
+    file_run f = {name, t, tvk_reader_new(0), {0}};
+    assert_non_null(f.r);
+    tvk_buf_init(&f.again);
+    if (wt_each_line(captures, name, run_line, &f)) fail_msg("cannot read capture %s", name);
+    tvk_buf_free(&f.again);
+    tvk_reader_free(f.r);
 }
 
 static int has_size(const tally *t, long n)
@@ -244,11 +249,8 @@ static void test_wire_captures_jsonl(void **state)
 
 int main(int argc, char **argv)
 {
-    captures = argc > 1 ? argv[1] : getenv("TVK_CAPTURES");
-    if (!captures) {
-        fprintf(stderr, "usage: %s CAPTURES_DIR\n", argv[0]);
-        return 2;
-    }
+    captures = wt_captures_dir(argc, argv);
+    if (!captures) return 2;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_wire_captures_har_server),
         cmocka_unit_test(test_wire_captures_tradingview_rs_split),

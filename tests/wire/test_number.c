@@ -15,6 +15,8 @@
 
 #include "tvkit/wire.h"
 
+#include "wire_testutil.h"
+
 static const char *captures;
 
 /* The tokenizer converts short numbers while it scans them: the same text inside a packet,
@@ -66,40 +68,40 @@ static void check_same(const char *s, size_t n)
  * every JSON line (jsonl). */
 typedef void (*number_fn)(void *ctx, const tvk_json *j, int tok);
 
+typedef struct number_lines {
+    tvk_reader *r;
+    number_fn fn;
+    void *ctx;
+} number_lines;
+
+static int number_line(void *ctx, const char *line, size_t n)
+{
+    number_lines *w = ctx;
+    tvk_msg m;
+    int framed = n >= 3 && !memcmp(line, "~m~", 3), rc;
+    if (framed) assert_int_equal(tvk_reader_feed(w->r, line, n), 0);
+    for (;;) {
+        if (framed) {
+            if ((rc = tvk_reader_next_msg(w->r, &m)) == 0) break;
+        } else {
+            rc = tvk_reader_parse_payload(w->r, line, n, &m);
+        }
+        assert_true(rc >= 0);
+        for (int t = 0; m.json && t < tvk_json_count(m.json); t++)
+            if (tvk_json_type(m.json, t) == TVK_J_NUMBER) w->fn(w->ctx, m.json, t);
+        if (!framed) break;
+    }
+    return 0;
+}
+
 static void each_capture_number(const char *const *files, size_t nfiles, number_fn fn, void *ctx)
 {
-    tvk_reader *r = tvk_reader_new(0);
-    assert_non_null(r);
-    for (size_t f = 0; f < nfiles; f++) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s/%s", captures, files[f]);
-        FILE *fp = fopen(path, "rb");
-        if (!fp) fail_msg("cannot open %s", path);
-        char *line = NULL;
-        size_t cap = 0;
-        ssize_t n;
-        while ((n = getline(&line, &cap, fp)) > 0) {
-            while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-                n--;
-            tvk_msg m;
-            int framed = n >= 3 && !memcmp(line, "~m~", 3), rc;
-            if (framed) assert_int_equal(tvk_reader_feed(r, line, (size_t)n), 0);
-            for (;;) {
-                if (framed) {
-                    if ((rc = tvk_reader_next_msg(r, &m)) == 0) break;
-                } else {
-                    rc = tvk_reader_parse_payload(r, line, (size_t)n, &m);
-                }
-                assert_true(rc >= 0);
-                for (int t = 0; m.json && t < tvk_json_count(m.json); t++)
-                    if (tvk_json_type(m.json, t) == TVK_J_NUMBER) fn(ctx, m.json, t);
-                if (!framed) break;
-            }
-        }
-        free(line);
-        fclose(fp);
-    }
-    tvk_reader_free(r);
+    number_lines w = {tvk_reader_new(0), fn, ctx};
+    assert_non_null(w.r);
+    for (size_t f = 0; f < nfiles; f++)
+        if (wt_each_line(captures, files[f], number_line, &w))
+            fail_msg("cannot read capture %s", files[f]);
+    tvk_reader_free(w.r);
 }
 
 typedef struct counts {
@@ -427,11 +429,8 @@ static void test_wire_number_locale(void **state)
 
 int main(int argc, char **argv)
 {
-    captures = argc > 1 ? argv[1] : getenv("TVK_CAPTURES");
-    if (!captures) {
-        fprintf(stderr, "usage: %s CAPTURES_DIR\n", argv[0]);
-        return 2;
-    }
+    captures = wt_captures_dir(argc, argv);
+    if (!captures) return 2;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_wire_number_captures),
         cmocka_unit_test(test_wire_number_hard_cases),

@@ -264,7 +264,8 @@ static void test_wire_qsd_reader_fast(void **state)
 
 int main(int argc, char **argv)
 {
-    captures = argc > 1 ? argv[1] : "../shared/protocol/captures";
+    captures = wt_captures_dir(argc, argv);
+    if (!captures) return 2;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_wire_qsd_captures),    cmocka_unit_test(test_wire_qsd_random),
         cmocka_unit_test(test_wire_qsd_mutations),   cmocka_unit_test(test_wire_qsd_other_forms),

@@ -14,6 +14,8 @@
 
 #include "tvkit/wire.h"
 
+#include "wire_testutil.h"
+
 static const char *captures;
 
 typedef struct lines {
@@ -22,32 +24,29 @@ typedef struct lines {
     size_t n;
 } lines;
 
-static void load(lines *L, const char *file)
+/* Keeps each line in an allocation of its own (exact size, for ASan). */
+static int keep_line(void *ctx, const char *line, size_t n)
 {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", captures, file);
-    FILE *f = fopen(path, "rb");
-    if (!f) fail_msg("cannot open %s", path);
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    while ((n = getline(&line, &cap, f)) > 0) {
-        while (n && line[n - 1] == '\n')
-            n--;
-        L->v = realloc(L->v, (L->n + 1) * sizeof *L->v);
-        L->len = realloc(L->len, (L->n + 1) * sizeof *L->len);
-        L->v[L->n] = malloc((size_t)n + 1);
-        memcpy(L->v[L->n], line, (size_t)n);
-        L->len[L->n++] = (size_t)n;
+    lines *L = ctx;
+    char **v = realloc(L->v, (L->n + 1) * sizeof *L->v);
+    if (v) L->v = v;
+    size_t *len = realloc(L->len, (L->n + 1) * sizeof *L->len);
+    if (len) L->len = len;
+    char *copy = malloc(n + 1);
+    if (!v || !len || !copy) {
+        free(copy);
+        fprintf(stderr, "out of memory keeping capture line %zu\n", L->n + 1);
+        return -1;
     }
-    free(line);
-    fclose(f);
+    memcpy(copy, line, n);
+    L->v[L->n] = copy;
+    L->len[L->n++] = n;
+    return 0;
 }
 
-static uint64_t rnd(uint64_t *x)
+static void load(lines *L, const char *file)
 {
-    *x ^= *x << 13, *x ^= *x >> 7, *x ^= *x << 17;
-    return *x;
+    if (wt_each_line(captures, file, keep_line, L)) fail_msg("cannot load capture %s", file);
 }
 
 static int known(int rc)
@@ -118,23 +117,23 @@ static void test_wire_robust_mutations(void **state)
     tvk_reader *r = tvk_reader_new(1 << 20);
     long packets = 0, errors = 0;
     for (int it = 0; it < 4000; it++) {
-        size_t li = rnd(&x) % L.n;
+        size_t li = wt_rnd(&x, (unsigned)L.n);
         size_t len = L.len[li];
         /* A window of at most 2 KiB, starting at a packet boundary when there is one. */
         size_t start = 0;
         if (len > 2048) {
-            start = rnd(&x) % (len - 2048);
+            start = wt_rnd(&x, (unsigned)(len - 2048));
             const char *mk = memmem(L.v[li] + start, len - start, "~m~", 3);
-            if (mk && rnd(&x) % 4) start = (size_t)(mk - L.v[li]);
+            if (mk && wt_rnd(&x, 4)) start = (size_t)(mk - L.v[li]);
             len = len - start < 2048 ? len - start : 2048;
         }
         char *buf = malloc(len + 8);
         memcpy(buf, L.v[li] + start, len);
-        int muts = (int)(rnd(&x) % 5);
+        int muts = (int)wt_rnd(&x, 5);
         for (int k = 0; k < muts; k++) {
-            size_t pos = len ? rnd(&x) % len : 0;
-            char c = alphabet[rnd(&x) % (sizeof alphabet - 1)];
-            switch (rnd(&x) % 3) {
+            size_t pos = len ? wt_rnd(&x, (unsigned)len) : 0;
+            char c = alphabet[wt_rnd(&x, sizeof alphabet - 1)];
+            switch (wt_rnd(&x, 3)) {
             case 0:
                 if (len) buf[pos] = c;
                 break;
@@ -189,11 +188,8 @@ static void test_wire_robust_mutations(void **state)
 
 int main(int argc, char **argv)
 {
-    captures = argc > 1 ? argv[1] : getenv("TVK_CAPTURES");
-    if (!captures) {
-        fprintf(stderr, "usage: %s CAPTURES_DIR\n", argv[0]);
-        return 2;
-    }
+    captures = wt_captures_dir(argc, argv);
+    if (!captures) return 2;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_wire_robust_mutations),
     };
