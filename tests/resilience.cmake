@@ -11,7 +11,7 @@ target_include_directories(resilience_test_faults PRIVATE ${CMOCKA_INCLUDE}
 add_dependencies(resilience_test_faults tvkit-sim)
 foreach(t close_mid_stream close_mid_history stall_with_heartbeats stall_without_heartbeats silence_timeout
     client_stops_echoing bad_framing oversize 429_retry_after tls_certificate_change
-    protocol_error series_errors throttled backpressure backoff)
+    protocol_error series_errors throttled backpressure backoff connect_nonblocking)
   add_test(NAME resilience_${t}
     COMMAND resilience_test_faults $<TARGET_FILE:tvkit-sim> test_${t})
   set_tests_properties(resilience_${t} PROPERTIES TIMEOUT 300)
@@ -29,4 +29,11 @@ if(TARGET tvkit)
   add_test(NAME resilience_cli_stream COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/resilience/cli_stream.sh
     $<TARGET_FILE:tvkit> $<TARGET_FILE:tvkit-sim>)
   set_tests_properties(resilience_cli_stream PROPERTIES TIMEOUT 300)
+
+  # Ctrl-C while a reconnect attempt hangs in its upgrade (a socket that never answers): exit
+  # 130 within 3 s, not after the connect timeout.
+  add_test(NAME resilience_cli_interrupt
+    COMMAND ${TVK_PYTHON3} ${CMAKE_CURRENT_LIST_DIR}/resilience/cli_interrupt.py
+    $<TARGET_FILE:tvkit> $<TARGET_FILE:tvkit-sim>)
+  set_tests_properties(resilience_cli_interrupt PROPERTIES TIMEOUT 300)
 endif()

@@ -225,14 +225,24 @@ int tvk__conn_is_test(const tvk_conn *c);
 /* The connection failed with code rc (detail: where): reconnect when enabled and rc allows it
  * (1), else 0 (the caller fails everything). */
 int tvk__reconn_lost(tvk_conn *c, int rc, const char *detail);
-/* While RECONNECTING: waits for the next attempt (until deadline, -1 = no limit) and makes it.
- * 1 = progress (events may be queued), 0 = deadline passed, < 0 = gave up (state LOST). */
+/* While RECONNECTING: waits for the next attempt and starts it, or advances the attempt in
+ * progress, until deadline (-1 = no limit; the attempt's connect is not blocking: it goes on at
+ * the next call). 1 = progress (events may be queued: the attempt failed or succeeded), 0 =
+ * deadline passed (backoff or the attempt still under way), < 0 = gave up (state LOST). */
 int tvk__reconn_step(tvk_conn *c, int64_t deadline);
 /* Timers of the connection (silence, watchdog): their next time into *wake; with act, the
  * ones due fire: 1 = something was done (reconnect, resubscribe), else 0. */
 int tvk__reconn_timers(tvk_conn *c, int64_t now, int64_t *wake, int act);
-/* Opens the WebSocket (c->ws), keeping the 429 Retry-After. */
+/* Opens the WebSocket (c->ws), blocking up to connect_timeout_ms; on failure c->ws is NULL,
+ * errmsg says where and a 429's Retry-After is kept. */
 int tvk__conn_open(tvk_conn *c);
+/* The same in steps: _start begins the connect (0, or the failure as above); _poll advances it
+ * until deadline (monotonic ms, -1 = until it ends; one round even when already passed): 0 =
+ * still connecting, 1 = open (state CONNECTED, per-connection state reset), < 0 = failed. */
+int tvk__conn_open_start(tvk_conn *c);
+int tvk__conn_open_poll(tvk_conn *c, int64_t deadline);
+/* 1 while a connect begun by tvk__conn_open_start is under way (c->ws is CONNECTING). */
+int tvk__conn_connecting(const tvk_conn *c);
 /* A live series or quote set is subscribed (the watchdog applies). */
 int tvk__conn_subscribed(const tvk_conn *c);
 

@@ -220,6 +220,19 @@ int tvk__conn_timeout(const tvk_conn *c, const tvk_req_opts *o)
 
 /* ---------------------------------------------------------------- connect / close */
 
+/* The connect failed with rc: says where, keeps a 429's Retry-After, drops the socket. */
+static int open_failed(tvk_conn *c, int rc)
+{
+    tvk__conn_set_err(c, rc, "connect %s: %s", c->url, tvk_ws_errmsg(c->ws));
+    tvk_ws_info info;
+    tvk_ws_get_info(c->ws, &info);
+    if (rc == TVK_EHTTP_429 && info.retry_after_s >= 0)
+        c->retry_after_ms = info.retry_after_s > 86400 ? 86400000 : info.retry_after_s * 1000;
+    tvk_ws_free(c->ws);
+    c->ws = NULL;
+    return rc;
+}
+
 int tvk_conn_connect(tvk_conn *c)
 {
     if (!c) return TVK_EINVAL;
@@ -235,7 +248,7 @@ int tvk_conn_connect(tvk_conn *c)
     return 0;
 }
 
-int tvk__conn_open(tvk_conn *c)
+int tvk__conn_open_start(tvk_conn *c)
 {
     c->retry_after_ms = -1;
     if (c->ws) {
@@ -264,16 +277,33 @@ int tvk__conn_open(tvk_conn *c)
         tvk__conn_set_err(c, TVK_ENOMEM, "connect %s: out of memory", c->url);
         return TVK_ENOMEM;
     }
-    int rc = tvk_ws_connect(c->ws);
-    if (rc < 0) {
-        tvk__conn_set_err(c, rc, "connect %s: %s", c->url, tvk_ws_errmsg(c->ws));
-        tvk_ws_info info;
-        tvk_ws_get_info(c->ws, &info);
-        if (rc == TVK_EHTTP_429 && info.retry_after_s >= 0)
-            c->retry_after_ms = info.retry_after_s > 86400 ? 86400000 : info.retry_after_s * 1000;
-        tvk_ws_free(c->ws);
-        c->ws = NULL;
-        return rc;
+    int rc = tvk_ws_connect_start(c->ws);
+    return rc < 0 ? open_failed(c, rc) : 0;
+}
+
+int tvk__conn_connecting(const tvk_conn *c)
+{
+    return c->ws && tvk_ws_get_state(c->ws) == TVK_WS_CONNECTING;
+}
+
+int tvk__conn_open_poll(tvk_conn *c, int64_t deadline)
+{
+    /* One round even when the deadline has passed: a caller polling with timeout 0 (an event
+     * loop woken by the socket) must see the handshake advance. */
+    for (int first = 1; tvk__conn_connecting(c); first = 0) {
+        int64_t now = tvk_now_ms();
+        if (!first && deadline >= 0 && now >= deadline) return 0;
+        int wait = -1; /* bounded all the same: the handshake has its own deadline */
+        if (deadline >= 0) {
+            int64_t d = deadline - now;
+            wait = d < 0 ? 0 : d > 0x7fffffff ? 0x7fffffff : (int)d;
+        }
+        tvk_ws_poll(c->ws, wait);
+    }
+    if (!c->ws) return TVK_ESTATE;
+    if (tvk_ws_get_state(c->ws) != TVK_WS_OPEN) {
+        int rc = tvk_ws_error(c->ws);
+        return open_failed(c, rc < 0 ? rc : TVK_ECLOSED);
     }
     c->state = TVK_CONN_CONNECTED;
     c->err = 0;
@@ -285,13 +315,25 @@ int tvk__conn_open(tvk_conn *c)
     c->sent_token = NULL;
     c->last_rx = c->last_data = tvk_now_ms();
     c->watchdog_fired = 0;
-    return 0;
+    return 1;
+}
+
+int tvk__conn_open(tvk_conn *c)
+{
+    int rc = tvk__conn_open_start(c);
+    if (rc == 0) rc = tvk__conn_open_poll(c, -1);
+    return rc < 0 ? rc : 0;
 }
 
 int tvk_conn_close(tvk_conn *c)
 {
     if (!c) return 0;
     if (c->state == TVK_CONN_RECONNECTING) {
+        /* An attempt in progress ends here: its socket is closed, no handshake to wait for. */
+        if (c->ws) {
+            tvk_ws_free(c->ws);
+            c->ws = NULL;
+        }
         c->state = TVK_CONN_CLOSED;
         tvk__conn_fail_all(c, TVK_ECONN_LOST, "connection closed by tvk_conn_close");
         return 0;

@@ -173,20 +173,32 @@ int tvk_conn_run(tvk_conn *c, int timeout_ms, tvk_event_fn fn, void *user)
     }
 }
 
+/* The WebSocket the handle waits on: the connection's, or a reconnect attempt's (connecting). */
+static const tvk_ws *waited_ws(const tvk_conn *c)
+{
+    if (!c || !c->ws) return NULL;
+    if (c->state == TVK_CONN_CONNECTED || tvk__conn_connecting(c)) return c->ws;
+    return NULL;
+}
+
 int tvk_conn_fd(const tvk_conn *c)
 {
-    return c && c->ws && c->state == TVK_CONN_CONNECTED ? tvk_ws_fd(c->ws) : -1;
+    const tvk_ws *ws = waited_ws(c);
+    return ws ? tvk_ws_fd(ws) : -1;
 }
 
 int tvk_conn_wants(const tvk_conn *c)
 {
-    return c && c->ws && c->state == TVK_CONN_CONNECTED ? tvk_ws_wants(c->ws) : 0;
+    const tvk_ws *ws = waited_ws(c);
+    return ws ? tvk_ws_wants(ws) : 0;
 }
 
 int64_t tvk_conn_deadline(const tvk_conn *c)
 {
     if (!c) return -1;
-    if (c->state == TVK_CONN_RECONNECTING) return c->retry_at;
+    /* Reconnecting: the attempt's handshake deadline while it connects, else its start. */
+    if (c->state == TVK_CONN_RECONNECTING)
+        return tvk__conn_connecting(c) ? tvk_ws_deadline(c->ws) : c->retry_at;
     int64_t d = c->ws && c->state == TVK_CONN_CONNECTED ? tvk_ws_deadline(c->ws) : -1;
     if (c->ws && c->state == TVK_CONN_CONNECTED && c->o.silence_timeout_ms > 0) {
         int64_t t = c->last_rx + c->o.silence_timeout_ms;

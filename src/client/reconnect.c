@@ -167,39 +167,31 @@ static void restore(tvk_conn *c, int resub)
     }
 }
 
-int tvk__reconn_step(tvk_conn *c, int64_t deadline)
+/* Attempt c->attempt failed with rc (errmsg says why): the next one is scheduled (1), or the
+ * handle gives up (rc). */
+static int attempt_failed(tvk_conn *c, int rc)
 {
-    int64_t now = tvk_now_ms();
-    if (now < c->retry_at) {
-        if (deadline >= 0 && deadline <= now) return 0;
-        int64_t until = c->retry_at;
-        if (deadline >= 0 && deadline < until) until = deadline;
-        /* Nothing to read while disconnected: the wait is the backoff itself. */
-        sleep_ms(until - now);
-        if (tvk_now_ms() < c->retry_at) return 0;
+    char why[TVK_ERRMSG_CAP];
+    snprintf(why, sizeof why, "%s", c->errmsg);
+    if (!retryable_connect(rc)) {
+        char msg[TVK_ERRMSG_CAP];
+        snprintf(msg, sizeof msg, "reconnect attempt %d failed, not retried: %.400s", c->attempt,
+                 why);
+        give_up(c, rc, msg);
+        return rc;
     }
-    c->attempt++;
-    int rc = tvk__conn_open(c);
-    if (rc < 0) {
-        char why[TVK_ERRMSG_CAP];
-        snprintf(why, sizeof why, "%s", c->errmsg);
-        if (!retryable_connect(rc)) {
-            char msg[TVK_ERRMSG_CAP];
-            snprintf(msg, sizeof msg, "reconnect attempt %d failed, not retried: %.400s",
-                     c->attempt, why);
-            give_up(c, rc, msg);
-            return rc;
-        }
-        if (c->o.reconnect_attempts > 0 && c->attempt >= c->o.reconnect_attempts) {
-            char msg[TVK_ERRMSG_CAP];
-            snprintf(msg, sizeof msg, "gave up after %d reconnect attempts: %.400s", c->attempt,
-                     why);
-            give_up(c, TVK_ECONN_LOST, msg);
-            return TVK_ECONN_LOST;
-        }
-        schedule(c, rc, why);
-        return 1;
+    if (c->o.reconnect_attempts > 0 && c->attempt >= c->o.reconnect_attempts) {
+        char msg[TVK_ERRMSG_CAP];
+        snprintf(msg, sizeof msg, "gave up after %d reconnect attempts: %.400s", c->attempt, why);
+        give_up(c, TVK_ECONN_LOST, msg);
+        return TVK_ECONN_LOST;
     }
+    schedule(c, rc, why);
+    return 1;
+}
+
+static void reconnected(tvk_conn *c)
+{
     c->stats.reconnects++;
     int attempts = c->attempt;
     c->attempt = 0;
@@ -213,6 +205,32 @@ int tvk__reconn_step(tvk_conn *c, int64_t deadline)
              attempts, attempts == 1 ? "" : "s", ns, nq, nq == 1 ? "" : "s");
     push_conn_event(c, TVK_EV_RECONNECTED, 0, attempts, 0, MSG_RECONNECTED);
     restore(c, 0);
+}
+
+/* The attempt's connect runs in steps (tvk__conn_open_poll) so that a caller's timeout, and an
+ * event loop's own wake-ups (a signal), act while it is under way: the handshake can take up to
+ * connect_timeout_ms. */
+int tvk__reconn_step(tvk_conn *c, int64_t deadline)
+{
+    int rc;
+    if (!tvk__conn_connecting(c)) {
+        int64_t now = tvk_now_ms();
+        if (now < c->retry_at) {
+            if (deadline >= 0 && deadline <= now) return 0;
+            int64_t until = c->retry_at;
+            if (deadline >= 0 && deadline < until) until = deadline;
+            /* Nothing to read while disconnected: the wait is the backoff itself. */
+            sleep_ms(until - now);
+            if (tvk_now_ms() < c->retry_at) return 0;
+        }
+        c->attempt++;
+        rc = tvk__conn_open_start(c);
+        if (rc < 0) return attempt_failed(c, rc);
+    }
+    rc = tvk__conn_open_poll(c, deadline);
+    if (rc == 0) return 0;
+    if (rc < 0) return attempt_failed(c, rc);
+    reconnected(c);
     return 1;
 }
 

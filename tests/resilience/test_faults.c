@@ -12,6 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <cmocka.h>
 
@@ -835,6 +838,175 @@ static void test_throttled(void **st)
     simproc_stop(&s);
 }
 
+/* ---------------------------------------------------------------- an attempt that hangs */
+
+/* A listening socket on 127.0.0.1:port (the port a sim just left) whose connections are
+ * accepted and held, never answered: a reconnect attempt into it hangs in the upgrade. */
+static int black_hole(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    assert_true(fd >= 0);
+    int one = 1;
+    assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one), 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(fd, 16), 0);
+    return fd;
+}
+
+static void hold_accepted(int lfd, int *held, int *n, int max)
+{
+    int fd;
+    while (*n < max && (fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0)
+        held[(*n)++] = fd;
+}
+
+static int local_port(int fd)
+{
+    struct sockaddr_in a;
+    socklen_t len = sizeof a;
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    return ntohs(a.sin_port);
+}
+
+static int peer_port(int fd)
+{
+    struct sockaddr_in a;
+    socklen_t len = sizeof a;
+    assert_int_equal(getpeername(fd, (struct sockaddr *)&a, &len), 0);
+    return ntohs(a.sin_port);
+}
+
+/* Slack over the caller's timeout for a loaded machine (a blocking attempt takes 5,000 ms). */
+#define WAIT_SLACK_MS 250
+
+/* One tvk_conn_next_event(c, &ev, 200) that must return by its deadline. */
+static int next_within(run *r, tvk_event *ev)
+{
+    int64_t t0 = tvk_now_ms();
+    int rc = tvk_conn_next_event(r->c, ev, 200);
+    int64_t took = tvk_now_ms() - t0;
+    if (took > 200 + WAIT_SLACK_MS)
+        fprintf(stderr, "tvk_conn_next_event(200) returned %d after %lld ms\n", rc,
+                (long long)took);
+    assert_true(took <= 200 + WAIT_SLACK_MS);
+    assert_true(rc >= 0);
+    if (rc == 1 && ev->type == TVK_EV_DISCONNECTED) r->disc++;
+    if (rc == 1 && ev->type == TVK_EV_RECONNECTING) r->reconnecting++;
+    if (rc == 1 && ev->type == TVK_EV_RECONNECTED) r->reconnected++;
+    return rc;
+}
+
+/* The server is replaced by one that accepts TCP and never answers the upgrade: while the
+ * reconnect attempt hangs (connect_timeout_ms 5000), tvk_conn_next_event(c, &ev, 200) returns
+ * at its own deadline, again and again, and tvk_conn_fd / wants / deadline show the attempt's
+ * socket; the attempt then fails at the connect timeout with the usual RECONNECTING event, the
+ * next attempt starts, and tvk_conn_close during it releases its socket at once. */
+static void test_connect_nonblocking(void **st)
+{
+    (void)st;
+    simproc s;
+    const char *extra[] = {"--speed", "600", "--update-ms", "10", NULL};
+    start_sim(&s, extra);
+    tvk_conn_opts o;
+    fast_opts(&o, s.url);
+    assert_int_equal(o.connect_timeout_ms, 5000);
+    run r;
+    run_init(&r, open_conn(&o));
+    add_series(&r, "BINANCE:BTCUSDT", "1");
+    int64_t end = tvk_now_ms() + 10000;
+    while (!r.w[0].history && tvk_now_ms() < end)
+        assert_true(step(&r, 500) >= 0);
+    assert_true(r.w[0].history);
+    int port = url_port(s.url);
+    simproc_stop(&s);
+    int lfd = black_hole(port), held[4], nheld = 0;
+
+    /* the loss, then attempt 1 goes into the black hole */
+    tvk_event ev;
+    int64_t attempt_at = -1;
+    end = tvk_now_ms() + 10000;
+    while (nheld < 1 && tvk_now_ms() < end) {
+        int rc = next_within(&r, &ev);
+        if (rc == 1 && ev.type == TVK_EV_RECONNECTING) {
+            assert_int_equal(ev.attempt, 1);
+            attempt_at = tvk_now_ms() + ev.delay_ms;
+        }
+        hold_accepted(lfd, held, &nheld, 4);
+    }
+    assert_int_equal(r.disc, 1);
+    assert_int_equal(r.reconnecting, 1);
+    assert_int_equal(nheld, 1);
+    assert_int_equal(tvk_conn_get_state(r.c), TVK_CONN_RECONNECTING);
+
+    /* the attempt is in progress and every wait ends at the caller's deadline */
+    for (int i = 0; i < 5; i++) {
+        int64_t t0 = tvk_now_ms();
+        assert_int_equal(next_within(&r, &ev), 0);
+        assert_true(tvk_now_ms() - t0 >= 195);
+        assert_int_equal(tvk_conn_get_state(r.c), TVK_CONN_RECONNECTING);
+        int fd = tvk_conn_fd(r.c);
+        assert_true(fd >= 0);
+        assert_int_equal(local_port(fd), peer_port(held[0])); /* the black hole's connection */
+        assert_true(tvk_conn_wants(r.c) & TVK_WANT_READ);     /* waiting for the upgrade answer */
+        int64_t d = tvk_conn_deadline(r.c);
+        assert_true(d >= attempt_at + 5000 - 50 && d <= attempt_at + 5000 + 250);
+    }
+    assert_int_equal(r.reconnecting, 1);
+
+    /* it fails at the connect timeout with the event and message a blocking attempt gave */
+    end = tvk_now_ms() + 10000;
+    int failed = 0;
+    while (!failed && tvk_now_ms() < end)
+        if (next_within(&r, &ev) == 1 && ev.type == TVK_EV_RECONNECTING) {
+            int64_t now = tvk_now_ms();
+            char want[200];
+            snprintf(want, sizeof want,
+                     "(attempt 1: connect %s: connect to 127.0.0.1:%d timed out after 5000 ms",
+                     o.url, port);
+            if (!strstr(ev.errmsg, want)) fprintf(stderr, "event: %s\n", ev.errmsg);
+            assert_non_null(strstr(ev.errmsg, want));
+            assert_int_equal(ev.attempt, 2);
+            assert_int_equal(ev.error, TVK_ETIMEDOUT);
+            assert_true(now >= attempt_at + 5000 - 50 && now <= attempt_at + 5000 + 1000);
+            attempt_at = now + ev.delay_ms;
+            failed = 1;
+        }
+    assert_true(failed);
+
+    /* attempt 2 hangs the same way; closing the handle during it releases its socket */
+    end = tvk_now_ms() + 10000;
+    while (nheld < 2 && tvk_now_ms() < end) {
+        assert_int_equal(next_within(&r, &ev), 0);
+        hold_accepted(lfd, held, &nheld, 4);
+    }
+    assert_int_equal(nheld, 2);
+    assert_true(tvk_conn_fd(r.c) >= 0);
+    assert_int_equal(tvk_conn_close(r.c), 0);
+    assert_int_equal(tvk_conn_get_state(r.c), TVK_CONN_CLOSED);
+    assert_int_equal(tvk_conn_fd(r.c), -1);
+    /* the black hole reads the upgrade request, then EOF: the socket is closed already */
+    char buf[4096];
+    ssize_t k = -1;
+    int64_t eof_end = tvk_now_ms() + 2000;
+    for (;;) {
+        int64_t left = eof_end - tvk_now_ms();
+        struct pollfd p = {held[1], POLLIN, 0};
+        if (left <= 0 || poll(&p, 1, (int)left) != 1) break;
+        if ((k = read(held[1], buf, sizeof buf)) <= 0) break;
+    }
+    assert_int_equal(k, 0);
+    assert_int_equal(r.reconnected, 0);
+    for (int i = 0; i < nheld; i++)
+        close(held[i]);
+    close(lfd);
+    run_free(&r);
+}
+
 /* ---------------------------------------------------------------- backoff */
 
 /* The server is gone for good: attempt n waits in [d/2, d], d = 40 ms doubling up to 200 ms,
@@ -1068,6 +1240,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(test_memory_flat, teardown),
         cmocka_unit_test_teardown(test_backpressure, teardown),
         cmocka_unit_test_teardown(test_backoff, teardown),
+        cmocka_unit_test_teardown(test_connect_nonblocking, teardown),
     };
     if (argc > 2) {
         /* a filter that selects nothing would pass silently */
