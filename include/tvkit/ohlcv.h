@@ -248,7 +248,9 @@ int tvk_conn_next_event(tvk_conn *c, tvk_event *ev, int timeout_ms);
 /* Event-loop integration (instead of blocking in tvk_conn_next_event): watch tvk_conn_fd() for
  * tvk_conn_wants() (TVK_WANT_READ | TVK_WANT_WRITE), wake up by tvk_conn_deadline() (tvk_now_ms()
  * time, -1 = none: request deadlines and the WebSocket's timers), then call
- * tvk_conn_next_event(c, &ev, 0) until it returns 0. -1 / 0 when not connected. */
+ * tvk_conn_next_event(c, &ev, 0) until it returns 0. -1 / 0 when not connected. While
+ * reconnecting they show the attempt in progress (its socket, its wants, its handshake deadline;
+ * during the backoff -1, 0 and the attempt's start): the attempt never blocks a call. */
 int tvk_conn_fd(const tvk_conn *c);
 int tvk_conn_wants(const tvk_conn *c);
 int64_t tvk_conn_deadline(const tvk_conn *c);
