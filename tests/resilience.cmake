@@ -11,7 +11,8 @@ target_include_directories(resilience_test_faults PRIVATE ${CMOCKA_INCLUDE}
 add_dependencies(resilience_test_faults tvkit-sim)
 foreach(t close_mid_stream close_mid_history stall_with_heartbeats stall_without_heartbeats silence_timeout
     client_stops_echoing bad_framing oversize 429_retry_after tls_certificate_change
-    protocol_error series_errors throttled backpressure backoff connect_nonblocking)
+    protocol_error series_errors throttled backpressure backoff connect_nonblocking
+    connect_nonblocking_loop)
   add_test(NAME resilience_${t}
     COMMAND resilience_test_faults $<TARGET_FILE:tvkit-sim> test_${t})
   set_tests_properties(resilience_${t} PROPERTIES TIMEOUT 300)

@@ -300,7 +300,10 @@ int tvk__conn_open_poll(tvk_conn *c, int64_t deadline)
         }
         tvk_ws_poll(c->ws, wait);
     }
-    if (!c->ws) return TVK_ESTATE;
+    if (!c->ws) {
+        tvk__conn_set_err(c, TVK_ESTATE, "connect %s: no connect in progress", c->url);
+        return TVK_ESTATE;
+    }
     if (tvk_ws_get_state(c->ws) != TVK_WS_OPEN) {
         int rc = tvk_ws_error(c->ws);
         return open_failed(c, rc < 0 ? rc : TVK_ECLOSED);

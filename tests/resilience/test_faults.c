@@ -1007,6 +1007,118 @@ static void test_connect_nonblocking(void **st)
     run_free(&r);
 }
 
+/* Counts one handle's events into r (no assertions on bars: only whether they flow). */
+static void drain(run *r)
+{
+    tvk_event ev;
+    int rc;
+    while ((rc = tvk_conn_next_event(r->c, &ev, 0)) == 1) {
+        if (ev.type == TVK_EV_DISCONNECTED) r->disc++;
+        if (ev.type == TVK_EV_RECONNECTING) r->reconnecting++;
+        if (ev.type == TVK_EV_RECONNECTED) {
+            r->reconnected++;
+            r->updates_after_reconnect = 0;
+        }
+        if (ev.type == TVK_EV_BAR_UPDATE) r->updates_after_reconnect++;
+    }
+    assert_int_equal(rc, 0);
+}
+
+/* One round of an embedder's event loop over two handles: poll() on their tvk_conn_fd /
+ * tvk_conn_wants until the earliest tvk_conn_deadline (at most 200 ms), then take every event
+ * with timeout 0. Returns how long the round took. */
+static int64_t loop_round(run *a, run *b)
+{
+    int64_t t0 = tvk_now_ms(), wake = t0 + 200;
+    struct pollfd p[2];
+    nfds_t n = 0;
+    run *rs[2] = {a, b};
+    for (int i = 0; i < 2; i++) {
+        int fd = tvk_conn_fd(rs[i]->c), w = tvk_conn_wants(rs[i]->c);
+        int64_t d = tvk_conn_deadline(rs[i]->c);
+        if (d >= 0 && d < wake) wake = d;
+        if (fd >= 0 && w)
+            p[n++] = (struct pollfd){
+                fd, (short)((w & TVK_WANT_READ ? POLLIN : 0) | (w & TVK_WANT_WRITE ? POLLOUT : 0)),
+                0};
+    }
+    int64_t wait = wake - tvk_now_ms();
+    assert_true(poll(p, n, wait < 0 ? 0 : (int)wait) >= 0);
+    drain(a);
+    drain(b);
+    return tvk_now_ms() - t0;
+}
+
+/* An event loop with two connections (the embedder's own poll() on tvk_conn_fd / wants /
+ * deadline, tvk_conn_next_event(c, &ev, 0)): while B's reconnect attempt hangs in a black hole,
+ * A's live bars keep flowing and no round of the loop takes longer than its 200 ms; when B's
+ * server is back (the black hole closes the attempt's connection, a sim listens on the port
+ * again), B reconnects through the same loop and its bars flow again. */
+static void test_connect_nonblocking_loop(void **st)
+{
+    (void)st;
+    simproc sa, sb;
+    const char *extra[] = {"--speed", "600", "--update-ms", "10", NULL};
+    start_sim(&sa, extra);
+    start_sim(&sb, extra);
+    tvk_conn_opts o;
+    run a, b;
+    fast_opts(&o, sa.url);
+    run_init(&a, open_conn(&o));
+    fast_opts(&o, sb.url);
+    run_init(&b, open_conn(&o));
+    add_series(&a, "BINANCE:BTCUSDT", "1");
+    add_series(&b, "BINANCE:ETHUSDT", "1");
+    int64_t end = tvk_now_ms() + 10000;
+    while ((a.updates_after_reconnect < 3 || b.updates_after_reconnect < 3) && tvk_now_ms() < end)
+        loop_round(&a, &b);
+    assert_true(a.updates_after_reconnect >= 3 && b.updates_after_reconnect >= 3);
+
+    int port = url_port(sb.url);
+    simproc_stop(&sb);
+    int lfd = black_hole(port), held[8], nheld = 0;
+    end = tvk_now_ms() + 10000;
+    while (nheld < 1 && tvk_now_ms() < end) {
+        assert_true(loop_round(&a, &b) <= 200 + WAIT_SLACK_MS);
+        hold_accepted(lfd, held, &nheld, 8);
+    }
+    assert_int_equal(nheld, 1);
+    assert_int_equal(b.disc, 1);
+
+    /* one second of B's attempt under way: A streams on, every round ends in time */
+    a.updates_after_reconnect = 0;
+    end = tvk_now_ms() + 1000;
+    while (tvk_now_ms() < end) {
+        assert_true(loop_round(&a, &b) <= 200 + WAIT_SLACK_MS);
+        assert_int_equal(tvk_conn_get_state(b.c), TVK_CONN_RECONNECTING);
+        assert_int_equal(local_port(tvk_conn_fd(b.c)), peer_port(held[0]));
+    }
+    fprintf(stderr, "A: %d bar updates during B's attempt\n", a.updates_after_reconnect);
+    assert_true(a.updates_after_reconnect >= 10);
+    assert_int_equal(b.reconnecting, 1);
+    assert_int_equal(b.reconnected, 0);
+
+    /* B's server is back */
+    for (int i = 0; i < nheld; i++)
+        close(held[i]);
+    close(lfd);
+    char port_s[16];
+    snprintf(port_s, sizeof port_s, "%d", port);
+    const char *extra2[] = {"--port", port_s, "--speed", "600", "--update-ms", "10", NULL};
+    start_sim(&sb, extra2);
+    b.updates_after_reconnect = 0;
+    end = tvk_now_ms() + 10000;
+    while ((b.reconnected < 1 || b.updates_after_reconnect < 3) && tvk_now_ms() < end)
+        assert_true(loop_round(&a, &b) <= 200 + WAIT_SLACK_MS);
+    assert_int_equal(b.reconnected, 1);
+    assert_true(b.updates_after_reconnect >= 3);
+    assert_int_equal(a.disc, 0);
+    run_free(&a);
+    run_free(&b);
+    simproc_stop(&sa);
+    simproc_stop(&sb);
+}
+
 /* ---------------------------------------------------------------- backoff */
 
 /* The server is gone for good: attempt n waits in [d/2, d], d = 40 ms doubling up to 200 ms,
@@ -1241,6 +1353,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(test_backpressure, teardown),
         cmocka_unit_test_teardown(test_backoff, teardown),
         cmocka_unit_test_teardown(test_connect_nonblocking, teardown),
+        cmocka_unit_test_teardown(test_connect_nonblocking_loop, teardown),
     };
     if (argc > 2) {
         /* a filter that selects nothing would pass silently */
