@@ -26,8 +26,8 @@ static void restore_default(int sig)
 static void on_signal(int sig)
 {
     /* Not streaming (a download, the connect): the default action, as without a handler. A
-     * second signal while the first is being handled (the close handshake, a blocking
-     * reconnect): the user insists, so the default action too. The signal is blocked while
+     * second signal while the first is being handled (the close handshake, up to 2 s): the user
+     * insists, so the default action too. The signal is blocked while
      * this runs and is delivered again on return. */
     if (!armed || received) {
         restore_default(sig);
