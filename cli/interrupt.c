@@ -27,8 +27,8 @@ static void on_signal(int sig)
 {
     /* Not streaming (a download, the connect): the default action, as without a handler. A
      * second signal while the first is being handled (the close handshake, up to 2 s): the user
-     * insists, so the default action too. The signal is blocked while
-     * this runs and is delivered again on return. */
+     * insists, so the default action too. The signal is blocked while this runs and is
+     * delivered again on return. */
     if (!armed || received) {
         restore_default(sig);
         raise(sig);
