@@ -124,7 +124,8 @@ tvk_conn_state tvk_conn_get_state(const tvk_conn *c);
 int tvk_conn_error(const tvk_conn *c);
 const char *tvk_conn_errmsg(const tvk_conn *c);
 
-/* The underlying WebSocket (NULL before connect), e.g. for tvk_ws_get_info() statistics. */
+/* The underlying WebSocket (NULL before connect), e.g. for tvk_ws_get_info() statistics; while
+ * a reconnect attempt connects, the attempt's (its statistics start from zero). */
 tvk_ws *tvk_conn_ws(tvk_conn *c);
 /* The session id of the server's hello packet, "" until it arrived. */
 const char *tvk_conn_server_session(const tvk_conn *c);

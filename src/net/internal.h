@@ -18,8 +18,9 @@
 #define TVK_FLUSH_AT (16 * 1024)   /* send_text writes at once only from this much queued */
 #define TVK_IBUF_CAP (64 * 1024)   /* socket-side read buffer: wslay asks for 4 KiB at a time */
 #define TVK_TLS_IN_CAP (64 * 1024) /* what one recv reads for OpenSSL (io.c bio_read) */
-#define TVK_RX_MIN (16 * 1024)     /* first size of the receive buffer */
-#define TVK_RX_KEEP (512u << 10)   /* a larger receive buffer is freed once it is empty */
+#define TVK_TLS_IN_CAP_SERVER (17 * 1024) /* a server's clients send little: one record */
+#define TVK_RX_MIN (16 * 1024)            /* first size of the receive buffer */
+#define TVK_RX_KEEP (512u << 10)          /* a larger receive buffer is freed once it is empty */
 #define TVK_DEFAULT_MAX_QUEUED (256u << 10)
 
 /* A parsed ws://, wss:// or http:// (proxy) URL. */

@@ -171,11 +171,12 @@ static int bio_read(BIO *b, char *data, size_t len, size_t *readbytes)
     tvk_ws *ws = BIO_get_data(b);
     BIO_clear_retry_flags(b);
     if (ws->tls_in_len == 0) {
-        if (!ws->tls_in && !(ws->tls_in = malloc(TVK_TLS_IN_CAP))) {
+        size_t cap = ws->server ? TVK_TLS_IN_CAP_SERVER : TVK_TLS_IN_CAP;
+        if (!ws->tls_in && !(ws->tls_in = malloc(cap))) {
             errno = ENOMEM;
             return 0;
         }
-        ssize_t n = recv(ws->fd, ws->tls_in, TVK_TLS_IN_CAP, 0);
+        ssize_t n = recv(ws->fd, ws->tls_in, cap, 0);
         if (n <= 0) {
             if (n < 0 && again(errno)) BIO_set_retry_read(b);
             if (n == 0) errno = 0;
