@@ -172,10 +172,6 @@ static int bio_read(BIO *b, char *data, size_t len, size_t *readbytes)
     BIO_clear_retry_flags(b);
     if (ws->tls_in_len == 0) {
         size_t cap = ws->server ? TVK_TLS_IN_CAP_SERVER : TVK_TLS_IN_CAP;
-        if (!ws->tls_in && !(ws->tls_in = malloc(cap))) {
-            errno = ENOMEM;
-            return 0;
-        }
         ssize_t n = recv(ws->fd, ws->tls_in, cap, 0);
         if (n <= 0) {
             if (n < 0 && again(errno)) BIO_set_retry_read(b);
@@ -205,8 +201,12 @@ static int bio_create(BIO *b)
     return 1;
 }
 
+/* The read buffer (bio_read) is allocated here, so that running out of memory for it is
+ * TVK_ENOMEM at set-up rather than an I/O error in the middle of a handshake or a read. */
 static int tls_attach(tvk_ws *ws)
 {
+    if (!ws->tls_in && !(ws->tls_in = malloc(ws->server ? TVK_TLS_IN_CAP_SERVER : TVK_TLS_IN_CAP)))
+        return tvk_ws_fail(ws, TVK_ENOMEM, "TLS: cannot allocate the read buffer");
     /* a fixed type: BIO_get_new_index() would bump a process-wide counter per connection */
     ws->biometh = BIO_meth_new(0xE5 | BIO_TYPE_SOURCE_SINK, "tvk_socket");
     if (!ws->biometh || !BIO_meth_set_write_ex(ws->biometh, bio_write) ||
