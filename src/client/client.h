@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "tvkit/conn.h"
 #include "tvkit/ohlcv.h"
@@ -15,6 +16,17 @@
 #define TVK_SERIES_ID "sds_1"
 #define TVK_SYMREF "sds_sym_1"
 #define TVK_TURNAROUND "s1"
+
+/* s holds exactly the text z (routing by session id, comparing fields to known values). */
+static inline int tvk__str_is_n(tvk_str s, const char *z, size_t n)
+{
+    return s.len == n && (n == 0 || memcmp(s.p, z, n) == 0);
+}
+
+static inline int tvk__str_is(tvk_str s, const char *z)
+{
+    return tvk__str_is_n(s, z, strlen(z));
+}
 
 /* A queued event. The pointers to snapshot data are resolved when it is popped, so a quote event
  * always shows the latest merged snapshot (per-symbol coalescing). */
@@ -48,6 +60,7 @@ struct tvk_series {
     tvk_req_copy req;
     void *user;
     char cs[TVK_SESSION_ID_CAP];
+    size_t cs_len; /* strlen(cs): every du / timescale_update packet is routed by it */
 
     tvk_series_state state;
     tvk_series_phase phase;

@@ -492,17 +492,11 @@ int tvk__conn_ready(tvk_conn *c, const char *token)
 
 /* ---------------------------------------------------------------- routing */
 
-static int str_is(tvk_str s, const char *z)
-{
-    size_t n = strlen(z);
-    return s.len == n && (n == 0 || memcmp(s.p, z, n) == 0);
-}
-
 static tvk_series *find_series(tvk_conn *c, tvk_str sess)
 {
     if (!sess.len) return NULL;
     for (tvk_series *s = c->series; s; s = s->next)
-        if (str_is(sess, s->cs)) return s;
+        if (tvk__str_is_n(sess, s->cs, s->cs_len)) return s;
     return NULL;
 }
 
@@ -510,7 +504,7 @@ static tvk_quotes *find_quotes(tvk_conn *c, tvk_str sess)
 {
     if (!sess.len) return NULL;
     for (tvk_quotes *q = c->quotes; q; q = q->next)
-        if (sess.len == q->qs_len && memcmp(sess.p, q->qs, sess.len) == 0) return q;
+        if (tvk__str_is_n(sess, q->qs, q->qs_len)) return q;
     return NULL;
 }
 

@@ -26,12 +26,6 @@ static int is_range(const tvk_series *s)
     return s->to > 0;
 }
 
-static int str_is(tvk_str s, const char *z)
-{
-    size_t n = strlen(z);
-    return s.len == n && (n == 0 || memcmp(s.p, z, n) == 0);
-}
-
 static void push(tvk_series *s, tvk_event_type type, const tvk_ohlcv *bar)
 {
     tvk_event ev;
@@ -156,6 +150,7 @@ int tvk_series_open(tvk_conn *c, const tvk_series_req *r, tvk_series **out)
     s->state = TVK_SERIES_LOADING;
     s->phase = TVK_PH_CREATE;
     rc = tvk_session_id(s->cs, sizeof s->cs, "cs_");
+    s->cs_len = strlen(s->cs);
     if (rc < 0) {
         tvk__series_free(s);
         tvk__conn_set_err(c, rc, "series %s: no session id: %s", r->symbol, tvk_strerror(rc));
@@ -419,7 +414,7 @@ static void on_completed(tvk_series *s, const tvk_series_completed *sc)
         return;
     }
     size_t added = s->n > s->n_page_start ? s->n - s->n_page_start : 0;
-    int end = str_is(sc->data_completed, "end");
+    int end = tvk__str_is(sc->data_completed, "end");
     int64_t cap = s->c->o.max_bars_per_request;
     progress(s);
     if (!is_range(s)) {
@@ -529,7 +524,7 @@ static void backfill_done(tvk_series *s, const tvk_series_completed *sc)
     }
     /* The range answer holds at most the server's per-request cap, the newest ones: page back
      * until the first bar needed is covered. */
-    if (s->nbf > 0 && s->bf[0].time > s->bf_from && !str_is(sc->data_completed, "end") &&
+    if (s->nbf > 0 && s->bf[0].time > s->bf_from && !tvk__str_is(sc->data_completed, "end") &&
         s->bf_pages < 1000) {
         s->bf_pages++;
         if (request_more(s, s->c->o.max_bars_per_request) == 0) return;
@@ -743,7 +738,7 @@ void tvk__series_on_msg(tvk_series *s, const tvk_msg *m)
         return;
     case TVK_MSG_SERIES_COMPLETED: {
         tvk_series_completed sc;
-        if (tvk_msg_series_completed(m, &sc) == 0 && str_is(sc.series_id, TVK_SERIES_ID))
+        if (tvk_msg_series_completed(m, &sc) == 0 && tvk__str_is(sc.series_id, TVK_SERIES_ID))
             on_completed(s, &sc);
         return;
     }
