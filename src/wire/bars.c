@@ -318,7 +318,7 @@ int tvk_series_plain_parse(const char *payload, size_t len, const char *series_i
     memset(out, 0, sizeof *out);
     out->session.p = out->series_id.p = out->turnaround.p = "";
     const unsigned char *s = (const unsigned char *)payload;
-    scan sc = {s, s, s + len, ""};
+    scan sc = scan_at(s, s, s + len);
     int rc;
     if (!lit(&sc, ts, sizeof ts - 1) && !lit(&sc, du, sizeof du - 1)) return 0;
     if (!str_at(&sc, &out->session) || !at(&sc, ',')) return 0;

@@ -164,8 +164,8 @@ int tvk_json_parse(tvk_json *j, const char *s, size_t n, size_t *err_at, const c
         *why = "document too large";
         return TVK_EJSON;
     }
-    scan sc = {(const unsigned char *)s, (const unsigned char *)s, (const unsigned char *)s + n,
-               ""};
+    const unsigned char *us = (const unsigned char *)s;
+    scan sc = scan_at(us, us, us + n);
     const unsigned char *e = sc.end;
     jtok *tk = j->tok, *t;
     int nt = 0, rc;

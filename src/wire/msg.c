@@ -158,7 +158,7 @@ static int lazy_bars(const tvk_packet *pkt, tvk_msg *msg)
     }
     if (n > INT32_MAX - 2) return 0; /* the scanner counts in int */
     const unsigned char *s = (const unsigned char *)p;
-    scan sc = {s, s + h, s + n, ""};
+    scan sc = scan_at(s, s + h, s + n);
     int a, b;
     if (scan_string(&sc, &a, &b)) return 0;
     msg_init(msg, pkt);

@@ -65,7 +65,7 @@ int tvk_qsd_plain_parse(const char *payload, size_t len, tvk_qsd_plain *q)
     static const char tail[] = "}]}";
     if (!payload || !q || len > INT32_MAX - 2) return 0; /* the scanners count in int */
     const unsigned char *s = (const unsigned char *)payload;
-    scan sc = {s, s, s + len, ""};
+    scan sc = scan_at(s, s, s + len);
     if (!lit(&sc, head, sizeof head - 1) || !str_at(&sc, &q->session) || !q->session.len ||
         !lit(&sc, mid, sizeof mid - 1) || !str_at(&sc, &q->symbol) || !lit(&sc, ok, sizeof ok - 1))
         return 0;

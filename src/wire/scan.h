@@ -41,7 +41,21 @@ static inline int is_hex(unsigned char c)
 typedef struct scan {
     const unsigned char *s, *p, *end;
     const char *why;
+    const unsigned char *num_fast; /* number_short may read a number (past its sign) before this */
 } scan;
+
+/* A scan of the document [s, end) from p. number_short reads up to 26 bytes without testing for
+ * the end, so it takes the numbers that start 26 bytes or more before it, or every number when
+ * the document's last byte is neither a digit nor '.' (a digit run then stops at a byte inside
+ * the document, and so does the fraction after a '.'): JSON objects and arrays end so, and
+ * their last number (a packet's "volume", a bar's last value) is read fast too. */
+static inline scan scan_at(const unsigned char *s, const unsigned char *p, const unsigned char *end)
+{
+    size_t n = (size_t)(end - s);
+    scan sc = {s, p, end, "", n >= 26 ? end - 25 : s};
+    if (n && !is_digit(end[-1]) && end[-1] != '.') sc.num_fast = end;
+    return sc;
+}
 
 #if TVK_SWAR
 /* High bit set in the bytes of v that end the fast scan of a string ('"', '\\', below 0x20,
@@ -159,7 +173,7 @@ static inline const unsigned char *digit_run(const unsigned char *p, const unsig
  * load, a compare and two address computations, without the end-of-input test of digit_run).
  * Only [digits][.digits] followed by ',', ']' or '}' is taken, with at most 15 digits in all
  * (exact in a double: always converted here); 0 leaves everything else, errors included, to
- * the general scan. p is past the sign, with at least 26 readable bytes from p. */
+ * the general scan. p is past the sign, before sc->num_fast (scan_at). */
 static inline __attribute__((always_inline)) int number_short(scan *sc, const unsigned char *p,
                                                               int neg, jtok *t)
 {
@@ -200,7 +214,7 @@ static inline __attribute__((always_inline)) int scan_number(scan *sc, jtok *t)
     const unsigned char *p = sc->p, *e = sc->end;
     int neg = *p == '-';
     p += neg;
-    if (e - p >= 26 && number_short(sc, p, neg, t)) return 0;
+    if (p < sc->num_fast && number_short(sc, p, neg, t)) return 0;
     const unsigned char *ds = p;
     uint64_t mant = 0;
     p = digit_run(p, e, &mant);

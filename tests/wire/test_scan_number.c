@@ -1,10 +1,12 @@
 /* The tokenizer's number scan has two paths: a short-number one with unrolled digit loops,
- * taken when at least 26 bytes follow the number's start, and the byte-by-byte one near the
- * end of a document. Every number text here (valid, invalid, every length of integer and
- * fraction part, exponents, leading zeros, stray bytes) is parsed in both positions, inside a
- * plain array and inside a bar ({"i":..,"v":[..]}, the tokenizer's bar shortcut): the verdict,
- * the error message with its offset, and the value must be the same everywhere, the verdict the
- * JSON grammar's, and the value strtod's. */
+ * taken when at least 26 bytes follow the number's start or when the document's last byte ends
+ * every digit run (neither a digit nor '.': every object and array), and the byte-by-byte one
+ * (a document that ends in the number itself, and what the short path declines). Every number
+ * text here (valid, invalid, every length of integer and fraction part, exponents, leading
+ * zeros, stray bytes) is parsed in several positions: inside a plain array and inside a bar
+ * ({"i":..,"v":[..]}, the tokenizer's bar shortcut), near the document's end and far from it,
+ * and alone as the whole document: the verdict, the error message with its offset, and the
+ * value must be the same everywhere, the verdict the JSON grammar's, and the value strtod's. */
 #include <locale.h>
 #include <math.h>
 #include <setjmp.h>
@@ -18,6 +20,7 @@
 #include <cmocka.h>
 
 #include "tvkit/wire.h"
+#include "wire/internal.h"
 #include "wire_testutil.h"
 
 /* JSON's number grammar within optional whitespace: what the tokenizer must accept. */
@@ -92,6 +95,29 @@ static void parse_one(tvk_reader *r, const char *prefix, const char *num, const 
     memcpy(&out->bits, &v, sizeof v);
 }
 
+/* The number text alone as the whole document, in a heap block of exactly its size: it ends in
+ * its last byte, so the byte-by-byte path reads it (ASan sees any read past the block). */
+static void parse_alone(tvk_json *j, const char *num, result *out)
+{
+    size_t n = strlen(num);
+    char *doc = malloc(n ? n : 1);
+    assert_non_null(doc);
+    memcpy(doc, num, n);
+    size_t at;
+    const char *why;
+    memset(out, 0, sizeof *out);
+    out->rc = tvk_json_parse(j, doc, n, &at, &why);
+    if (out->rc) {
+        snprintf(out->err, sizeof out->err, "%s at %zu", why, at);
+    } else {
+        assert_int_equal(tvk_json_type(j, 0), TVK_J_NUMBER);
+        double v;
+        assert_int_equal(tvk_json_double(j, 0, &v), 0);
+        memcpy(&out->bits, &v, sizeof v);
+    }
+    free(doc);
+}
+
 typedef struct tally {
     long texts, valid;
 } tally;
@@ -101,17 +127,18 @@ static const char *const far_tail =
 static const char *const bar_far_tail =
     ",1,2,3,4,5]},{\"i\":1,\"v\":[1,2,3,4,5,6]},{\"i\":2,\"v\":[1,2,3,4,5,6]}]}";
 
-static void check_text(tvk_reader *r, tally *tl, const char *num)
+static void check_text(tvk_reader *r, tvk_json *j, tally *tl, const char *num)
 {
     if (num[strspn(num, " ")] == '\0') return; /* no value at all: an empty array is valid */
-    result near, far, bar_near, bar_far;
+    result near, far, bar_near, bar_far, alone;
     parse_one(r, "{\"a\":[", num, "]}", 0, &near);
     parse_one(r, "{\"a\":[", num, far_tail, 0, &far);
     parse_one(r, "{\"a\":[{\"i\":0,\"v\":[", num, "]}]}", 1, &bar_near);
     parse_one(r, "{\"a\":[{\"i\":0,\"v\":[", num, bar_far_tail, 1, &bar_far);
+    parse_alone(j, num, &alone);
     int valid = json_number(num);
-    const result *all[4] = {&near, &far, &bar_near, &bar_far};
-    for (int k = 0; k < 4; k++) {
+    const result *all[5] = {&near, &far, &bar_near, &bar_far, &alone};
+    for (int k = 0; k < 5; k++) {
         if ((all[k]->rc == 0) != valid)
             fail_msg("'%s' (position %d): rc %d, the grammar says %s (%s)", num, k, all[k]->rc,
                      valid ? "valid" : "invalid", all[k]->err);
@@ -126,7 +153,7 @@ static void check_text(tvk_reader *r, tally *tl, const char *num)
         double want = strtod(num, NULL);
         uint64_t wb;
         memcpy(&wb, &want, sizeof wb);
-        for (int k = 0; k < 4; k++)
+        for (int k = 0; k < 5; k++)
             if (all[k]->bits != wb) {
                 double got;
                 memcpy(&got, &all[k]->bits, sizeof got);
@@ -144,6 +171,8 @@ static void test_wire_scan_number_shapes(void **state)
     (void)state;
     tvk_reader *r = tvk_reader_new(0);
     assert_non_null(r);
+    tvk_json *j = tvk_json_new();
+    assert_non_null(j);
     tally tl = {0, 0};
     const char *ints[24] = {"", "0", "00", "01", "10"};
     char intbuf[20][24];
@@ -174,10 +203,11 @@ static void test_wire_scan_number_shapes(void **state)
                         char num[96];
                         snprintf(num, sizeof num, "%s%s%s%s%s", signs[sg], ints[i], fracs[f],
                                  exps[x], trails[t]);
-                        check_text(r, &tl, num);
+                        check_text(r, j, &tl, num);
                     }
-    print_message("%ld number texts in four positions each (%ld valid)\n", tl.texts, tl.valid);
+    print_message("%ld number texts in five positions each (%ld valid)\n", tl.texts, tl.valid);
     assert_true(tl.valid > 1000 && tl.texts - tl.valid > 1000);
+    tvk_json_free(j);
     tvk_reader_free(r);
 }
 
@@ -188,6 +218,8 @@ static void test_wire_scan_number_random(void **state)
     (void)state;
     tvk_reader *r = tvk_reader_new(0);
     assert_non_null(r);
+    tvk_json *j = tvk_json_new();
+    assert_non_null(j);
     tally tl = {0, 0};
     uint64_t s = 0x452821E638D01377ULL;
     static const char alpha[] = "0123456789012345678901234567890123456789.-eE+ x";
@@ -197,7 +229,7 @@ static void test_wire_scan_number_random(void **state)
         for (unsigned k = 0; k < n; k++)
             num[k] = alpha[wt_rnd(&s, sizeof alpha - 1)];
         num[n] = '\0';
-        check_text(r, &tl, num);
+        check_text(r, j, &tl, num);
         /* d..d.dd: 1-16 integer digits (no leading zero), 0-10 decimals */
         unsigned ni = 1 + wt_rnd(&s, 16), nf = wt_rnd(&s, 11), o = 0;
         if (wt_rnd(&s, 4) == 0) num[o++] = '-';
@@ -210,11 +242,12 @@ static void test_wire_scan_number_random(void **state)
                 num[o++] = (char)('0' + wt_rnd(&s, 10));
         }
         num[o] = '\0';
-        check_text(r, &tl, num);
+        check_text(r, j, &tl, num);
     }
-    print_message("%ld random number texts in four positions each (%ld valid)\n", tl.texts,
+    print_message("%ld random number texts in five positions each (%ld valid)\n", tl.texts,
                   tl.valid);
     assert_true(tl.valid > 60000);
+    tvk_json_free(j);
     tvk_reader_free(r);
 }
 
