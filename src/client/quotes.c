@@ -7,28 +7,9 @@
 
 #include "client/client.h"
 
-/* Field names and values are a few bytes: copied and compared by two overlapping moves of
- * 16, 8, 4 or 2 bytes the compiler inlines, not a libc call each; longer ones go to libc. The
- * two sides never overlap. */
-static inline uint64_t ld8(const char *p)
-{
-    uint64_t v;
-    memcpy(&v, p, 8);
-    return v;
-}
-static inline uint32_t ld4(const char *p)
-{
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return v;
-}
-static inline uint16_t ld2(const char *p)
-{
-    uint16_t v;
-    memcpy(&v, p, 2);
-    return v;
-}
-
+/* Field names and values are a few bytes: copied by two overlapping moves of 16, 8, 4 or 2
+ * bytes the compiler inlines, not a libc call each (compared so by tvk__eq_small, client.h);
+ * longer ones go to libc. The two sides never overlap. */
 static inline void copy_small(char *d, const char *s, size_t n)
 {
     if (n >= 8 && n <= 16) {
@@ -48,15 +29,6 @@ static inline void copy_small(char *d, const char *s, size_t n)
     } else if (n) {
         memcpy(d, s, n);
     }
-}
-
-static inline int eq_small(const char *p, const char *q, size_t n)
-{
-    if (n >= 8 && n <= 16) return ld8(p) == ld8(q) && ld8(p + n - 8) == ld8(q + n - 8);
-    if (n >= 4 && n < 8) return ld4(p) == ld4(q) && ld4(p + n - 4) == ld4(q + n - 4);
-    if (n >= 2 && n < 4) return ld2(p) == ld2(q) && ld2(p + n - 2) == ld2(q + n - 2);
-    if (n < 2) return !n || p[0] == q[0];
-    return !memcmp(p, q, n);
 }
 
 /* A server cannot grow a snapshot without end: fields beyond this are dropped (logged). */
@@ -180,14 +152,14 @@ static uint64_t hash_bytes(const char *s, size_t n)
     const uint64_t k = 0x9e3779b97f4a7c15ull;
     uint64_t h = n * k;
     for (; n >= 8; s += 8, n -= 8) {
-        h = (h ^ ld8(s)) * k;
+        h = (h ^ tvk__ld8(s)) * k;
         h ^= h >> 32;
     }
     if (n) {
         /* 1..7 bytes: two overlapping halves (which with the length fix the bytes), or bytes */
         uint64_t w = 0;
         if (n >= 4) {
-            w = ld4(s) | (uint64_t)ld4(s + n - 4) << 32;
+            w = tvk__ld4(s) | (uint64_t)tvk__ld4(s + n - 4) << 32;
         } else {
             for (size_t i = 0; i < n; i++)
                 w |= (uint64_t)(unsigned char)s[i] << (8 * i);
@@ -244,10 +216,23 @@ static tvk_quote_entry *index_get(const tvk_quotes *q, const char *key, size_t n
         int32_t idx = q->slots[i];
         if (idx < 0) return NULL;
         tvk_quote_entry *e = q->e[idx];
-        if ((e->nkey_len == n && eq_small(e->nkey, key, n)) ||
-            (e->symbol_len == n && eq_small(e->symbol, key, n)))
+        if ((e->nkey_len == n && tvk__eq_small(e->nkey, key, n)) ||
+            (e->symbol_len == n && tvk__eq_small(e->symbol, key, n)))
             return e;
     }
+}
+
+/* Whether the n bytes at p hold a backslash: a word test each side for 8 to 16 bytes (most
+ * symbols), else libc. With x = word ^ backslashes, (x - ones) & ~x & high is nonzero exactly
+ * when a byte of x is zero (a borrow can mark a byte above a zero one, never without one). */
+static inline int has_backslash(const char *p, size_t n)
+{
+    const uint64_t ones = 0x0101010101010101ull, high = ones << 7, bs = ones * '\\';
+    if (n >= 8 && n <= 16) {
+        uint64_t a = tvk__ld8(p) ^ bs, b = tvk__ld8(p + n - 8) ^ bs;
+        return ((((a - ones) & ~a) | ((b - ones) & ~b)) & high) != 0;
+    }
+    return memchr(p, '\\', n) != NULL;
 }
 
 /* The entry a qsd "n" names: the plain symbol, or the "="JSON key echoed compactly (falling back
@@ -255,7 +240,7 @@ static tvk_quote_entry *index_get(const tvk_quotes *q, const char *key, size_t n
 static tvk_quote_entry *find_entry(const tvk_quotes *q, tvk_str n)
 {
     if (!n.len) return NULL;
-    if (n.p[0] != '=' && !memchr(n.p, '\\', n.len)) return index_get(q, n.p, n.len);
+    if (n.p[0] != '=' && !has_backslash(n.p, n.len)) return index_get(q, n.p, n.len);
     size_t ulen;
     char *u = json_unescape(n.p, n.len, &ulen);
     if (!u) return NULL;
@@ -824,7 +809,7 @@ set_field(tvk_quote_entry *e, tvk_str name, const char *json, size_t jlen, int q
     for (size_t k = 0; k < nf; k++) {
         const tvk_qfield *f = &e->f[i];
         if (f->name_len == name.len &&
-            eq_small(f->verbatim ? f->text + 2 : f->name, name.p, name.len)) {
+            tvk__eq_small(f->verbatim ? f->text + 2 : f->name, name.p, name.len)) {
             matched(e, i);
             return put_value(e, i, json, jlen, quoted, num);
         }
@@ -979,17 +964,23 @@ int tvk_quote_to_json(const tvk_quote *q, tvk_buf *out)
         return rc;
     }
     static const char ok[] = ",\"status\":\"ok\"", pending[] = ",\"status\":\"pending\"";
-    const char *st = q->status == TVK_QUOTE_OK ? ok : pending;
-    size_t stlen = q->status == TVK_QUOTE_OK ? sizeof ok - 1 : sizeof pending - 1;
+    int is_ok = q->status == TVK_QUOTE_OK;
+    size_t stlen = is_ok ? sizeof ok - 1 : sizeof pending - 1;
     /* The body is a cache inside the (never const) entry: built here when a field was added. */
     if (!e->body_ok && body_build((tvk_quote_entry *)e) < 0) return TVK_ENOMEM;
     size_t need = e->head_len + stlen + e->body_len + 2;
-    int rc = tvk_buf_reserve(out, need);
-    if (rc < 0) return rc;
+    /* A line per change on busy streams: the call only when the buffer must grow or is bounded */
+    if (out->limit || out->cap <= out->len || need >= out->cap - out->len) {
+        int rc = tvk_buf_reserve(out, need);
+        if (rc < 0) return rc;
+    }
     char *o = out->data + out->len;
     memcpy(o, e->head, e->head_len);
     o += e->head_len;
-    memcpy(o, st, stlen);
+    if (is_ok) /* constant sizes: two moves, not a copy loop */
+        memcpy(o, ok, sizeof ok - 1);
+    else
+        memcpy(o, pending, sizeof pending - 1);
     o += stlen;
     if (e->body_len) memcpy(o, e->body, e->body_len); /* no body yet after an empty "v" */
     o += e->body_len;

@@ -1198,6 +1198,55 @@ static void test_many_quotes_index(void **st)
     tvk_conn_free(c);
 }
 
+/* A server may escape any character of a name ("\u003a" for ':'): such a name is unescaped
+ * before the lookup, wherever its backslash lies (the check reads 8 to 16 bytes as two
+ * overlapping words, shorter and longer names byte by byte); names without one are looked up
+ * as they are, and one that names nothing subscribed is ignored. */
+static void test_quotes_escaped_names(void **st)
+{
+    (void)st;
+    capture cap = {0};
+    tvk_conn *c = test_conn(&cap, 0, 0);
+    tvk_quotes *q;
+    assert_int_equal(tvk_quotes_open(c, NULL, NULL, 0, NULL, &q), 0);
+    const char *syms[] = {"SIM:F000", "NASDAQ:AAPL", "A:B/C", "NYSE:BRK.B", "BINANCE:BTCUSDT.P"};
+    assert_int_equal(tvk_quotes_add(q, syms, 5), 0);
+    static const struct {
+        const char *wire; /* the "n" as sent (JSON string body) */
+        const char *sym;  /* the symbol it names, NULL = none */
+    } cases[] = {
+        {"SIM:F000", "SIM:F000"},                      /* 8 bytes, plain */
+        {"\\u0053IM:F000", "SIM:F000"},                /* 13: backslash in the first word only */
+        {"NASDAQ:AAP\\u004c", "NASDAQ:AAPL"},          /* 16: in the second word only */
+        {"NASDAQ\\u003aAAPL", "NASDAQ:AAPL"},          /* 16: in both */
+        {"A:B\\/C", "A:B/C"},                          /* 6: below the word test */
+        {"NYSE:BRK\\/B", NULL},                        /* 11: "NYSE:BRK/B", not subscribed */
+        {"NYSE:BRK\\u002eB", "NYSE:BRK.B"},            /* 15 */
+        {"BINANCE:BTCUSDT\\u002eP", "BINANCE:BTCUSDT.P"}, /* 22: above the word test */
+        {"SIM:F00\\\\", NULL},                          /* "SIM:F00\" */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        feedf(c, "{\"m\":\"qsd\",\"p\":[\"%s\",{\"n\":\"%s\",\"s\":\"ok\",\"v\":{\"lp\":%zu}}]}",
+              tvk_quotes_session(q), cases[i].wire, i + 1);
+        tvk_event ev;
+        if (!cases[i].sym) {
+            assert_int_equal(next_ev(c, &ev), 0);
+            continue;
+        }
+        if (next_ev(c, &ev) != 1) fail_msg("\"%s\": no event", cases[i].wire);
+        assert_int_equal(ev.type, TVK_EV_QUOTE);
+        if (strcmp(ev.symbol, cases[i].sym))
+            fail_msg("\"%s\": routed to %s, not %s", cases[i].wire, ev.symbol, cases[i].sym);
+        double v;
+        assert_int_equal(tvk_quote_number(ev.quote, "lp", &v), 0);
+        assert_true(v == (double)(i + 1));
+        assert_int_equal(next_ev(c, &ev), 0);
+    }
+    tvk_quotes_close(q);
+    cap_clear(&cap);
+    tvk_conn_free(c);
+}
+
 static void test_request_options(void **st)
 {
     (void)st;
@@ -1453,6 +1502,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_quotes_plain_same_as_tokens),
         cmocka_unit_test(test_quotes_spec_keys),
         cmocka_unit_test(test_many_quotes_index),
+        cmocka_unit_test(test_quotes_escaped_names),
         cmocka_unit_test(test_request_options),
         cmocka_unit_test(test_quote_timeout),
         cmocka_unit_test(test_run_callback),
