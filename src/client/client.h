@@ -296,10 +296,10 @@ int tvk__conn_subscribed(const tvk_conn *c);
 /* 1 when the queue is at its bound: stop reading until the user takes events. */
 int tvk__ev_full(const tvk_conn *c);
 int tvk__ev_push(tvk_conn *c, const tvk_event *ev, tvk_quote_entry *qe);
-/* Queues an event of quote entry qe in place (busy streams queue one per packet): returns it,
- * zeroed but for its type, for the caller to fill; NULL when a quote event of qe is already
- * queued (coalesced) or on ENOMEM (then qe->queued stays 0). */
-tvk_event *tvk__ev_push_quote(tvk_conn *c, tvk_quote_entry *qe, tvk_event_type type);
+/* Queues a QUOTE or ERROR event of quote entry qe (busy streams queue one per packet): 0, also
+ * when a QUOTE of qe is already queued (coalesced: it shows the latest snapshot), or
+ * TVK_ENOMEM (then qe->queued stays 0). */
+int tvk__ev_push_quote(tvk_conn *c, tvk_quote_entry *qe, tvk_event_type type);
 int tvk__ev_pop(tvk_conn *c, tvk_event *ev);
 void tvk__ev_drop_series(tvk_conn *c, const tvk_series *s);
 void tvk__ev_drop_quote(tvk_conn *c, const tvk_quote_entry *qe);

@@ -63,16 +63,39 @@ int tvk__ev_push(tvk_conn *c, const tvk_event *ev, tvk_quote_entry *qe)
     return 0;
 }
 
-tvk_event *tvk__ev_push_quote(tvk_conn *c, tvk_quote_entry *qe, tvk_event_type type)
+/* The event a quote entry's QUOTE or ERROR item stands for: all of it comes from the entry. */
+static void quote_event(tvk_event *ev, tvk_quote_entry *qe, tvk_event_type type)
 {
-    if (type == TVK_EV_QUOTE && qe->queued) return NULL;
+    memset(ev, 0, sizeof *ev);
+    ev->type = type;
+    ev->quotes = qe->q;
+    ev->user = qe->q->user;
+    ev->symbol = qe->symbol;
+    ev->quote = &qe->pub;
+    if (type == TVK_EV_ERROR) {
+        ev->error = qe->pub.error;
+        ev->errmsg = qe->errmsg;
+    }
+}
+
+/* A QUOTE item is only its type, entry and quote set (what the drop functions look at): it
+ * shows the entry's snapshot when taken, and is made an event then (one queued per entry, one
+ * per change on busy streams). An ERROR item is made at once: it keeps the error it reports. */
+int tvk__ev_push_quote(tvk_conn *c, tvk_quote_entry *qe, tvk_event_type type)
+{
+    if (type == TVK_EV_QUOTE && qe->queued) return 0;
     tvk_evq_item *it = ev_append(c);
-    if (!it) return NULL;
-    if (type == TVK_EV_QUOTE) qe->queued = 1;
-    memset(&it->ev, 0, sizeof it->ev);
-    it->ev.type = type;
+    if (!it) return TVK_ENOMEM;
     it->qe = qe;
-    return &it->ev;
+    if (type == TVK_EV_QUOTE) {
+        qe->queued = 1;
+        it->ev.type = type;
+        it->ev.series = NULL;
+        it->ev.quotes = qe->q;
+    } else {
+        quote_event(&it->ev, qe, type);
+    }
+    return 0;
 }
 
 int tvk__ev_full(const tvk_conn *c)
@@ -85,10 +108,11 @@ int tvk__ev_pop(tvk_conn *c, tvk_event *ev)
     while (c->evhead < c->evlen) {
         tvk_evq_item *it = &c->evq[c->evhead++];
         if (it->ev.type == TVK_EV_NONE) continue;
-        *ev = it->ev;
-        if (it->qe) {
-            if (ev->type == TVK_EV_QUOTE) it->qe->queued = 0;
-            ev->quote = &it->qe->pub;
+        if (it->qe && it->ev.type == TVK_EV_QUOTE) {
+            it->qe->queued = 0;
+            quote_event(ev, it->qe, TVK_EV_QUOTE);
+        } else {
+            *ev = it->ev;
         }
         if (ev->type == TVK_EV_HISTORY && ev->series) {
             ev->bars = ev->series->bars;

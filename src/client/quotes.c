@@ -553,20 +553,8 @@ void *tvk_quotes_user(const tvk_quotes *q)
 
 static void push_entry(tvk_quote_entry *e, tvk_event_type type)
 {
-    if (type == TVK_EV_QUOTE && e->queued) return; /* coalesced: the queued one shows it */
-    tvk_event *ev = tvk__ev_push_quote(e->q->c, e, type);
-    if (!ev) {
+    if (tvk__ev_push_quote(e->q->c, e, type) < 0)
         tvk__conn_log(e->q->c, "%s: quote event dropped: out of memory", e->symbol);
-        return;
-    }
-    ev->quotes = e->q;
-    ev->user = e->q->user;
-    ev->symbol = e->symbol;
-    ev->quote = &e->pub;
-    if (type == TVK_EV_ERROR) {
-        ev->error = e->pub.error;
-        ev->errmsg = e->errmsg;
-    }
 }
 
 static void entry_fail(tvk_quote_entry *e, int code, const char *fmt, const char *a, size_t alen)
