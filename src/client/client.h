@@ -8,6 +8,7 @@
 
 #include "tvkit/conn.h"
 #include "tvkit/ohlcv.h"
+#include "wire/bytes.h"
 
 #define TVK_ERRMSG_CAP 512
 #define TVK_SESSION_ID_CAP 32
@@ -16,39 +17,6 @@
 #define TVK_SERIES_ID "sds_1"
 #define TVK_SYMREF "sds_sym_1"
 #define TVK_TURNAROUND "s1"
-
-/* Unaligned loads, and the equality of two texts of n bytes by two overlapping loads of 8, 4
- * or 2 bytes a side (session ids, symbols, field names: a few bytes each, once or more per
- * packet; libc's memcmp was a call each); longer texts go to memcmp. */
-static inline uint64_t tvk__ld8(const void *p)
-{
-    uint64_t v;
-    memcpy(&v, p, 8);
-    return v;
-}
-static inline uint32_t tvk__ld4(const void *p)
-{
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return v;
-}
-static inline uint16_t tvk__ld2(const void *p)
-{
-    uint16_t v;
-    memcpy(&v, p, 2);
-    return v;
-}
-static inline int tvk__eq_small(const char *p, const char *q, size_t n)
-{
-    if (n >= 8 && n <= 16)
-        return tvk__ld8(p) == tvk__ld8(q) && tvk__ld8(p + n - 8) == tvk__ld8(q + n - 8);
-    if (n >= 4 && n < 8)
-        return tvk__ld4(p) == tvk__ld4(q) && tvk__ld4(p + n - 4) == tvk__ld4(q + n - 4);
-    if (n >= 2 && n < 4)
-        return tvk__ld2(p) == tvk__ld2(q) && tvk__ld2(p + n - 2) == tvk__ld2(q + n - 2);
-    if (n < 2) return !n || p[0] == q[0];
-    return !memcmp(p, q, n);
-}
 
 /* s holds exactly the text z (routing by session id, comparing fields to known values). */
 static inline int tvk__str_is_n(tvk_str s, const char *z, size_t n)

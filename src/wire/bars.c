@@ -26,13 +26,6 @@ static inline __attribute__((always_inline)) int at(const scan *sc, char c)
     return sc->p < sc->end && *sc->p == (unsigned char)c;
 }
 
-static inline int lit(scan *sc, const char *s, size_t n)
-{
-    if ((size_t)(sc->end - sc->p) < n || memcmp(sc->p, s, n)) return 0;
-    sc->p += n;
-    return 1;
-}
-
 /* A short fixed text (n a constant up to 8, s padded to 8 bytes): the bars' keys and brackets
  * compared as one word, not by a libc call. */
 static inline __attribute__((always_inline)) int lit8(scan *sc, const char s[8], size_t n)
@@ -46,21 +39,11 @@ static inline __attribute__((always_inline)) int lit8(scan *sc, const char s[8],
     return 1;
 }
 
-/* A string at sc->p (raw, without the quotes); 0 when there is none or it is invalid. */
-static inline int str_at(scan *sc, tvk_str *out)
-{
-    int a, b;
-    if (!at(sc, '"') || scan_string(sc, &a, &b)) return 0;
-    out->p = (const char *)sc->s + a;
-    out->len = (size_t)(b - a);
-    return 1;
-}
-
 /* A key and its ':'. Escaped keys are declined: they may stand for a key this reader looks for
  * (tvk_json_member unescapes), and the server never escapes one. */
 static inline int key_at(scan *sc, tvk_str *k)
 {
-    if (!str_at(sc, k) || memchr(k->p, '\\', k->len) || !at(sc, ':')) return 0;
+    if (!scan_str_at(sc, k) || memchr(k->p, '\\', k->len) || !at(sc, ':')) return 0;
     sc->p++;
     return 1;
 }
@@ -107,15 +90,15 @@ static int skip_value(scan *sc, int depth)
     unsigned char c = *sc->p;
     if (c == '"') {
         tvk_str s;
-        return str_at(sc, &s);
+        return scan_str_at(sc, &s);
     }
     if (c == '-' || is_digit(c)) {
         jtok t;
         return num_at(sc, &t);
     }
-    if (c == 't') return lit(sc, "true", 4);
-    if (c == 'f') return lit(sc, "false", 5);
-    if (c == 'n') return lit(sc, "null", 4);
+    if (c == 't') return scan_lit(sc, "true", 4);
+    if (c == 'f') return scan_lit(sc, "false", 5);
+    if (c == 'n') return scan_lit(sc, "null", 4);
     if (c != '{' && c != '[') return 0;
     if (depth >= SKIP_MAX_DEPTH) return 0;
     char close = c == '{' ? '}' : ']';
@@ -127,7 +110,7 @@ static int skip_value(scan *sc, int depth)
     for (;;) {
         if (c == '{') {
             tvk_str k;
-            if (!str_at(sc, &k) || !at(sc, ':')) return 0;
+            if (!scan_str_at(sc, &k) || !at(sc, ':')) return 0;
             sc->p++;
         }
         /* the elements of the time scale's arrays: numbers, without a call each */
@@ -232,7 +215,7 @@ static int lbs_at(scan *sc, int64_t *bct)
 {
     static const char head[] = "{\"bar_close_time\":";
     jtok t;
-    if (!lit(sc, head, sizeof head - 1) || !num_at(sc, &t) || !at(sc, '}')) return 0;
+    if (!scan_lit(sc, head, sizeof head - 1) || !num_at(sc, &t) || !at(sc, '}')) return 0;
     sc->p++;
     double d;
     if (num_int64(sc, &t, bct) == 0) return 1;
@@ -257,7 +240,7 @@ static int series_at(scan *sc, tvk_series_plain *out, tvk_bar_cb cb, void *user)
         } else if (!have_t && key_is(k, "t", 1)) {
             have_t = 1;
             if (at(sc, '"')) {
-                if (!str_at(sc, &out->turnaround)) return 0;
+                if (!scan_str_at(sc, &out->turnaround)) return 0;
             } else if (!skip_value(sc, 3)) {
                 return 0;
             }
@@ -320,8 +303,8 @@ int tvk_series_plain_parse(const char *payload, size_t len, const char *series_i
     const unsigned char *s = (const unsigned char *)payload;
     scan sc = scan_at(s, s, s + len);
     int rc;
-    if (!lit(&sc, ts, sizeof ts - 1) && !lit(&sc, du, sizeof du - 1)) return 0;
-    if (!str_at(&sc, &out->session) || !at(&sc, ',')) return 0;
+    if (!scan_lit(&sc, ts, sizeof ts - 1) && !scan_lit(&sc, du, sizeof du - 1)) return 0;
+    if (!scan_str_at(&sc, &out->session) || !at(&sc, ',')) return 0;
     sc.p++;
     if ((rc = map_at(&sc, series_id, out, cb, user)) != 1) return rc;
     /* p[2] (the time scale: "changes", "marks", ...) and anything after it */

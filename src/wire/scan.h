@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "internal.h"
 
 /* Bytes that end the fast scan of a string body: the quote, a backslash, control characters,
@@ -267,6 +268,26 @@ static inline __attribute__((always_inline)) int scan_number(scan *sc, jtok *t)
         jt_set_num(t, neg ? -v : v);
     }
     return 0;
+}
+
+/* The fixed text s of n bytes at sc->p (n a constant in the readers, so compared by a word
+ * load or two, tvk__eq_small): 1 and past it, or 0. */
+static inline __attribute__((always_inline)) int scan_lit(scan *sc, const char *s, size_t n)
+{
+    if ((size_t)(sc->end - sc->p) < n || !tvk__eq_small(sc->p, s, n)) return 0;
+    sc->p += n;
+    return 1;
+}
+
+/* A string at sc->p into *out (raw, without the quotes): 1 and past it, or 0 when there is
+ * none or it is invalid. */
+static inline __attribute__((always_inline)) int scan_str_at(scan *sc, tvk_str *out)
+{
+    int a, b;
+    if (sc->p >= sc->end || *sc->p != '"' || scan_string(sc, &a, &b)) return 0;
+    out->p = (const char *)sc->s + a;
+    out->len = (size_t)(b - a);
+    return 1;
 }
 
 #endif
