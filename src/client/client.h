@@ -34,6 +34,7 @@ static inline int tvk__str_is(tvk_str s, const char *z)
 typedef struct tvk_evq_item {
     tvk_event ev;
     struct tvk_quote_entry *qe; /* QUOTE / quote ERROR */
+    char *msg; /* owned copy of ev.errmsg (a quote ERROR: the entry's text changes later) */
 } tvk_evq_item;
 
 /* Owned copy of the strings of a tvk_req_opts (kept to restore sessions after a reconnect). */
@@ -176,6 +177,7 @@ struct tvk_conn {
 
     tvk_evq_item *evq;
     size_t evhead, evlen, evcap;
+    char *ev_taken_msg; /* the msg of the event taken last: valid until the next is taken */
 
     tvk_conn_send_hook send_hook;
     void *send_hook_user;
@@ -272,6 +274,8 @@ int tvk__ev_pop(tvk_conn *c, tvk_event *ev);
 void tvk__ev_drop_series(tvk_conn *c, const tvk_series *s);
 void tvk__ev_drop_quote(tvk_conn *c, const tvk_quote_entry *qe);
 void tvk__ev_drop_quotes(tvk_conn *c, const tvk_quotes *q);
+/* Frees the queue and the texts its items and the last taken event own. */
+void tvk__ev_free(tvk_conn *c);
 
 /* series.c */
 void tvk__series_on_msg(tvk_series *s, const tvk_msg *m);

@@ -154,7 +154,7 @@ void tvk_conn_free(tvk_conn *c)
     free(c->proxy);
     free(c->ca_file);
     free(c->sent_token);
-    free(c->evq);
+    tvk__ev_free(c);
     free(c);
 }
 

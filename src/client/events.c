@@ -60,7 +60,17 @@ int tvk__ev_push(tvk_conn *c, const tvk_event *ev, tvk_quote_entry *qe)
     if (qe && ev->type == TVK_EV_QUOTE) qe->queued = 1;
     it->ev = *ev;
     it->qe = qe;
+    it->msg = NULL;
     return 0;
+}
+
+/* Drops item it (its type NONE from now on), with the text it owns. */
+static void item_drop(tvk_evq_item *it)
+{
+    it->ev.type = TVK_EV_NONE;
+    it->qe = NULL;
+    free(it->msg);
+    it->msg = NULL;
 }
 
 /* The event a quote entry's QUOTE or ERROR item stands for: all of it comes from the entry. */
@@ -72,21 +82,24 @@ static void quote_event(tvk_event *ev, tvk_quote_entry *qe, tvk_event_type type)
     ev->user = qe->q->user;
     ev->symbol = qe->symbol;
     ev->quote = &qe->pub;
-    if (type == TVK_EV_ERROR) {
-        ev->error = qe->pub.error;
-        ev->errmsg = qe->errmsg;
-    }
 }
 
 /* A QUOTE item is only its type, entry and quote set (what the drop functions look at): it
  * shows the entry's snapshot when taken, and is made an event then (one queued per entry, one
- * per change on busy streams). An ERROR item is made at once: it keeps the error it reports. */
+ * per change on busy streams). An ERROR item is made at once with its own copy of the text:
+ * the entry's errmsg is cleared by its next snapshot, or replaced by its next error. */
 int tvk__ev_push_quote(tvk_conn *c, tvk_quote_entry *qe, tvk_event_type type)
 {
     if (type == TVK_EV_QUOTE && qe->queued) return 0;
+    char *msg = NULL;
+    if (type != TVK_EV_QUOTE && !(msg = tvk__strdup(qe->errmsg))) return TVK_ENOMEM;
     tvk_evq_item *it = ev_append(c);
-    if (!it) return TVK_ENOMEM;
+    if (!it) {
+        free(msg);
+        return TVK_ENOMEM;
+    }
     it->qe = qe;
+    it->msg = msg;
     if (type == TVK_EV_QUOTE) {
         qe->queued = 1;
         it->ev.type = type;
@@ -94,6 +107,8 @@ int tvk__ev_push_quote(tvk_conn *c, tvk_quote_entry *qe, tvk_event_type type)
         it->ev.quotes = qe->q;
     } else {
         quote_event(&it->ev, qe, type);
+        it->ev.error = qe->pub.error;
+        it->ev.errmsg = msg;
     }
     return 0;
 }
@@ -114,6 +129,10 @@ int tvk__ev_pop(tvk_conn *c, tvk_event *ev)
         } else {
             *ev = it->ev;
         }
+        /* The text goes with the event: kept until the next one is taken. */
+        free(c->ev_taken_msg);
+        c->ev_taken_msg = it->msg;
+        it->msg = NULL;
         if (ev->type == TVK_EV_HISTORY && ev->series) {
             ev->bars = ev->series->bars;
             ev->nbars = ev->series->n;
@@ -129,25 +148,30 @@ int tvk__ev_pop(tvk_conn *c, tvk_event *ev)
 void tvk__ev_drop_series(tvk_conn *c, const tvk_series *s)
 {
     for (size_t i = c->evhead; i < c->evlen; i++)
-        if (c->evq[i].ev.series == s) c->evq[i].ev.type = TVK_EV_NONE;
+        if (c->evq[i].ev.series == s) item_drop(&c->evq[i]);
 }
 
 void tvk__ev_drop_quote(tvk_conn *c, const tvk_quote_entry *qe)
 {
     for (size_t i = c->evhead; i < c->evlen; i++)
-        if (c->evq[i].qe == qe) {
-            c->evq[i].ev.type = TVK_EV_NONE;
-            c->evq[i].qe = NULL;
-        }
+        if (c->evq[i].qe == qe) item_drop(&c->evq[i]);
 }
 
 void tvk__ev_drop_quotes(tvk_conn *c, const tvk_quotes *q)
 {
     for (size_t i = c->evhead; i < c->evlen; i++)
-        if (c->evq[i].ev.quotes == q) {
-            c->evq[i].ev.type = TVK_EV_NONE;
-            c->evq[i].qe = NULL;
-        }
+        if (c->evq[i].ev.quotes == q) item_drop(&c->evq[i]);
+}
+
+void tvk__ev_free(tvk_conn *c)
+{
+    for (size_t i = c->evhead; i < c->evlen; i++)
+        free(c->evq[i].msg);
+    free(c->evq);
+    c->evq = NULL;
+    c->evhead = c->evlen = c->evcap = 0;
+    free(c->ev_taken_msg);
+    c->ev_taken_msg = NULL;
 }
 
 int tvk_conn_next_event(tvk_conn *c, tvk_event *ev, int timeout_ms)
