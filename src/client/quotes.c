@@ -464,9 +464,12 @@ int tvk_quotes_add(tvk_quotes *q, const char *const *symbols, size_t n)
     if (rc == 0 && nk) rc = tvk__quotes_send_add(q, keys, nk);
     free(keys);
     if (rc < 0) {
-        /* Nothing half-added: the new entries go again. */
-        for (size_t i = first_new; i < q->ne; i++)
+        /* Nothing half-added: the new entries go again, with any event they queued (a lost
+         * connection fails every symbol of the set, the new ones too). */
+        for (size_t i = first_new; i < q->ne; i++) {
+            tvk__ev_drop_quote(c, q->e[i]);
             entry_free(q->e[i]);
+        }
         q->ne = first_new;
         index_rebuild(q, q->ne);
         if (rc == TVK_ENOMEM) tvk__conn_set_err(c, rc, "quotes: out of memory");
@@ -945,10 +948,15 @@ int tvk_quote_to_json(const tvk_quote *q, tvk_buf *out)
     if (!q || !out) return TVK_EINVAL;
     const tvk_quote_entry *e = (const tvk_quote_entry *)q; /* pub is its first member */
     if (q->status == TVK_QUOTE_ERROR) {
+        size_t start = out->len;
         int rc = tvk_buf_append(out, e->head, e->head_len);
         if (rc == 0) rc = tvk_buf_puts(out, ",\"status\":\"error\",\"error\":");
         if (rc == 0) rc = tvk_buf_json_str(out, q->errmsg, strlen(q->errmsg));
         if (rc == 0) rc = tvk_buf_puts(out, "}");
+        if (rc < 0 && out->data) { /* all or nothing: no half line before the next one */
+            out->len = start;
+            out->data[start] = '\0';
+        }
         return rc;
     }
     static const char ok[] = ",\"status\":\"ok\"", pending[] = ",\"status\":\"pending\"";
@@ -956,7 +964,7 @@ int tvk_quote_to_json(const tvk_quote *q, tvk_buf *out)
     size_t stlen = is_ok ? sizeof ok - 1 : sizeof pending - 1;
     /* The body is a cache inside the (never const) entry: built here when a field was added. */
     if (!e->body_ok && body_build((tvk_quote_entry *)e) < 0) return TVK_ENOMEM;
-    size_t need = e->head_len + stlen + e->body_len + 2;
+    size_t need = e->head_len + stlen + e->body_len + 1; /* tvk_buf_reserve adds the NUL's room */
     /* A line per change on busy streams: the call only when the buffer must grow or is bounded */
     if (out->limit || out->cap <= out->len || need >= out->cap - out->len) {
         int rc = tvk_buf_reserve(out, need);

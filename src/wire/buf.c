@@ -96,6 +96,15 @@ int tvk_buf_json_str(tvk_buf *b, const char *s, size_t n)
     /* Worst case: 4 input bytes -> 12 output bytes, 1 byte -> 6 (\u00XX). */
     if (n > (SIZE_MAX - 2) / 6) return TVK_ENOMEM;
     int rc = tvk_buf_reserve(b, n * 6 + 2);
+    if (rc && b->limit) {
+        /* The worst case passes the limit: encoded apart, the text may still fit. */
+        tvk_buf t;
+        tvk_buf_init(&t);
+        rc = tvk_buf_json_str(&t, s, n);
+        if (rc == 0) rc = tvk_buf_append(b, t.data, t.len);
+        tvk_buf_free(&t);
+        return rc;
+    }
     if (rc) return rc;
     size_t start = b->len;
     char *o = b->data + b->len;
