@@ -26,3 +26,15 @@ target_include_directories(review7_test_wire_ends PRIVATE ${CMOCKA_INCLUDE}
   ${CMAKE_CURRENT_SOURCE_DIR}/src)
 add_test(NAME review7_wire_ends COMMAND review7_test_wire_ends)
 set_tests_properties(review7_wire_ends PROPERTIES TIMEOUT 300)
+
+# tvk_quotes_add on a connection found lost while sending: against tvkit-sim started by the test.
+if(TARGET tvkit-sim)
+  add_executable(review7_test_client_lost ${CMAKE_CURRENT_LIST_DIR}/client/test_review7_lost.c
+    ${CMAKE_CURRENT_LIST_DIR}/client/simproc.c)
+  target_link_libraries(review7_test_client_lost PRIVATE tvkit_static OpenSSL::SSL
+    OpenSSL::Crypto ZLIB::ZLIB ${WSLAY_LIB} m ${CMOCKA_LIB})
+  target_include_directories(review7_test_client_lost PRIVATE ${CMOCKA_INCLUDE})
+  add_dependencies(review7_test_client_lost tvkit-sim)
+  add_test(NAME review7_client_add_lost COMMAND review7_test_client_lost $<TARGET_FILE:tvkit-sim>)
+  set_tests_properties(review7_client_add_lost PROPERTIES TIMEOUT 120)
+endif()
