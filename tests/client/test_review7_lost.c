@@ -86,15 +86,63 @@ static void test_review7_add_on_lost_connection(void **st)
     simproc_stop(&s);
 }
 
+/* Connection events queue while a blocking call waits ("whose events stay queued"): the sim
+ * stops, every reconnect attempt is refused, and the user takes the events afterwards. Each
+ * RECONNECTING event must say its own attempt ("attempt N in D ms", N = ev.attempt, D =
+ * ev.delay_ms), not the text of the last one queued (reconnect.c writes them all into one
+ * buffer, c->ev_msg[MSG_RECONNECTING]). */
+static void test_review7_reconnecting_texts(void **st)
+{
+    (void)st;
+    simproc s;
+    const char *args[] = {"--seed", "7", "-q", NULL};
+    assert_int_equal(simproc_start(&s, sim_bin, args), 0);
+    tvk_conn_opts o;
+    tvk_conn_opts_init(&o);
+    o.url = s.url;
+    o.proxy = "";
+    o.reconnect = 1;
+    o.reconnect_attempts = 3;
+    o.reconnect_delay_ms = 10;
+    o.reconnect_max_delay_ms = 20;
+    o.request_timeout_ms = 5000;
+    tvk_conn *c = tvk_conn_new_opts(&o);
+    assert_non_null(c);
+    if (tvk_conn_connect(c) != 0) fail_msg("connect: %s", tvk_conn_errmsg(c));
+    simproc_stop(&s); /* the port now refuses: every attempt fails at once */
+    tvk_bars bars;
+    int rc = tvk_history(c, "SIM:GONE", "1D", 10, NULL, &bars);
+    assert_true(rc < 0);
+    tvk_event ev;
+    int reconnecting = 0;
+    char report[2048] = "";
+    size_t rl = 0;
+    while (tvk_conn_next_event(c, &ev, 0) == 1) {
+        if (ev.type != TVK_EV_RECONNECTING) continue;
+        reconnecting++;
+        char want[64];
+        snprintf(want, sizeof want, "attempt %d in %d ms", ev.attempt, ev.delay_ms);
+        if (strncmp(ev.errmsg, want, strlen(want)) && rl < sizeof report - 300)
+            rl += (size_t)snprintf(report + rl, sizeof report - rl,
+                                   "\n  RECONNECTING attempt %d (delay %d ms) reads \"%.200s\"",
+                                   ev.attempt, ev.delay_ms, ev.errmsg);
+    }
+    assert_int_equal(reconnecting, 3);
+    tvk_conn_free(c);
+    if (rl) fail_msg("queued connection events show another event's text:%s", report);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        fprintf(stderr, "usage: %s TVKIT_SIM\n", argv[0]);
+        fprintf(stderr, "usage: %s TVKIT_SIM [TEST_FILTER]\n", argv[0]);
         return 2;
     }
     sim_bin = argv[1];
+    if (argc > 2) cmocka_set_test_filter(argv[2]); /* one ctest per defect */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_review7_add_on_lost_connection),
+        cmocka_unit_test(test_review7_reconnecting_texts),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     simproc_stop_all();
