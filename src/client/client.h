@@ -265,6 +265,7 @@ int tvk__conn_subscribed(const tvk_conn *c);
 /* events.c */
 /* 1 when the queue is at its bound: stop reading until the user takes events. */
 int tvk__ev_full(const tvk_conn *c);
+/* Queues a copy of ev, with its own copy of ev->errmsg (valid until the next event is taken). */
 int tvk__ev_push(tvk_conn *c, const tvk_event *ev, tvk_quote_entry *qe);
 /* Queues a QUOTE or ERROR event of quote entry qe (busy streams queue one per packet): 0, also
  * when a QUOTE of qe is already queued (coalesced: it shows the latest snapshot), or

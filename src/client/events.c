@@ -52,15 +52,23 @@ static tvk_evq_item *ev_append(tvk_conn *c)
     return &c->evq[c->evlen++];
 }
 
+/* The event's text is copied: its producer writes the same buffer again (the next reconnect
+ * attempt, the series' next error) while the event may still wait in the queue. */
 int tvk__ev_push(tvk_conn *c, const tvk_event *ev, tvk_quote_entry *qe)
 {
     if (qe && ev->type == TVK_EV_QUOTE && qe->queued) return 0;
+    char *msg = NULL;
+    if (ev->errmsg && !(msg = tvk__strdup(ev->errmsg))) return TVK_ENOMEM;
     tvk_evq_item *it = ev_append(c);
-    if (!it) return TVK_ENOMEM;
+    if (!it) {
+        free(msg);
+        return TVK_ENOMEM;
+    }
     if (qe && ev->type == TVK_EV_QUOTE) qe->queued = 1;
     it->ev = *ev;
+    it->ev.errmsg = msg;
     it->qe = qe;
-    it->msg = NULL;
+    it->msg = msg;
     return 0;
 }
 
