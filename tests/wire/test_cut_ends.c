@@ -1,4 +1,4 @@
-/* Review of 161b1a9 (src/wire/scan.h scan_at): number_short reads up to 26 bytes past a
+/* Documents cut at every byte (src/wire/scan.h scan_at): number_short reads up to 26 bytes past a
  * number's start without end tests, and now runs anywhere in a document whose last byte is
  * neither a digit nor '.'. Every reader that scans with it (the tokenizer, the plain qsd reader,
  * the plain history reader, the lazy reader of framed messages) is given documents made from
@@ -140,7 +140,7 @@ static void check_doc(tvk_reader *r, tvk_reader *r2, tvk_json *j, const char *sr
     free(msg);
 }
 
-static void test_review7_wire_ends(void **state)
+static void test_wire_cut_ends(void **state)
 {
     (void)state;
     tvk_reader *r = tvk_reader_new(0), *r2 = tvk_reader_new(0);
@@ -184,7 +184,7 @@ static void test_review7_wire_ends(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_review7_wire_ends),
+        cmocka_unit_test(test_wire_cut_ends),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,4 +1,4 @@
-/* Review of the quote event queue (a5d101e): an ERROR item refers to its quote entry (symbol,
+/* Events queued while the connection is lost: an ERROR item refers to its quote entry (symbol,
  * snapshot, text). tvk_quotes_add sends quote_add_symbols after its new entries exist; when that
  * send finds the connection gone (no reconnect), every quote symbol fails, the new ones too, and
  * tvk_quotes_add then frees the new entries ("nothing half-added"): their queued ERROR items
@@ -20,7 +20,7 @@
 
 static const char *sim_bin;
 
-static void test_review7_add_on_lost_connection(void **st)
+static void test_events_add_on_lost_connection(void **st)
 {
     (void)st;
     simproc s;
@@ -91,7 +91,7 @@ static void test_review7_add_on_lost_connection(void **st)
  * RECONNECTING event must say its own attempt ("attempt N in D ms", N = ev.attempt, D =
  * ev.delay_ms), not the text of the last one queued (reconnect.c writes them all into one
  * buffer, c->ev_msg[MSG_RECONNECTING]). */
-static void test_review7_reconnecting_texts(void **st)
+static void test_events_reconnecting_texts(void **st)
 {
     (void)st;
     simproc s;
@@ -141,8 +141,8 @@ int main(int argc, char **argv)
     sim_bin = argv[1];
     if (argc > 2) cmocka_set_test_filter(argv[2]); /* one ctest per defect */
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_review7_add_on_lost_connection),
-        cmocka_unit_test(test_review7_reconnecting_texts),
+        cmocka_unit_test(test_events_add_on_lost_connection),
+        cmocka_unit_test(test_events_reconnecting_texts),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     simproc_stop_all();

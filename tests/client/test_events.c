@@ -1,4 +1,4 @@
-/* Review of 7c86275..a5d101e (client side): the compact QUOTE items of the event queue
+/* The event queue and the quote book's side of it: the compact QUOTE items of the event queue
  * (events.c), the ERROR items of quote entries, dropping queued items of removed/closed quote
  * sets, the queue bound, the word-wise backslash test of find_entry (quotes.c), routing by the
  * stored session-id lengths, and tvk_quote_to_json's inline room check. No network: a send hook
@@ -106,7 +106,7 @@ static tvk_series *open_series(tvk_conn *c, const char *sym, int64_t n)
  * one) before the user takes events: the ERROR event reports TVK_ESYMBOL and must carry the
  * text it was made with ("what and where, with the server's text"), not the entry's current
  * errmsg buffer, which the snapshot cleared. */
-static void test_review7_error_text_after_snapshot(void **st)
+static void test_events_error_text_after_snapshot(void **st)
 {
     (void)st;
     size_t sent = 0;
@@ -135,7 +135,7 @@ static void test_review7_error_text_after_snapshot(void **st)
 
 /* Two failures of one symbol queued (its first snapshot timed out, then the server rejected
  * it): each ERROR event must carry its own text, the first the timeout's. */
-static void test_review7_error_text_two_errors(void **st)
+static void test_events_error_text_two_errors(void **st)
 {
     (void)st;
     size_t sent = 0;
@@ -168,7 +168,7 @@ static void test_review7_error_text_two_errors(void **st)
 
 /* Many changes of two symbols: one QUOTE event each (in the order of their first change),
  * showing the latest snapshot; taken, a symbol queues again. */
-static void test_review7_queue_coalesce(void **st)
+static void test_events_queue_coalesce(void **st)
 {
     (void)st;
     size_t sent = 0;
@@ -214,7 +214,7 @@ static void test_review7_queue_coalesce(void **st)
 /* Queued QUOTE and ERROR items of removed symbols and of a closed quote set go, with no access
  * to the freed entries (ASan); the series' events and the other symbols' stay, in order; a
  * connection freed with QUOTE items queued leaks nothing. */
-static void test_review7_queue_drops(void **st)
+static void test_events_queue_drops(void **st)
 {
     (void)st;
     size_t sent = 0;
@@ -287,7 +287,7 @@ static void test_review7_queue_drops(void **st)
 
 /* Compact items count toward opts.max_events: a message of 12 changes of 12 symbols stops at
  * the bound, the rest is read as events are taken, and every symbol gets its event. */
-static void test_review7_queue_bound(void **st)
+static void test_events_queue_bound(void **st)
 {
     (void)st;
     size_t sent = 0;
@@ -341,7 +341,7 @@ static void test_review7_queue_bound(void **st)
 /* The backslash test of a qsd "n" (two words for 8-16 bytes): a name of every length 3..24 with
  * any one of its bytes escaped as \u00XX routes to its symbol; a name that escapes the
  * backslash of a symbol that does not exist routes nowhere. */
-static void test_review7_routing_escaped(void **st)
+static void test_events_routing_escaped(void **st)
 {
     (void)st;
     size_t sent = 0;
@@ -401,7 +401,7 @@ static void test_review7_routing_escaped(void **st)
 /* du / timescale_update / series_completed route by the chart session's stored length: a
  * session id one byte shorter or longer than the series', or differing in its last byte,
  * reaches no series. */
-static void test_review7_routing_series(void **st)
+static void test_events_routing_series(void **st)
 {
     (void)st;
     size_t sent = 0;
@@ -435,7 +435,7 @@ static void test_review7_routing_series(void **st)
 /* The snapshot line appended to buffers of every capacity and fill around the line's size
  * (the inline room check): the same text as into an empty buffer, the prefix kept, never a
  * write past the block (ASan). */
-static void test_review7_json_room(void **st)
+static void test_events_json_room(void **st)
 {
     (void)st;
     size_t sent = 0;
@@ -484,7 +484,7 @@ static void test_review7_json_room(void **st)
  * limit does not pass it: it must be written (as tvk_buf_append writes such text, and as the
  * error line of an ERROR snapshot is written); one byte less room fails with TVK_ENOMEM and
  * leaves the buffer as it was (as the ok line does), not a partial object. */
-static void test_review7_json_limit(void **st)
+static void test_events_json_limit(void **st)
 {
     (void)st;
     size_t sent = 0;
@@ -537,15 +537,15 @@ int main(int argc, char **argv)
 {
     if (argc > 1) cmocka_set_test_filter(argv[1]);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_review7_queue_coalesce),
-        cmocka_unit_test(test_review7_queue_drops),
-        cmocka_unit_test(test_review7_queue_bound),
-        cmocka_unit_test(test_review7_routing_escaped),
-        cmocka_unit_test(test_review7_routing_series),
-        cmocka_unit_test(test_review7_json_room),
-        cmocka_unit_test(test_review7_error_text_after_snapshot),
-        cmocka_unit_test(test_review7_error_text_two_errors),
-        cmocka_unit_test(test_review7_json_limit),
+        cmocka_unit_test(test_events_queue_coalesce),
+        cmocka_unit_test(test_events_queue_drops),
+        cmocka_unit_test(test_events_queue_bound),
+        cmocka_unit_test(test_events_routing_escaped),
+        cmocka_unit_test(test_events_routing_series),
+        cmocka_unit_test(test_events_json_room),
+        cmocka_unit_test(test_events_error_text_after_snapshot),
+        cmocka_unit_test(test_events_error_text_two_errors),
+        cmocka_unit_test(test_events_json_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
