@@ -20,21 +20,28 @@
 
 static const char *sim_bin;
 
+/* Starts a sim and a connection to it with the options *o (url and proxy set here). */
+static tvk_conn *sim_conn(simproc *s, tvk_conn_opts *o)
+{
+    const char *args[] = {"--seed", "7", "-q", NULL};
+    assert_int_equal(simproc_start(s, sim_bin, args), 0);
+    o->url = s->url;
+    o->proxy = "";
+    tvk_conn *c = tvk_conn_new_opts(o);
+    assert_non_null(c);
+    if (tvk_conn_connect(c) != 0) fail_msg("connect: %s", tvk_conn_errmsg(c));
+    return c;
+}
+
 static void test_events_add_on_lost_connection(void **st)
 {
     (void)st;
     simproc s;
-    const char *args[] = {"--seed", "7", "-q", NULL};
-    assert_int_equal(simproc_start(&s, sim_bin, args), 0);
     tvk_conn_opts o;
     tvk_conn_opts_init(&o);
-    o.url = s.url;
-    o.proxy = "";
     o.reconnect = 0;
     o.compress = 0; /* the add message's size is what reaches the socket */
-    tvk_conn *c = tvk_conn_new_opts(&o);
-    assert_non_null(c);
-    if (tvk_conn_connect(c) != 0) fail_msg("connect: %s", tvk_conn_errmsg(c));
+    tvk_conn *c = sim_conn(&s, &o);
     tvk_quotes *q;
     assert_int_equal(tvk_quotes_open(c, NULL, NULL, 0, NULL, &q), 0);
     const char *old[] = {"SIM:OLD"};
@@ -95,20 +102,14 @@ static void test_events_reconnecting_texts(void **st)
 {
     (void)st;
     simproc s;
-    const char *args[] = {"--seed", "7", "-q", NULL};
-    assert_int_equal(simproc_start(&s, sim_bin, args), 0);
     tvk_conn_opts o;
     tvk_conn_opts_init(&o);
-    o.url = s.url;
-    o.proxy = "";
     o.reconnect = 1;
     o.reconnect_attempts = 3;
     o.reconnect_delay_ms = 10;
     o.reconnect_max_delay_ms = 20;
     o.request_timeout_ms = 5000;
-    tvk_conn *c = tvk_conn_new_opts(&o);
-    assert_non_null(c);
-    if (tvk_conn_connect(c) != 0) fail_msg("connect: %s", tvk_conn_errmsg(c));
+    tvk_conn *c = sim_conn(&s, &o);
     simproc_stop(&s); /* the port now refuses: every attempt fails at once */
     tvk_bars bars;
     int rc = tvk_history(c, "SIM:GONE", "1D", 10, NULL, &bars);
