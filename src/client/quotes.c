@@ -8,7 +8,7 @@
 #include "client/client.h"
 
 /* Field names and values are a few bytes: copied by two overlapping moves of 16, 8, 4 or 2
- * bytes the compiler inlines, not a libc call each (compared so by tvk__eq_small, client.h);
+ * bytes the compiler inlines, not a libc call each (compared so by tvk__eq_small, wire/bytes.h);
  * longer ones go to libc. The two sides never overlap. */
 static inline void copy_small(char *d, const char *s, size_t n)
 {

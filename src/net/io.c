@@ -166,13 +166,18 @@ static int bio_write(BIO *b, const char *data, size_t len, size_t *written)
  * OpenSSL's own read-ahead, every record taken from its buffer moved all the bytes after it to
  * the buffer's start (to align the next payload): a stream's bytes several times over with a
  * 64 KiB buffer; here each byte is copied once, into the record OpenSSL decrypts in place. */
+/* The size of ws->tls_in: a server's clients send little. */
+static size_t tls_in_cap(const tvk_ws *ws)
+{
+    return ws->server ? TVK_TLS_IN_CAP_SERVER : TVK_TLS_IN_CAP;
+}
+
 static int bio_read(BIO *b, char *data, size_t len, size_t *readbytes)
 {
     tvk_ws *ws = BIO_get_data(b);
     BIO_clear_retry_flags(b);
     if (ws->tls_in_len == 0) {
-        size_t cap = ws->server ? TVK_TLS_IN_CAP_SERVER : TVK_TLS_IN_CAP;
-        ssize_t n = recv(ws->fd, ws->tls_in, cap, 0);
+        ssize_t n = recv(ws->fd, ws->tls_in, tls_in_cap(ws), 0);
         if (n <= 0) {
             if (n < 0 && again(errno)) BIO_set_retry_read(b);
             if (n == 0) errno = 0;
@@ -205,7 +210,7 @@ static int bio_create(BIO *b)
  * TVK_ENOMEM at set-up rather than an I/O error in the middle of a handshake or a read. */
 static int tls_attach(tvk_ws *ws)
 {
-    if (!ws->tls_in && !(ws->tls_in = malloc(ws->server ? TVK_TLS_IN_CAP_SERVER : TVK_TLS_IN_CAP)))
+    if (!ws->tls_in && !(ws->tls_in = malloc(tls_in_cap(ws))))
         return tvk_ws_fail(ws, TVK_ENOMEM, "TLS: cannot allocate the read buffer");
     /* a fixed type: BIO_get_new_index() would bump a process-wide counter per connection */
     ws->biometh = BIO_meth_new(0xE5 | BIO_TYPE_SOURCE_SINK, "tvk_socket");
