@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "internal.h"
 
 #define MAX_LEN_DIGITS 10
@@ -97,7 +98,25 @@ void tvk_reader_stats_get(const tvk_reader *r, tvk_reader_stats *st)
 
 static inline int mark_at(const char *p, const char *end)
 {
-    return end - p >= 3 && p[0] == '~' && p[1] == 'm' && p[2] == '~';
+    return end - p >= 3 && tvk__ld2(p) == tvk__ld2("~m") && p[2] == '~';
+}
+
+/* The usual head "~m~<1..5 digits>~m~" with 16 bytes or more left from p (so read without end
+ * tests): its length into *n and the payload's start, or NULL for anything else, which the
+ * byte-wise reading below then takes or reports. */
+static inline const char *head_fast(const char *p, unsigned long long *n)
+{
+    if (!mark_at(p, p + 3)) return NULL;
+    const unsigned char *d = (const unsigned char *)p + 3;
+    unsigned long long v = 0;
+    unsigned k = 0, c;
+    while (k < 5 && (c = (unsigned)(d[k] - '0')) <= 9) {
+        v = v * 10 + c;
+        k++;
+    }
+    if (!k || !mark_at(p + 3 + k, p + 6 + k)) return NULL;
+    *n = v;
+    return p + 6 + k;
 }
 
 /* Byte position after `units` characters from p, counting a 4-byte UTF-8 sequence as
@@ -155,24 +174,28 @@ int tvk_reader_next(tvk_reader *r, tvk_packet *pkt)
         return 0;
     }
     const char *base = r->msg, *end = r->msg + r->len;
-    const char *p = base + r->pos;
+    const char *p = base + r->pos, *ph;
     size_t off = r->pos;
-    if (!mark_at(p, end))
-        return fail(r, TVK_EFRAME_NOMARK, off, "expected \"~m~\" at the start of a packet", 0);
-    p += 3;
-    const char *d = p;
     unsigned long long n = 0;
-    while (p < end && (unsigned)(*p - '0') <= 9) {
-        if (p - d == MAX_LEN_DIGITS) return fail(r, TVK_EFRAME_LENDIGITS, off + 3, NULL, 0);
-        n = n * 10 + (unsigned)(*p - '0');
-        p++;
+    if (end - p >= 16 && (ph = head_fast(p, &n)) != NULL) {
+        p = ph;
+    } else {
+        if (!mark_at(p, end))
+            return fail(r, TVK_EFRAME_NOMARK, off, "expected \"~m~\" at the start of a packet", 0);
+        p += 3;
+        const char *d = p;
+        while (p < end && (unsigned)(*p - '0') <= 9) {
+            if (p - d == MAX_LEN_DIGITS) return fail(r, TVK_EFRAME_LENDIGITS, off + 3, NULL, 0);
+            n = n * 10 + (unsigned)(*p - '0');
+            p++;
+        }
+        if (p == d)
+            return fail(r, TVK_EFRAME_NOMARK, off + 3, "expected length digits after \"~m~\"", 0);
+        if (!mark_at(p, end))
+            return fail(r, TVK_EFRAME_NOMARK, (size_t)(p - base),
+                        "expected \"~m~\" after the length prefix", 0);
+        p += 3;
     }
-    if (p == d)
-        return fail(r, TVK_EFRAME_NOMARK, off + 3, "expected length digits after \"~m~\"", 0);
-    if (!mark_at(p, end))
-        return fail(r, TVK_EFRAME_NOMARK, (size_t)(p - base),
-                    "expected \"~m~\" after the length prefix", 0);
-    p += 3;
     size_t poff = (size_t)(p - base);
     if (n == 0) return fail(r, TVK_EFRAME_EMPTY, poff, "packet with an empty payload", 0);
     if (n > (unsigned long long)(end - p)) return fail(r, TVK_EFRAME_LENPAST, poff, NULL, n);
