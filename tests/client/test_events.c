@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "client/client.h"
+#include "feed.h"
 
 static int hook(void *user, const char *data, size_t len)
 {
@@ -33,28 +34,6 @@ static tvk_conn *conn(size_t *sent, int timeout_ms, size_t max_events)
     assert_non_null(c);
     tvk__conn_set_send_hook(c, hook, sent);
     return c;
-}
-
-static char *vfmt(const char *fmt, va_list ap)
-{
-    char *p = NULL;
-    assert_true(vasprintf(&p, fmt, ap) > 0);
-    return p;
-}
-
-/* One WebSocket message holding one packet. */
-static void feedf(tvk_conn *c, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *p = vfmt(fmt, ap);
-    va_end(ap);
-    tvk_buf b;
-    tvk_buf_init(&b);
-    assert_int_equal(tvk_frame(&b, p, strlen(p)), 0);
-    tvk__conn_feed(c, b.data, b.len);
-    tvk_buf_free(&b);
-    free(p);
 }
 
 static void qsd_ok(tvk_conn *c, tvk_quotes *q, const char *n, double lp)

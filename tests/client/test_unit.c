@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "client/client.h"
+#include "feed.h"
 
 /* ---------------------------------------------------------------- capture */
 
@@ -61,22 +62,6 @@ static tvk_conn *test_conn(capture *cap, int max_bars, int timeout_ms)
     assert_non_null(c);
     tvk__conn_set_send_hook(c, hook, cap);
     return c;
-}
-
-static void feedf(tvk_conn *c, const char *fmt, ...)
-{
-    char *p = NULL;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vasprintf(&p, fmt, ap);
-    va_end(ap);
-    assert_true(n > 0);
-    tvk_buf b;
-    tvk_buf_init(&b);
-    assert_int_equal(tvk_frame(&b, p, (size_t)n), 0);
-    tvk__conn_feed(c, b.data, b.len);
-    tvk_buf_free(&b);
-    free(p);
 }
 
 /* ---------------------------------------------------------------- validation */
@@ -1215,15 +1200,15 @@ static void test_quotes_escaped_names(void **st)
         const char *wire; /* the "n" as sent (JSON string body) */
         const char *sym;  /* the symbol it names, NULL = none */
     } cases[] = {
-        {"SIM:F000", "SIM:F000"},                      /* 8 bytes, plain */
-        {"\\u0053IM:F000", "SIM:F000"},                /* 13: backslash in the first word only */
-        {"NASDAQ:AAP\\u004c", "NASDAQ:AAPL"},          /* 16: in the second word only */
-        {"NASDAQ\\u003aAAPL", "NASDAQ:AAPL"},          /* 16: in both */
-        {"A:B\\/C", "A:B/C"},                          /* 6: below the word test */
-        {"NYSE:BRK\\/B", NULL},                        /* 11: "NYSE:BRK/B", not subscribed */
-        {"NYSE:BRK\\u002eB", "NYSE:BRK.B"},            /* 15 */
+        {"SIM:F000", "SIM:F000"},                         /* 8 bytes, plain */
+        {"\\u0053IM:F000", "SIM:F000"},                   /* 13: backslash in the first word only */
+        {"NASDAQ:AAP\\u004c", "NASDAQ:AAPL"},             /* 16: in the second word only */
+        {"NASDAQ\\u003aAAPL", "NASDAQ:AAPL"},             /* 16: in both */
+        {"A:B\\/C", "A:B/C"},                             /* 6: below the word test */
+        {"NYSE:BRK\\/B", NULL},                           /* 11: "NYSE:BRK/B", not subscribed */
+        {"NYSE:BRK\\u002eB", "NYSE:BRK.B"},               /* 15 */
         {"BINANCE:BTCUSDT\\u002eP", "BINANCE:BTCUSDT.P"}, /* 22: above the word test */
-        {"SIM:F00\\\\", NULL},                          /* "SIM:F00\" */
+        {"SIM:F00\\\\", NULL},                            /* "SIM:F00\" */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         feedf(c, "{\"m\":\"qsd\",\"p\":[\"%s\",{\"n\":\"%s\",\"s\":\"ok\",\"v\":{\"lp\":%zu}}]}",
