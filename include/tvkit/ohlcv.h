@@ -140,9 +140,9 @@ typedef struct tvk_quotes tvk_quotes;
 
 typedef struct tvk_quote_field {
     const char *name;
-    const char *json; /* the value's JSON text as the server sent it (strings with quotes) */
-    size_t json_len;
-    double num; /* numeric value, NaN if not a number or 1e+100 */
+    const char *json; /* the value's JSON text as the server sent it (strings with quotes): */
+    size_t json_len;  /* json_len bytes, not NUL-terminated (print with "%.*s") */
+    double num;       /* numeric value, NaN if not a number or 1e+100 */
 } tvk_quote_field;
 
 typedef enum tvk_quote_status {

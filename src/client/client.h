@@ -96,17 +96,15 @@ struct tvk_series {
     int stalled;
 };
 
-/* text is what tvk_quote_to_json copies for the field: the escaped ',"name":' prefix, then the
- * value's JSON text (ASCII: string values with non-ASCII bytes are stored \u-escaped), then a
- * NUL; the public json points at the value inside it. */
+/* A field of a snapshot. Its text is in the entry's body: the escaped ',"name":' prefix, then the
+ * value's JSON text (ASCII: string values with non-ASCII bytes are stored \u-escaped); the
+ * public json (tvk_quote_field) points at the value there. */
 typedef struct tvk_qfield {
     char *name;
     size_t name_len;
-    char *text;
-    size_t prefix_len, json_len, text_cap;
-    size_t off;    /* where text is in the entry's body (when body_ok) */
-    uint32_t next; /* the field that followed this one in the last delta (lookup guess) */
-    int verbatim;  /* the prefix holds the raw name as is: names are compared there */
+    size_t prefix_len; /* of ,"name": in the body, before the value (tvk_quote_field.json) */
+    uint32_t next;     /* the field that followed this one in the last delta (lookup guess) */
+    int verbatim;      /* the prefix holds the raw name as is: names are compared there */
 } tvk_qfield;
 
 typedef struct tvk_quote_entry {
@@ -121,9 +119,8 @@ typedef struct tvk_quote_entry {
     tvk_qfield *f;
     tvk_quote_field *pf; /* the public view of f */
     size_t nf, capf;
-    char *body; /* every field's text in order (quotes.c: body_patch) */
+    char *body; /* every field's ,"name":value in order: the values' only copy (quotes.c) */
     size_t body_len, body_cap;
-    int body_ok;
     /* Field lookup guesses: deltas of one symbol tend to repeat the same fields in the same
      * order, so each field remembers the one that followed it (tvk_qfield.next). */
     uint32_t hint, first_hint; /* guess for the next field; the first of the last delta */

@@ -265,10 +265,8 @@ static tvk_quote_entry *find_entry(const tvk_quotes *q, tvk_str n)
 static void entry_free(tvk_quote_entry *e)
 {
     if (!e) return;
-    for (size_t i = 0; i < e->nf; i++) {
+    for (size_t i = 0; i < e->nf; i++)
         free(e->f[i].name);
-        free(e->f[i].text);
-    }
     free(e->f);
     free(e->pf);
     free(e->body);
@@ -629,93 +627,58 @@ static int set_string_field(tvk_quote_entry *e, tvk_str name, const char *raw, s
     return rc;
 }
 
-/* The snapshot's fields as one text (e->body: every field's ',"name":value' in order), patched
- * in place when a value changes, so that a snapshot line is three copies whatever the number of
- * fields. A value of another length moves the fields after it. On failure (memory) the body is
- * rebuilt by the next tvk_quote_to_json. */
-static inline __attribute__((always_inline)) void body_patch(tvk_quote_entry *e, size_t i,
-                                                             size_t old_n)
-{
-    tvk_qfield *f = &e->f[i];
-    size_t n = f->prefix_len + f->json_len;
-    if (n != old_n) {
-        if (e->body_len - old_n + n > e->body_cap) {
-            size_t cap = (e->body_len - old_n + n) * 2;
-            char *b = realloc(e->body, cap);
-            if (!b) {
-                e->body_ok = 0;
-                return;
-            }
-            e->body = b;
-            e->body_cap = cap;
-        }
-        size_t tail = f->off + old_n;
-        memmove(e->body + f->off + n, e->body + tail, e->body_len - tail);
-        e->body_len = e->body_len - old_n + n;
-        for (size_t k = i + 1; k < e->nf; k++)
-            e->f[k].off = e->f[k].off - old_n + n;
-    }
-    copy_small(e->body + f->off, f->text, n);
-}
+/* The snapshot's fields are one text, e->body: every field's ',"name":value' in order, so that a
+ * snapshot line is three copies whatever the number of fields. It is the only copy of the
+ * values: each public field's json points at its value there, and a value is written in place
+ * (once per field of every change on busy streams). A value of another length moves the fields
+ * after it, and their json pointers with them. */
 
-static int body_build(tvk_quote_entry *e)
+/* Room for extra more bytes in the body. On growth, the json pointers of the first cnt fields
+ * move to the new block (copied, then the old one freed: no pointer into a freed block). */
+static int body_reserve(tvk_quote_entry *e, size_t extra, size_t cnt)
 {
-    size_t need = 0;
-    for (size_t i = 0; i < e->nf; i++)
-        need += e->f[i].prefix_len + e->f[i].json_len;
-    if (need > e->body_cap) {
-        size_t cap = need + need / 2 + 64;
-        char *b = realloc(e->body, cap);
-        if (!b) return TVK_ENOMEM;
-        e->body = b;
-        e->body_cap = cap;
-    }
-    size_t off = 0;
-    for (size_t i = 0; i < e->nf; i++) {
-        size_t n = e->f[i].prefix_len + e->f[i].json_len;
-        memcpy(e->body + off, e->f[i].text, n);
-        e->f[i].off = off;
-        off += n;
-    }
-    e->body_len = off;
-    e->body_ok = 1;
+    if (extra <= e->body_cap - e->body_len) return 0;
+    size_t need = e->body_len + extra;
+    if (need < e->body_len) return TVK_ENOMEM;
+    size_t cap = need + need / 2 + 64; /* slack: a price gaining a digit does not reallocate */
+    char *nb = malloc(cap);
+    if (!nb) return TVK_ENOMEM;
+    if (e->body_len) memcpy(nb, e->body, e->body_len);
+    for (size_t k = 0; k < cnt; k++)
+        e->pf[k].json = nb + (e->pf[k].json - e->body);
+    free(e->body);
+    e->body = nb;
+    e->body_cap = cap;
     return 0;
 }
 
-/* Stores the value after the field's prefix and updates the public view of it. */
+/* Writes field i's value in the body and updates its public view. Field i is e->nf itself
+ * while it is being added (its prefix already at the body's end, its value empty). */
 static inline __attribute__((always_inline)) int
 put_value(tvk_quote_entry *e, size_t i, const char *json, size_t jlen, int quoted, double num)
 {
-    tvk_qfield *f = &e->f[i];
-    size_t vlen = jlen + (quoted ? 2 : 0), need = f->prefix_len + vlen + 1,
-           old_n = f->prefix_len + f->json_len;
-    if (need > f->text_cap) {
-        /* Slack, so that a price gaining a digit does not realloc each time. */
-        size_t cap = (need + 15) & ~(size_t)15;
-        char *t = realloc(f->text, cap);
-        if (!t) return TVK_ENOMEM;
-        f->text = t;
-        f->text_cap = cap;
-        e->pf[i].json = t + f->prefix_len;
+    tvk_quote_field *pf = &e->pf[i];
+    size_t vlen = jlen + (quoted ? 2 : 0), old = pf->json_len;
+    if (vlen != old) {
+        size_t cnt = i < e->nf ? e->nf : i + 1;
+        if (vlen > old && body_reserve(e, vlen - old, cnt) < 0) return TVK_ENOMEM;
+        char *v = (char *)pf->json; /* the entry's own body */
+        memmove(v + vlen, v + old, (size_t)(e->body + e->body_len - (v + old)));
+        e->body_len = e->body_len - old + vlen;
+        ptrdiff_t d = (ptrdiff_t)vlen - (ptrdiff_t)old;
+        for (size_t k = i + 1; k < cnt; k++)
+            e->pf[k].json += d;
+        pf->json_len = vlen;
     }
-    char *o = f->text + f->prefix_len;
-    if (quoted) *o++ = '"';
-    copy_small(o, json, jlen);
-    o += jlen;
-    if (quoted) *o++ = '"';
-    *o = '\0';
-    f->json_len = vlen;
-    e->pf[i].json_len = vlen;
-    e->pf[i].num = num;
-    /* A new field (i == nf) is not in the body yet: the next line rebuilds it. Its public name
-     * and text pointer are set here once; after that only a realloc above moves the text. */
-    if (i >= e->nf) {
-        e->pf[i].name = f->name;
-        e->pf[i].json = f->text + f->prefix_len;
-        e->body_ok = 0;
-    } else if (e->body_ok) {
-        body_patch(e, i, old_n);
+    char *o = (char *)pf->json;
+    if (quoted) {
+        o[0] = '"';
+        copy_small(o + 1, json, jlen);
+        o[jlen + 1] = '"';
+    } else {
+        copy_small(o, json, jlen);
     }
+    pf->num = num;
     return 0;
 }
 
@@ -772,11 +735,23 @@ static int add_field(tvk_quote_entry *e, tvk_str name)
         tvk_buf_free(&b);
         return TVK_ENOMEM;
     }
+    /* The prefix at the body's end; the value (empty for now) after it. */
+    if (body_reserve(e, b.len, e->nf) < 0) {
+        free(f->name);
+        tvk_buf_free(&b);
+        return TVK_ENOMEM;
+    }
+    memcpy(e->body + e->body_len, b.data, b.len);
+    e->body_len += b.len;
     f->name_len = name.len;
-    f->text = b.data; /* owned now; the value goes after the prefix */
-    f->text_cap = b.cap;
     f->prefix_len = b.len;
     f->verbatim = verbatim;
+    tvk_buf_free(&b);
+    tvk_quote_field *pf = &e->pf[e->nf];
+    pf->name = f->name;
+    pf->json = e->body + e->body_len;
+    pf->json_len = 0;
+    pf->num = NAN;
     return 0;
 }
 
@@ -799,8 +774,10 @@ set_field(tvk_quote_entry *e, tvk_str name, const char *json, size_t jlen, int q
     size_t nf = e->nf, i = e->hint < nf ? e->hint : 0;
     for (size_t k = 0; k < nf; k++) {
         const tvk_qfield *f = &e->f[i];
+        /* A verbatim name is compared in the body, next to the value about to be written. */
         if (f->name_len == name.len &&
-            tvk__eq_small(f->verbatim ? f->text + 2 : f->name, name.p, name.len)) {
+            tvk__eq_small(f->verbatim ? e->pf[i].json - f->prefix_len + 2 : f->name, name.p,
+                          name.len)) {
             matched(e, i);
             return put_value(e, i, json, jlen, quoted, num);
         }
@@ -809,9 +786,9 @@ set_field(tvk_quote_entry *e, tvk_str name, const char *json, size_t jlen, int q
     int rc = add_field(e, name);
     if (rc < 0) return rc;
     rc = put_value(e, nf, json, jlen, quoted, num);
-    if (rc < 0) {
+    if (rc < 0) { /* its prefix off the body's end again */
+        e->body_len -= e->f[nf].prefix_len;
         free(e->f[nf].name);
-        free(e->f[nf].text);
         return rc;
     }
     e->f[nf].next = (uint32_t)nf + 1;
@@ -962,8 +939,6 @@ int tvk_quote_to_json(const tvk_quote *q, tvk_buf *out)
     static const char ok[] = ",\"status\":\"ok\"", pending[] = ",\"status\":\"pending\"";
     int is_ok = q->status == TVK_QUOTE_OK;
     size_t stlen = is_ok ? sizeof ok - 1 : sizeof pending - 1;
-    /* The body is a cache inside the (never const) entry: built here when a field was added. */
-    if (!e->body_ok && body_build((tvk_quote_entry *)e) < 0) return TVK_ENOMEM;
     size_t need = e->head_len + stlen + e->body_len + 1; /* tvk_buf_reserve adds the NUL's room */
     /* A line per change on busy streams: the call only when the buffer must grow or is bounded */
     if (out->limit || out->cap <= out->len || need >= out->cap - out->len) {

@@ -1,0 +1,206 @@
+/* The quote book's one text per symbol (quotes.c: the body holds every field's ',"name":value'
+ * and is the only copy of the values): after each of thousands of random changes, every
+ * field's json, json_len and num equal a model of what the server sent, and the snapshot line
+ * equals the one built from the model. The changes give values of every length (across the
+ * small-copy sizes, and long ones that make the body grow while other fields point into it),
+ * new fields at any point of a change, names of 1..30 bytes and with an escape, numbers,
+ * strings, true/false/null and 1e+100, through the plain reader and the generic one (a space
+ * after a name's colon sends a packet to the generic one). No network. */
+#define _GNU_SOURCE /* vasprintf */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "client/client.h"
+#include "feed.h"
+
+static int hook(void *user, const char *data, size_t len)
+{
+    (void)user, (void)data, (void)len;
+    return 0;
+}
+
+#define NNAMES 14
+
+/* Raw JSON text of each name, and what the snapshot line shows for it: printable ASCII as it
+ * is (escapes included), other bytes unescaped and written again as ASCII. */
+static const char *const raw_names[NNAMES] = {
+    "a",           "lp",
+    "chp",         "lp_time",
+    "volume",      "currency_code",
+    "description", "x\\/y",
+    "caf\xc3\xa9", "short_name",
+    "b",           "original_name",
+    "update_mode", "a_name_of_thirty_bytes_long_xy",
+};
+static const char *const shown_names[NNAMES] = {
+    "a",           "lp",
+    "chp",         "lp_time",
+    "volume",      "currency_code",
+    "description", "x\\/y",
+    "caf\\u00e9",  "short_name",
+    "b",           "original_name",
+    "update_mode", "a_name_of_thirty_bytes_long_xy",
+};
+
+typedef struct model {
+    char *val[NNAMES]; /* the value's JSON text as sent, NULL before the name's first change */
+    int order[NNAMES]; /* names in the order they first came */
+    int n;
+} model;
+
+static uint64_t rnd(uint64_t *x)
+{
+    *x ^= *x << 13, *x ^= *x >> 7, *x ^= *x << 17;
+    return *x;
+}
+
+/* A random value: digits with or without a fraction (1..40 bytes, or a few thousand now and
+ * then), an ASCII string (0..40 letters, or a few thousand), true, false, null or 1e+100. */
+static char *random_value(uint64_t *x)
+{
+    uint64_t r = rnd(x);
+    size_t len = (r >> 8) % 41;
+    if ((r >> 20) % 97 == 0) len = 1000 + (r >> 32) % 3000;
+    char *v = malloc(len + 8);
+    assert_non_null(v);
+    switch (r % 8) {
+    case 0:
+    case 1:
+    case 2: { /* a number: "7", "123.45", long digit runs */
+        size_t n = len ? len : 1;
+        v[0] = (char)('1' + (rnd(x) % 9));
+        for (size_t i = 1; i < n; i++)
+            v[i] = (char)('0' + rnd(x) % 10);
+        if (n >= 3 && (r >> 40) % 2) v[1 + (r >> 44) % (n - 2)] = '.';
+        v[n] = '\0';
+        break;
+    }
+    case 3:
+    case 4:
+        v[0] = '"';
+        for (size_t i = 0; i < len; i++)
+            v[1 + i] = (char)('a' + rnd(x) % 26);
+        v[1 + len] = '"';
+        v[2 + len] = '\0';
+        break;
+    case 5:
+        strcpy(v, (r >> 12) % 2 ? "true" : "false");
+        break;
+    case 6:
+        strcpy(v, "null");
+        break;
+    default:
+        strcpy(v, (r >> 12) % 2 ? "1e+100" : "-0.5");
+        break;
+    }
+    return v;
+}
+
+static void check(const tvk_quote *qt, const model *m, int round)
+{
+    assert_non_null(qt);
+    assert_int_equal(qt->status, TVK_QUOTE_OK);
+    assert_int_equal(qt->nfields, (size_t)m->n);
+    tvk_buf want, line;
+    tvk_buf_init(&want);
+    tvk_buf_init(&line);
+    assert_int_equal(tvk_buf_puts(&want, "{\"symbol\":\"SIM:BODY\",\"status\":\"ok\""), 0);
+    for (int i = 0; i < m->n; i++) {
+        int k = m->order[i];
+        const tvk_quote_field *f = &qt->fields[i];
+        const char *v = m->val[k];
+        size_t vl = strlen(v);
+        if (strcmp(f->name, raw_names[k]) || f->json_len != vl || memcmp(f->json, v, vl))
+            fail_msg("round %d field %d: %s = %.*s, want %s = %s", round, i, f->name,
+                     (int)f->json_len, f->json, raw_names[k], v);
+        int number = v[0] == '-' || (v[0] >= '0' && v[0] <= '9');
+        double want_num = number && strcmp(v, "1e+100") ? strtod(v, NULL) : NAN;
+        if (isnan(want_num) ? !isnan(f->num) : f->num != want_num)
+            fail_msg("round %d field %s: num %.17g, want %.17g", round, v, f->num, want_num);
+        assert_int_equal(tvk_buf_printf(&want, ",\"%s\":%s", shown_names[k], v), 0);
+    }
+    assert_int_equal(tvk_buf_puts(&want, "}"), 0);
+    assert_int_equal(tvk_quote_to_json(qt, &line), 0);
+    if (strcmp(line.data, want.data))
+        fail_msg("round %d:\n got  %s\n want %s", round, line.data, want.data);
+    tvk_buf_free(&want);
+    tvk_buf_free(&line);
+}
+
+static void test_quote_body_values(void **st)
+{
+    (void)st;
+    tvk_conn_opts o;
+    tvk_conn_opts_init(&o);
+    o.token = "unauthorized_user_token";
+    tvk_conn *c = tvk_conn_new_opts(&o);
+    assert_non_null(c);
+    tvk__conn_set_send_hook(c, hook, NULL);
+    tvk_quotes *q = NULL;
+    assert_int_equal(tvk_quotes_open(c, NULL, NULL, 0, NULL, &q), 0);
+    const char *sym = "SIM:BODY";
+    assert_int_equal(tvk_quotes_add(q, &sym, 1), 0);
+    const char *qs = tvk_quotes_session(q);
+
+    model m;
+    memset(&m, 0, sizeof m);
+    uint64_t x = 0x9e3779b97f4a7c15ULL;
+    int avail = 3, generic = 0; /* names that may come so far; changes read the generic way */
+    tvk_buf v;
+    tvk_buf_init(&v);
+    for (int round = 0; round < 4000; round++) {
+        if (avail < NNAMES && round % 250 == 249) avail++;
+        tvk_buf_reset(&v);
+        int any = 0, spaced = (int)(rnd(&x) % 4 == 0);
+        /* Each name at most once per change, in a random order. */
+        int pick[NNAMES], np = 0;
+        for (int k = 0; k < avail; k++)
+            if (rnd(&x) % 3) pick[np++] = k;
+        for (int i = np - 1; i > 0; i--) {
+            int j = (int)(rnd(&x) % (uint64_t)(i + 1)), t = pick[i];
+            pick[i] = pick[j], pick[j] = t;
+        }
+        for (int i = 0; i < np; i++) {
+            int k = pick[i];
+            char *val = random_value(&x);
+            assert_int_equal(tvk_buf_printf(&v, "%s\"%s\":%s%s", any ? "," : "", raw_names[k],
+                                            spaced && i == 0 ? " " : "", val),
+                             0);
+            any = 1;
+            if (!m.val[k]) m.order[m.n++] = k;
+            free(m.val[k]);
+            m.val[k] = val;
+        }
+        if (!any) continue;
+        generic += spaced;
+        feedf(c, "{\"m\":\"qsd\",\"p\":[\"%s\",{\"n\":\"%s\",\"s\":\"ok\",\"v\":{%s}}]}", qs, sym,
+              v.data);
+        tvk_event ev;
+        while (tvk_conn_next_event(c, &ev, 0) > 0)
+            ;
+        check(tvk_quotes_get(q, sym), &m, round);
+    }
+    assert_int_equal(m.n, NNAMES);
+    assert_true(generic > 500);
+    for (int k = 0; k < NNAMES; k++)
+        free(m.val[k]);
+    tvk_buf_free(&v);
+    tvk_quotes_close(q);
+    tvk_conn_free(c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_quote_body_values),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
