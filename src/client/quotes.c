@@ -634,12 +634,14 @@ static int set_string_field(tvk_quote_entry *e, tvk_str name, const char *raw, s
  * after it, and their json pointers with them. */
 
 /* Room for extra more bytes in the body. On growth, the json pointers of the first cnt fields
- * move to the new block (copied, then the old one freed: no pointer into a freed block). */
+ * move to the new block (copied, then the old one freed: no pointer into a freed block). A
+ * snapshot is bounded like a message (max_message): a server cannot grow one without end by
+ * sending large values for many fields (TVK_EMSG_TOOBIG: the field is dropped). */
 static int body_reserve(tvk_quote_entry *e, size_t extra, size_t cnt)
 {
     if (extra <= e->body_cap - e->body_len) return 0;
-    size_t need = e->body_len + extra;
-    if (need < e->body_len) return TVK_ENOMEM;
+    size_t need = e->body_len + extra, lim = e->q->c->o.max_message;
+    if (need < e->body_len || need > (lim ? lim : TVK_DEFAULT_MAX_MESSAGE)) return TVK_EMSG_TOOBIG;
     size_t cap = need + need / 2 + 64; /* slack: a price gaining a digit does not reallocate */
     char *nb = malloc(cap);
     if (!nb) return TVK_ENOMEM;
@@ -661,7 +663,8 @@ put_value(tvk_quote_entry *e, size_t i, const char *json, size_t jlen, int quote
     size_t vlen = jlen + (quoted ? 2 : 0), old = pf->json_len;
     if (vlen != old) {
         size_t cnt = i < e->nf ? e->nf : i + 1;
-        if (vlen > old && body_reserve(e, vlen - old, cnt) < 0) return TVK_ENOMEM;
+        int rc = vlen > old ? body_reserve(e, vlen - old, cnt) : 0;
+        if (rc < 0) return rc;
         char *v = (char *)pf->json; /* the entry's own body */
         memmove(v + vlen, v + old, (size_t)(e->body + e->body_len - (v + old)));
         e->body_len = e->body_len - old + vlen;
@@ -736,10 +739,11 @@ static int add_field(tvk_quote_entry *e, tvk_str name)
         return TVK_ENOMEM;
     }
     /* The prefix at the body's end; the value (empty for now) after it. */
-    if (body_reserve(e, b.len, e->nf) < 0) {
+    rc = body_reserve(e, b.len, e->nf);
+    if (rc < 0) {
         free(f->name);
         tvk_buf_free(&b);
-        return TVK_ENOMEM;
+        return rc;
     }
     memcpy(e->body + e->body_len, b.data, b.len);
     e->body_len += b.len;
@@ -808,10 +812,11 @@ static inline __attribute__((always_inline)) int qsd_field(tvk_quotes *q, tvk_qu
     if (rc < 0) {
         tvk__conn_log(q->c, "%s: quote field %.*s dropped: %s", e->symbol, (int)mb->key.len,
                       mb->key.p,
-                      rc == TVK_ENOMEM   ? "out of memory"
-                      : rc == TVK_ESHAPE ? "bad name"
-                                         : "too many fields");
-        if (rc != TVK_ESHAPE) return -1;
+                      rc == TVK_ENOMEM        ? "out of memory"
+                      : rc == TVK_ESHAPE      ? "bad name"
+                      : rc == TVK_EMSG_TOOBIG ? "snapshot over the message size limit"
+                                              : "too many fields");
+        if (rc != TVK_ESHAPE && rc != TVK_EMSG_TOOBIG) return -1; /* those: this field only */
     }
     return 0;
 }

@@ -5,7 +5,8 @@
  * small-copy sizes, and long ones that make the body grow while other fields point into it),
  * new fields at any point of a change, names of 1..30 bytes and with an escape, numbers,
  * strings, true/false/null and 1e+100, through the plain reader and the generic one (a space
- * after a name's colon sends a packet to the generic one). No network. */
+ * after a name's colon sends a packet to the generic one); and the bound of that text
+ * (max_message). No network. */
 #define _GNU_SOURCE /* vasprintf */
 #include <math.h>
 #include <setjmp.h>
@@ -197,10 +198,83 @@ static void test_quote_body_values(void **st)
     tvk_conn_free(c);
 }
 
+static char *letters(char ch, size_t n)
+{
+    char *p = malloc(n + 1);
+    assert_non_null(p);
+    memset(p, ch, n);
+    p[n] = '\0';
+    return p;
+}
+
+/* A symbol's snapshot text is bounded by max_message: a value that would pass it is dropped
+ * (the other fields of the change are taken), and fits again once other values shrank. */
+static void test_quote_body_bounded(void **st)
+{
+    (void)st;
+    tvk_conn_opts o;
+    tvk_conn_opts_init(&o);
+    o.token = "unauthorized_user_token";
+    o.max_message = 4096;
+    tvk_conn *c = tvk_conn_new_opts(&o);
+    assert_non_null(c);
+    tvk__conn_set_send_hook(c, hook, NULL);
+    tvk_quotes *q = NULL;
+    assert_int_equal(tvk_quotes_open(c, NULL, NULL, 0, NULL, &q), 0);
+    const char *sym = "SIM:BODY";
+    assert_int_equal(tvk_quotes_add(q, &sym, 1), 0);
+    const char *qs = tvk_quotes_session(q);
+    char *a = letters('a', 3000), *b = letters('b', 2000);
+    const char *fmt = "{\"m\":\"qsd\",\"p\":[\"%s\",{\"n\":\"%s\",\"s\":\"ok\",\"v\":{%s}}]}";
+    tvk_buf v;
+    tvk_buf_init(&v);
+    tvk_event ev;
+
+    assert_int_equal(tvk_buf_printf(&v, "\"a\":\"%s\"", a), 0);
+    feedf(c, fmt, qs, sym, v.data);
+    tvk_buf_reset(&v);
+    assert_int_equal(tvk_buf_printf(&v, "\"b\":\"%s\",\"lp\":1.5", b), 0);
+    feedf(c, fmt, qs, sym, v.data);
+    while (tvk_conn_next_event(c, &ev, 0) > 0)
+        ;
+    const tvk_quote *qt = tvk_quotes_get(q, sym);
+    assert_int_equal(qt->nfields, 2);
+    assert_string_equal(qt->fields[0].name, "a");
+    assert_int_equal(qt->fields[0].json_len, 3002);
+    assert_string_equal(qt->fields[1].name, "lp");
+    assert_true(qt->fields[1].num == 1.5);
+
+    feedf(c, fmt, qs, sym, "\"a\":\"short\"");
+    feedf(c, fmt, qs, sym, v.data);
+    while (tvk_conn_next_event(c, &ev, 0) > 0)
+        ;
+    qt = tvk_quotes_get(q, sym);
+    assert_int_equal(qt->nfields, 3);
+    assert_string_equal(qt->fields[2].name, "b");
+    assert_int_equal(qt->fields[2].json_len, 2002);
+    tvk_buf line;
+    tvk_buf_init(&line);
+    assert_int_equal(tvk_quote_to_json(qt, &line), 0);
+    tvk_buf_reset(&v);
+    assert_int_equal(tvk_buf_printf(&v,
+                                    "{\"symbol\":\"SIM:BODY\",\"status\":\"ok\",\"a\":\"short\","
+                                    "\"lp\":1.5,\"b\":\"%s\"}",
+                                    b),
+                     0);
+    assert_string_equal(line.data, v.data);
+    tvk_buf_free(&line);
+    tvk_buf_free(&v);
+    free(a);
+    free(b);
+    tvk_quotes_close(q);
+    tvk_conn_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_quote_body_values),
+        cmocka_unit_test(test_quote_body_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
