@@ -1,0 +1,553 @@
+/* Review of eaf0de7 (a quote symbol's values live only in its body text): the quote book under
+ * allocation failure at every allocation of a change (each field's json is inside the body,
+ * the line equals the fields, every value is its old or its new one, and the next change puts
+ * every field right), edge values (empty strings, values of megabytes growing and shrinking,
+ * raw UTF-8 re-escaped, escaped and non-ASCII names) on the plain and the tokenized paths, the
+ * 512-field bound, and queued events of removed or closed sets. No network: packets are fed as
+ * strings. Allocation failure is injected by wrapping malloc, calloc and realloc at link time
+ * (review8.cmake): only the library's own calls go through the wrappers. */
+#define _GNU_SOURCE /* vasprintf */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "client/client.h"
+#include "feed.h"
+
+/* ---------------------------------------------------------------- allocation failure */
+
+/* Test-only: the allocation that fails (1 = the first after arming), 0 = none. */
+static long fail_at, alloc_calls;
+
+void *__real_malloc(size_t n);
+void *__real_calloc(size_t k, size_t n);
+void *__real_realloc(void *p, size_t n);
+
+static int should_fail(void)
+{
+    return fail_at && ++alloc_calls == fail_at;
+}
+void *__wrap_malloc(size_t n)
+{
+    return should_fail() ? NULL : __real_malloc(n);
+}
+void *__wrap_calloc(size_t k, size_t n)
+{
+    return should_fail() ? NULL : __real_calloc(k, n);
+}
+void *__wrap_realloc(void *p, size_t n)
+{
+    return should_fail() ? NULL : __real_realloc(p, n);
+}
+
+static void arm(long n)
+{
+    alloc_calls = 0;
+    fail_at = n;
+}
+static void disarm(void)
+{
+    fail_at = 0;
+}
+
+/* ---------------------------------------------------------------- helpers */
+
+static int hook(void *user, const char *data, size_t len)
+{
+    (void)user, (void)data, (void)len;
+    return 0;
+}
+
+static void quiet(void *user, const char *line)
+{
+    (void)line;
+    if (user) ++*(int *)user;
+}
+
+typedef struct fixture {
+    tvk_conn *c;
+    tvk_quotes *q;
+    const char *qs;
+    int logs;
+} fixture;
+
+static void fx_open(fixture *fx)
+{
+    memset(fx, 0, sizeof *fx);
+    tvk_conn_opts o;
+    tvk_conn_opts_init(&o);
+    o.token = "unauthorized_user_token";
+    o.log = quiet;
+    o.log_user = &fx->logs;
+    fx->c = tvk_conn_new_opts(&o);
+    assert_non_null(fx->c);
+    tvk__conn_set_send_hook(fx->c, hook, NULL);
+    assert_int_equal(tvk_quotes_open(fx->c, NULL, NULL, 0, NULL, &fx->q), 0);
+    const char *sym = "SIM:R8";
+    assert_int_equal(tvk_quotes_add(fx->q, &sym, 1), 0);
+    fx->qs = tvk_quotes_session(fx->q);
+}
+
+static void fx_close(fixture *fx)
+{
+    tvk_quotes_close(fx->q);
+    tvk_conn_free(fx->c);
+}
+
+static void drain(tvk_conn *c)
+{
+    tvk_event ev;
+    while (tvk_conn_next_event(c, &ev, 0) > 0)
+        ;
+}
+
+/* One qsd of symbol SIM:R8 with the "v" members vals (raw JSON text, without braces), through
+ * the plain reader or, tokens = 1, the tokenized path. */
+static void qsd_armed(fixture *fx, const char *vals, int tokens, long fail)
+{
+    char *p = NULL;
+    int n =
+        asprintf(&p, "{\"m\":\"qsd\",\"p\":[\"%s\",{\"n\":\"SIM:R8\",\"s\":\"ok\",\"v\":{%s}}]}",
+                 fx->qs, vals);
+    assert_true(n > 0);
+    tvk_buf b;
+    tvk_buf_init(&b);
+    assert_int_equal(tvk_frame(&b, p, (size_t)n), 0);
+    if (fail) arm(fail);
+    if (tokens)
+        tvk__conn_feed_tokens(fx->c, b.data, b.len);
+    else
+        tvk__conn_feed(fx->c, b.data, b.len);
+    disarm();
+    tvk_buf_free(&b);
+    free(p);
+}
+
+static void qsd(fixture *fx, const char *vals, int tokens)
+{
+    qsd_armed(fx, vals, tokens, 0);
+}
+
+static const tvk_quote *snap(fixture *fx)
+{
+    const tvk_quote *qt = tvk_quotes_get(fx->q, "SIM:R8");
+    assert_non_null(qt);
+    return qt;
+}
+
+/* A field of the model: the name as sent (raw JSON text), as the line shows it, and its
+ * value's JSON text as stored (up to 3 accepted forms: old, new, new kept as sent). */
+typedef struct mfield {
+    const char *raw, *shown;
+    const char *val[3];
+} mfield;
+
+/* The snapshot's structure: the line is head, status and ',"shown":json' of every field in
+ * order, each field's json lies inside the entry's body, and the values follow one another
+ * there (each after its own prefix). */
+static void check_structure(const tvk_quote *qt, const mfield *m, size_t nm)
+{
+    const tvk_quote_entry *e = (const tvk_quote_entry *)qt;
+    tvk_buf want, line;
+    tvk_buf_init(&want);
+    tvk_buf_init(&line);
+    assert_int_equal(tvk_buf_printf(&want, "{\"symbol\":\"SIM:R8\",\"status\":\"%s\"",
+                                    qt->status == TVK_QUOTE_OK ? "ok" : "pending"),
+                     0);
+    size_t off = 0;
+    for (size_t i = 0; i < qt->nfields; i++) {
+        const tvk_quote_field *f = &qt->fields[i];
+        const char *shown = NULL;
+        for (size_t k = 0; k < nm; k++)
+            if (!strcmp(m[k].raw, f->name)) shown = m[k].shown;
+        if (!shown && f->name[0] == 'z') shown = f->name; /* the fillers */
+        if (!shown) fail_msg("field %zu: unexpected name %s", i, f->name);
+        assert_true(f->json >= e->body && f->json + f->json_len <= e->body + e->body_len);
+        off += e->f[i].prefix_len;
+        if ((size_t)(f->json - e->body) != off)
+            fail_msg("field %zu (%s): json at %td of the body, want %zu", i, f->name,
+                     f->json - e->body, off);
+        off += f->json_len;
+        assert_int_equal(tvk_buf_printf(&want, ",\"%s\":", shown), 0);
+        assert_int_equal(tvk_buf_append(&want, f->json, f->json_len), 0);
+    }
+    assert_int_equal(off, e->body_len);
+    assert_int_equal(tvk_buf_puts(&want, "}"), 0);
+    assert_int_equal(tvk_quote_to_json(qt, &line), 0);
+    if (line.len != want.len || memcmp(line.data, want.data, want.len))
+        fail_msg("line\n got  %.300s\n want %.300s", line.data, want.data);
+    tvk_buf_free(&want);
+    tvk_buf_free(&line);
+}
+
+/* Each model field is in the snapshot with one of its accepted values (val[0] NULL: may be
+ * absent), and nothing else is. */
+static void check_values(const tvk_quote *qt, const mfield *m, size_t nm, const char *where)
+{
+    size_t present = 0;
+    for (size_t k = 0; k < nm; k++) {
+        const tvk_quote_field *f = tvk_quote_field_get(qt, m[k].raw);
+        if (!f) {
+            if (m[k].val[0]) fail_msg("%s: %s missing", where, m[k].raw);
+            continue;
+        }
+        present++;
+        int ok = 0;
+        for (int v = 0; v < 3; v++)
+            ok |= m[k].val[v] && f->json_len == strlen(m[k].val[v]) &&
+                  !memcmp(f->json, m[k].val[v], f->json_len);
+        if (!ok)
+            fail_msg("%s: %s = %.*s, want %s or %s or %s", where, m[k].raw,
+                     (int)(f->json_len > 200 ? 200 : f->json_len), f->json,
+                     m[k].val[0] ? m[k].val[0] : "(absent)", m[k].val[1] ? m[k].val[1] : "-",
+                     m[k].val[2] ? m[k].val[2] : "-");
+    }
+    size_t fillers = 0;
+    for (size_t i = 0; i < qt->nfields; i++)
+        if (qt->fields[i].name[0] == 'z') {
+            char want[8];
+            snprintf(want, sizeof want, "%d", atoi(qt->fields[i].name + 1));
+            assert_int_equal(qt->fields[i].json_len, strlen(want));
+            assert_memory_equal(qt->fields[i].json, want, strlen(want));
+            fillers++;
+        }
+    assert_int_equal(qt->nfields, present + fillers);
+}
+
+/* ---------------------------------------------------------------- tests */
+
+/* Every allocation of a change that grows values, adds fields in the middle, empties a value,
+ * re-escapes raw UTF-8 and adds non-verbatim names fails in turn, on both paths: the entry stays
+ * consistent, and the next change sets every field exactly. */
+static void test_quote_alloc_fail(void **st)
+{
+    (void)st;
+    /* 32 fields: the first new one grows the field arrays (f, then pf) too */
+    char base[600];
+    int bn = sprintf(base, "\"lp\":1.5,\"ch\":\"abc\",\"volume\":100,\"description\":"
+                           "\"hello\",\"x\":\"\"");
+    for (int i = 0; i < 27; i++)
+        bn += sprintf(base + bn, ",\"z%d\":%d", i, i);
+    /* description grows past the body's slack (the body moves with every json in it) */
+    size_t big = 70000;
+    char *change = malloc(big + 512);
+    assert_non_null(change);
+    int n = sprintf(change, "\"lp\":123456.789,\"n1\":\"mid\",\"ch\":\"\",\"caf\xc3\xa9\":"
+                            "\"d\xc3\xa9j\xc3\xa0\",\"description\":\"");
+    memset(change + n, 'D', big);
+    n += (int)big;
+    n += sprintf(change + n, "\",\"x\":\"grown\",\"a\\/b\":null,\"volume\":1e+100,\"n2\":7");
+    char *bigval = malloc(big + 3);
+    assert_non_null(bigval);
+    bigval[0] = '"';
+    memset(bigval + 1, 'D', big);
+    bigval[big + 1] = '"';
+    bigval[big + 2] = '\0';
+    static const char final_vals[] =
+        "\"x\":12,\"n2\":\"\",\"a\\/b\":\"q\",\"lp\":2,\"caf\xc3\xa9\":true,\"ch\":\"zz\","
+        "\"description\":\"s\",\"n1\":-1,\"volume\":3";
+
+    for (int tokens = 0; tokens < 2; tokens++) {
+        long hits = 0;
+        for (long k = 1;; k++) {
+            fixture fx;
+            fx_open(&fx);
+            qsd(&fx, base, tokens);
+            drain(fx.c);
+            qsd_armed(&fx, change, tokens, k);
+            long calls = alloc_calls;
+            drain(fx.c);
+            const tvk_quote *qt = snap(&fx);
+            mfield m[] = {
+                {"lp", "lp", {"1.5", "123456.789", NULL}},
+                {"ch", "ch", {"\"abc\"", "\"\"", NULL}},
+                {"volume", "volume", {"100", "1e+100", NULL}},
+                {"description", "description", {"\"hello\"", bigval, NULL}},
+                {"x", "x", {"\"\"", "\"grown\"", NULL}},
+                {"n1", "n1", {NULL, "\"mid\"", NULL}},
+                {"caf\xc3\xa9",
+                 "caf\\u00e9",
+                 {NULL, "\"d\\u00e9j\\u00e0\"", "\"d\xc3\xa9j\xc3\xa0\""}},
+                {"a\\/b", "a\\/b", {NULL, "null", NULL}},
+                {"n2", "n2", {NULL, "7", NULL}},
+            };
+            size_t nm = sizeof m / sizeof m[0];
+            char where[64];
+            snprintf(where, sizeof where, "tokens %d, allocation %ld failed", tokens, k);
+            check_structure(qt, m, nm);
+            check_values(qt, m, nm, where);
+            /* Numbers and strings read from the body. */
+            double v;
+            const tvk_quote_field *f = tvk_quote_field_get(qt, "lp");
+            assert_non_null(f);
+            assert_int_equal(tvk_quote_number(qt, "lp", &v), 0);
+            assert_true(v == (f->json_len == 3 ? 1.5 : 123456.789));
+            char s[16];
+            int rc = tvk_quote_string(qt, "ch", s, sizeof s);
+            assert_int_equal(rc, 0);
+            assert_true(!strcmp(s, "abc") || !strcmp(s, ""));
+            /* The next change puts everything right (it may add what the failed one did not). */
+            unsigned updates = (unsigned)qt->updates;
+            qsd(&fx, final_vals, tokens);
+            drain(fx.c);
+            qt = snap(&fx);
+            assert_int_equal((unsigned)qt->updates, updates + 1);
+            mfield m2[] = {
+                {"lp", "lp", {"2", NULL, NULL}},
+                {"ch", "ch", {"\"zz\"", NULL, NULL}},
+                {"volume", "volume", {"3", NULL, NULL}},
+                {"description", "description", {"\"s\"", NULL, NULL}},
+                {"x", "x", {"12", NULL, NULL}},
+                {"n1", "n1", {"-1", NULL, NULL}},
+                {"caf\xc3\xa9", "caf\\u00e9", {"true", NULL, NULL}},
+                {"a\\/b", "a\\/b", {"\"q\"", NULL, NULL}},
+                {"n2", "n2", {"\"\"", NULL, NULL}},
+            };
+            snprintf(where, sizeof where, "tokens %d, after allocation %ld failed", tokens, k);
+            check_structure(qt, m2, nm);
+            check_values(qt, m2, nm, where);
+            assert_int_equal(tvk_quote_string(qt, "n2", s, sizeof s), 0);
+            assert_string_equal(s, "");
+            assert_int_equal(tvk_quote_number(qt, "x", &v), 0);
+            assert_true(v == 12);
+            fx_close(&fx);
+            if (calls < k) break; /* the change made fewer allocations: all were failed once */
+            hits++;
+        }
+        print_message("tokens %d: %ld allocations failed in turn\n", tokens, hits);
+        assert_true(hits >= 5); /* the change did allocate: the sweep is not empty */
+    }
+    free(change);
+    free(bigval);
+}
+
+/* Values to and from "", to and from megabytes, in the first, a middle and the last field,
+ * with raw UTF-8 and escapes, on both paths; tvk_quote_string/number/to_json on each. */
+static void test_quote_edge_values(void **st)
+{
+    (void)st;
+    size_t mb = 3u << 20;
+    char *huge = malloc(mb + 64);
+    assert_non_null(huge);
+    for (int tokens = 0; tokens < 2; tokens++) {
+        fixture fx;
+        fx_open(&fx);
+        qsd(&fx, "\"a\":\"\",\"b\":\"\",\"c\":\"\"", tokens);
+        drain(fx.c);
+        const tvk_quote *qt = snap(&fx);
+        assert_int_equal(qt->nfields, 3);
+        char s[64];
+        assert_int_equal(tvk_quote_string(qt, "b", s, sizeof s), 0);
+        assert_string_equal(s, "");
+        double v;
+        assert_int_equal(tvk_quote_number(qt, "b", &v), TVK_ESHAPE);
+        for (int which = 0; which < 3; which++) {
+            const char name = (char)('a' + which);
+            /* to megabytes */
+            int n = sprintf(huge, "\"%c\":\"", name);
+            memset(huge + n, 'a' + which, mb);
+            n += (int)mb;
+            sprintf(huge + n, "\"");
+            qsd(&fx, huge, tokens);
+            drain(fx.c);
+            qt = snap(&fx);
+            mfield m[3] = {{"a", "a", {"\"\""}}, {"b", "b", {"\"\""}}, {"c", "c", {"\"\""}}};
+            check_structure(qt, m, 3);
+            const tvk_quote_field *f = &qt->fields[which];
+            assert_int_equal(f->json_len, mb + 2);
+            assert_true(f->json[0] == '"' && f->json[mb + 1] == '"' && f->json[1] == name &&
+                        f->json[mb] == name);
+            char *big = malloc(mb + 1);
+            assert_non_null(big);
+            char nm[2] = {name, 0};
+            assert_int_equal(tvk_quote_string(qt, nm, big, mb + 1), 0);
+            assert_int_equal(strlen(big), mb);
+            assert_int_equal(tvk_quote_string(qt, nm, big, mb), TVK_EBUFSIZE);
+            free(big);
+            /* back to "", then raw UTF-8 (stored escaped), then a number */
+            sprintf(huge, "\"%c\":\"\"", name);
+            qsd(&fx, huge, tokens);
+            drain(fx.c);
+            check_structure(snap(&fx), m, 3);
+            sprintf(huge, "\"%c\":\"\xe2\x82\xac\\n\xf0\x9f\x98\x80\"", name);
+            qsd(&fx, huge, tokens);
+            drain(fx.c);
+            qt = snap(&fx);
+            check_structure(qt, m, 3);
+            f = &qt->fields[which];
+            const char want[] = "\"\\u20ac\\n\\ud83d\\ude00\"";
+            if (f->json_len != strlen(want) || memcmp(f->json, want, f->json_len))
+                fail_msg("tokens %d field %c: %.*s, want %s", tokens, name, (int)f->json_len,
+                         f->json, want);
+            assert_int_equal(tvk_quote_string(qt, nm, s, sizeof s), 0);
+            assert_string_equal(s, "\xe2\x82\xac\n\xf0\x9f\x98\x80");
+            sprintf(huge, "\"%c\":-12.5", name);
+            qsd(&fx, huge, tokens);
+            drain(fx.c);
+            qt = snap(&fx);
+            check_structure(qt, m, 3);
+            assert_int_equal(tvk_quote_number(qt, nm, &v), 0);
+            assert_true(v == -12.5);
+            sprintf(huge, "\"%c\":\"\"", name);
+            qsd(&fx, huge, tokens);
+            drain(fx.c);
+            check_structure(snap(&fx), m, 3);
+        }
+        fx_close(&fx);
+    }
+    free(huge);
+}
+
+/* Names: the verbatim ones are compared in the body, the others (non-ASCII) by their stored
+ * name. The same name sent twice in one change, names differing only after an escape, an
+ * empty name, a long name. */
+static void test_quote_names(void **st)
+{
+    (void)st;
+    for (int tokens = 0; tokens < 2; tokens++) {
+        fixture fx;
+        fx_open(&fx);
+        static const char first[] =
+            "\"\":1,\"lp\":2,\"\\u006cp\":3,\"caf\xc3\xa9\":4,\"caf\\u00e9\":5,"
+            "\"a_very_long_field_name_of_more_than_thirty_two_bytes_x\":6,\"lp\":7";
+        qsd(&fx, first, tokens);
+        drain(fx.c);
+        const tvk_quote *qt = snap(&fx);
+        mfield m[] = {
+            {"", "", {"1"}},
+            {"lp", "lp", {"7"}},
+            {"\\u006cp", "\\u006cp", {"3"}},
+            {"caf\xc3\xa9", "caf\\u00e9", {"4"}},
+            {"caf\\u00e9", "caf\\u00e9", {"5"}},
+            {"a_very_long_field_name_of_more_than_thirty_two_bytes_x",
+             "a_very_long_field_name_of_more_than_thirty_two_bytes_x",
+             {"6"}},
+        };
+        check_structure(qt, m, 6);
+        check_values(qt, m, 6, "first");
+        static const char second[] =
+            "\"caf\xc3\xa9\":\"x\",\"a_very_long_field_name_of_more_than_thirty_two_bytes_x\":"
+            "\"yy\",\"\\u006cp\":\"\",\"\":\"zzzz\",\"caf\\u00e9\":8,\"lp\":9";
+        qsd(&fx, second, tokens);
+        drain(fx.c);
+        qt = snap(&fx);
+        mfield m2[] = {
+            {"", "", {"\"zzzz\""}},
+            {"lp", "lp", {"9"}},
+            {"\\u006cp", "\\u006cp", {"\"\""}},
+            {"caf\xc3\xa9", "caf\\u00e9", {"\"x\""}},
+            {"caf\\u00e9", "caf\\u00e9", {"8"}},
+            {"a_very_long_field_name_of_more_than_thirty_two_bytes_x",
+             "a_very_long_field_name_of_more_than_thirty_two_bytes_x",
+             {"\"yy\""}},
+        };
+        check_structure(qt, m2, 6);
+        check_values(qt, m2, 6, "second");
+        fx_close(&fx);
+    }
+}
+
+/* The 512-field bound: a change that brings a field beyond it still updates the fields the
+ * snapshot has (the one beyond is dropped, not the rest of the change). */
+static void test_quote_field_bound(void **st)
+{
+    (void)st;
+    for (int tokens = 0; tokens < 2; tokens++) {
+        fixture fx;
+        fx_open(&fx);
+        tvk_buf b;
+        tvk_buf_init(&b);
+        for (int i = 0; i < 512; i++)
+            assert_int_equal(tvk_buf_printf(&b, "%s\"f%d\":%d", i ? "," : "", i, i), 0);
+        qsd(&fx, b.data, tokens);
+        drain(fx.c);
+        const tvk_quote *qt = snap(&fx);
+        assert_int_equal(qt->nfields, 512);
+        /* all of them again, values grown, the body moving: still consistent */
+        tvk_buf_reset(&b);
+        for (int i = 511; i >= 0; i--)
+            assert_int_equal(
+                tvk_buf_printf(&b, "%s\"f%d\":\"%0*d\"", i < 511 ? "," : "", i, i % 40 + 1, i), 0);
+        qsd(&fx, b.data, tokens);
+        drain(fx.c);
+        qt = snap(&fx);
+        assert_int_equal(qt->nfields, 512);
+        for (int i = 0; i < 512; i++) {
+            char nm[8], want[64];
+            snprintf(nm, sizeof nm, "f%d", i);
+            snprintf(want, sizeof want, "\"%0*d\"", i % 40 + 1, i);
+            const tvk_quote_field *f = tvk_quote_field_get(qt, nm);
+            assert_non_null(f);
+            if (f->json_len != strlen(want) || memcmp(f->json, want, f->json_len))
+                fail_msg("%s = %.*s, want %s", nm, (int)f->json_len, f->json, want);
+        }
+        /* a 513th field first, then known ones */
+        qsd(&fx, "\"f512\":1,\"f0\":-5,\"f511\":-6", tokens);
+        drain(fx.c);
+        qt = snap(&fx);
+        assert_int_equal(qt->nfields, 512);
+        assert_null(tvk_quote_field_get(qt, "f512"));
+        const tvk_quote_field *f0 = tvk_quote_field_get(qt, "f0"),
+                              *f511 = tvk_quote_field_get(qt, "f511");
+        assert_non_null(f0);
+        assert_non_null(f511);
+        if (f0->json_len != 2 || memcmp(f0->json, "-5", 2) || f511->json_len != 2 ||
+            memcmp(f511->json, "-6", 2))
+            fail_msg("tokens %d: after {f512:1,f0:-5,f511:-6} beyond the bound: f0 = %.*s, "
+                     "f511 = %.*s, want -5 and -6 (the known fields of the change are lost)",
+                     tokens, (int)f0->json_len, f0->json, (int)f511->json_len, f511->json);
+        tvk_buf_free(&b);
+        fx_close(&fx);
+    }
+}
+
+/* Events queued for symbols that are removed, or a set that is closed, before they are taken:
+ * dropped, and nothing of the freed entries is read (ASan build). */
+static void test_quote_queued_then_removed(void **st)
+{
+    (void)st;
+    fixture fx;
+    fx_open(&fx);
+    const char *syms[] = {"SIM:A", "SIM:B"};
+    assert_int_equal(tvk_quotes_add(fx.q, syms, 2), 0);
+    feedf(fx.c, "{\"m\":\"qsd\",\"p\":[\"%s\",{\"n\":\"SIM:A\",\"s\":\"ok\",\"v\":{\"lp\":1}}]}",
+          fx.qs);
+    feedf(fx.c, "{\"m\":\"qsd\",\"p\":[\"%s\",{\"n\":\"SIM:B\",\"s\":\"ok\",\"v\":{\"lp\":2}}]}",
+          fx.qs);
+    feedf(fx.c, "{\"m\":\"qsd\",\"p\":[\"%s\",{\"n\":\"SIM:A\",\"s\":\"error\",\"errmsg\":\"x\"}]}",
+          fx.qs);
+    assert_int_equal(tvk_quotes_remove(fx.q, syms, 1), 0);
+    tvk_event ev;
+    int seen_b = 0;
+    while (tvk_conn_next_event(fx.c, &ev, 0) > 0) {
+        assert_non_null(ev.quote);
+        assert_string_equal(ev.symbol, "SIM:B");
+        seen_b++;
+        char buf[8];
+        assert_int_equal(tvk_quote_number(ev.quote, "lp", &(double){0}), 0);
+        (void)buf;
+    }
+    assert_int_equal(seen_b, 1);
+    feedf(fx.c, "{\"m\":\"qsd\",\"p\":[\"%s\",{\"n\":\"SIM:B\",\"s\":\"ok\",\"v\":{\"lp\":3}}]}",
+          fx.qs);
+    tvk_quotes_close(fx.q);
+    assert_int_equal(tvk_conn_next_event(fx.c, &ev, 0), 0);
+    tvk_conn_free(fx.c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_quote_edge_values), cmocka_unit_test(test_quote_names),
+        cmocka_unit_test(test_quote_field_bound), cmocka_unit_test(test_quote_queued_then_removed),
+        cmocka_unit_test(test_quote_alloc_fail),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

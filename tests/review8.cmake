@@ -1,0 +1,12 @@
+# Review of cb03ace..f19304a (session 8): the quote book's one text per symbol under allocation
+# failure (malloc, calloc and realloc wrapped at link time: only the library's calls go through
+# the wrappers), edge values and names, the field bound, queued events; and the wire reader's
+# fast head and the SSE2 string scan against byte-wise models of what they must accept.
+add_executable(review8_test_client ${CMAKE_CURRENT_LIST_DIR}/client/test_review8.c)
+target_link_libraries(review8_test_client PRIVATE tvkit_static OpenSSL::SSL OpenSSL::Crypto
+  ZLIB::ZLIB ${WSLAY_LIB} m ${CMOCKA_LIB}
+  -Wl,--wrap=malloc -Wl,--wrap=calloc -Wl,--wrap=realloc)
+target_include_directories(review8_test_client PRIVATE ${CMOCKA_INCLUDE}
+  ${CMAKE_CURRENT_SOURCE_DIR}/src)
+add_test(NAME review8_client COMMAND review8_test_client)
+set_tests_properties(review8_client PROPERTIES TIMEOUT 300)
