@@ -13,3 +13,10 @@ set_tests_properties(review8_client PROPERTIES TIMEOUT 300)
 # Fails on f19304a: a change bringing a field beyond the 512-field bound loses its other fields.
 add_test(NAME review8_client_field_bound COMMAND review8_test_client bound)
 set_tests_properties(review8_client_field_bound PROPERTIES TIMEOUT 120)
+
+add_executable(review8_test_wire ${CMAKE_CURRENT_LIST_DIR}/wire/test_review8_wire.c)
+target_link_libraries(review8_test_wire PRIVATE tvkit_wire ${CMOCKA_LIB})
+target_include_directories(review8_test_wire PRIVATE ${CMOCKA_INCLUDE}
+  ${CMAKE_CURRENT_SOURCE_DIR}/src)
+add_test(NAME review8_wire COMMAND review8_test_wire)
+set_tests_properties(review8_wire PROPERTIES TIMEOUT 300)
