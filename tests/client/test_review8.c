@@ -23,8 +23,10 @@
 
 /* ---------------------------------------------------------------- allocation failure */
 
-/* Test-only: the allocation that fails (1 = the first after arming), 0 = none. */
+/* Test-only: the allocation that fails (1 = the first after arming), 0 = none; with
+ * fail_rest, every one after it too. */
 static long fail_at, alloc_calls;
+static int fail_rest;
 
 void *__real_malloc(size_t n);
 void *__real_calloc(size_t k, size_t n);
@@ -32,7 +34,7 @@ void *__real_realloc(void *p, size_t n);
 
 static int should_fail(void)
 {
-    return fail_at && ++alloc_calls == fail_at;
+    return fail_at && (++alloc_calls == fail_at || (fail_rest && alloc_calls > fail_at));
 }
 void *__wrap_malloc(size_t n)
 {
@@ -55,6 +57,7 @@ static void arm(long n)
 static void disarm(void)
 {
     fail_at = 0;
+    fail_rest = 0;
 }
 
 /* ---------------------------------------------------------------- helpers */
@@ -561,6 +564,98 @@ static void test_quote_queued_then_removed(void **st)
     tvk_conn_free(fx.c);
 }
 
+/* tvk_quotes_remove under allocation failure at each of its allocations: whatever it returns,
+ * the set's lookups stay consistent with its list (a symbol found is one of the set's entries,
+ * and the removed ones are not found), and nothing freed is read (ASan build). The index rebuilt
+ * after the entries went is the last allocation: when it fails, the old index still holds the
+ * positions of the freed entries. */
+static void test_quote_remove_alloc_fail(void **st)
+{
+    (void)st;
+    static const char *const all[] = {"SIM:R8", "SIM:A", "SIM:B", "SIM:C", "SIM:D"};
+    long hits = 0;
+    for (long k = 1;; k++) {
+        fixture fx;
+        fx_open(&fx);
+        assert_int_equal(tvk_quotes_add(fx.q, (const char *const *)all + 1, 4), 0);
+        const char *gone[] = {"SIM:C", "SIM:D"}; /* the last two: the list keeps their pointers */
+        arm(k);
+        int rc = tvk_quotes_remove(fx.q, gone, 2);
+        long calls = alloc_calls;
+        disarm();
+        size_t n = tvk_quotes_count(fx.q);
+        assert_true(rc == 0 ? n == 3 : (n == 3 || n == 5));
+        for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+            const tvk_quote *qt = tvk_quotes_get(fx.q, all[i]);
+            int listed = 0;
+            for (size_t j = 0; j < n; j++)
+                listed |= tvk_quotes_at(fx.q, j) == qt;
+            if (qt && (!listed || strcmp(qt->symbol, all[i])))
+                fail_msg("allocation %ld failed, remove gave %d: %s found, not in the set's list",
+                         k, rc, all[i]);
+            int removed = n == 3 && i >= 3;
+            if ((qt == NULL) != removed)
+                fail_msg("allocation %ld failed, remove gave %d: %s %sfound", k, rc, all[i],
+                         qt ? "" : "not ");
+        }
+        /* and the set goes on: a change of each remaining symbol reaches it */
+        for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+            feedf(fx.c,
+                  "{\"m\":\"qsd\",\"p\":[\"%s\",{\"n\":\"%s\",\"s\":\"ok\",\"v\":{\"lp\":%zu}}]}",
+                  fx.qs, all[i], i + 1);
+        drain(fx.c);
+        for (size_t j = 0; j < n; j++) {
+            const tvk_quote *qt = tvk_quotes_at(fx.q, j);
+            double v;
+            if (tvk_quote_number(qt, "lp", &v) != 0)
+                fail_msg("allocation %ld failed, remove gave %d: %s got no change", k, rc,
+                         qt->symbol);
+        }
+        fx_close(&fx);
+        if (calls < k) break;
+        hits++;
+    }
+    assert_true(hits >= 3);
+}
+
+/* tvk_quotes_add of many symbols (the index grows on the way) with every allocation failing
+ * from the k-th on: the call undoes what it added, and the set's lookups stay consistent with
+ * its list (its undo rebuilds the index, which fails too then: the old index must not keep the
+ * new, freed entries). */
+static void test_quote_add_alloc_fail(void **st)
+{
+    (void)st;
+    char names[40][16];
+    const char *syms[40];
+    for (int i = 0; i < 40; i++) {
+        snprintf(names[i], sizeof names[i], "SIM:N%02d", i);
+        syms[i] = names[i];
+    }
+    long hits = 0;
+    for (long k = 1;; k++) {
+        fixture fx;
+        fx_open(&fx);
+        arm(k);
+        fail_rest = 1;
+        int rc = tvk_quotes_add(fx.q, syms, 40);
+        long calls = alloc_calls;
+        disarm();
+        size_t n = tvk_quotes_count(fx.q);
+        assert_int_equal(n, rc == 0 ? 41u : 1u);
+        for (int i = 0; i < 40; i++) {
+            const tvk_quote *qt = tvk_quotes_get(fx.q, syms[i]);
+            if ((qt != NULL) != (rc == 0))
+                fail_msg("allocations from %ld failed, add gave %d: %s %sfound", k, rc, syms[i],
+                         qt ? "" : "not ");
+        }
+        assert_non_null(tvk_quotes_get(fx.q, "SIM:R8"));
+        fx_close(&fx);
+        if (calls < k) break;
+        hits++;
+    }
+    assert_true(hits >= 40);
+}
+
 /* No argument: the tests that pass; "bound": the one that shows the field-bound defect (its
  * own ctest name, review8_client_field_bound). */
 int main(int argc, char **argv)
@@ -574,6 +669,14 @@ int main(int argc, char **argv)
     const struct CMUnitTest bound[] = {
         cmocka_unit_test(test_quote_field_bound),
     };
+    const struct CMUnitTest remove[] = {
+        cmocka_unit_test(test_quote_remove_alloc_fail),
+    };
     if (argc > 1 && !strcmp(argv[1], "bound")) return cmocka_run_group_tests(bound, NULL, NULL);
+    const struct CMUnitTest add[] = {
+        cmocka_unit_test(test_quote_add_alloc_fail),
+    };
+    if (argc > 1 && !strcmp(argv[1], "add")) return cmocka_run_group_tests(add, NULL, NULL);
+    if (argc > 1 && !strcmp(argv[1], "remove")) return cmocka_run_group_tests(remove, NULL, NULL);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
