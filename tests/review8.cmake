@@ -25,3 +25,6 @@ set_tests_properties(review8_wire PROPERTIES TIMEOUT 300)
 add_test(NAME review8_client_remove_fail COMMAND review8_test_client remove)
 add_test(NAME review8_client_add_fail COMMAND review8_test_client add)
 set_tests_properties(review8_client_remove_fail review8_client_add_fail PROPERTIES TIMEOUT 120)
+# Fails on a32fe40: the body's slack lets a snapshot's text pass max_message (4328 of 4096).
+add_test(NAME review8_client_bound_slack COMMAND review8_test_client slack)
+set_tests_properties(review8_client_bound_slack PROPERTIES TIMEOUT 120)

@@ -656,6 +656,47 @@ static void test_quote_add_alloc_fail(void **st)
     assert_true(hits >= 40);
 }
 
+/* a32fe40: a snapshot's text is bounded by max_message. The body's slack (half as much again
+ * as it needed when it last grew) must not let it pass the bound: values that fit in the slack
+ * are taken without the test. */
+static void test_quote_bound_slack(void **st)
+{
+    (void)st;
+    fixture fx;
+    memset(&fx, 0, sizeof fx);
+    tvk_conn_opts o;
+    tvk_conn_opts_init(&o);
+    o.token = "unauthorized_user_token";
+    o.max_message = 4096;
+    o.log = quiet;
+    o.log_user = &fx.logs;
+    fx.c = tvk_conn_new_opts(&o);
+    assert_non_null(fx.c);
+    tvk__conn_set_send_hook(fx.c, hook, NULL);
+    assert_int_equal(tvk_quotes_open(fx.c, NULL, NULL, 0, NULL, &fx.q), 0);
+    const char *sym = "SIM:R8";
+    assert_int_equal(tvk_quotes_add(fx.q, &sym, 1), 0);
+    fx.qs = tvk_quotes_session(fx.q);
+    static const struct {
+        char name;
+        size_t len;
+    } steps[] = {{'a', 2500}, {'b', 1200}, {'c', 1300}, {'d', 300}, {'e', 300}};
+    char v[4000];
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+        int n = sprintf(v, "\"%c\":\"", steps[i].name);
+        memset(v + n, steps[i].name, steps[i].len);
+        sprintf(v + n + steps[i].len, "\"");
+        qsd(&fx, v, 0);
+        drain(fx.c);
+        const tvk_quote_entry *e = (const tvk_quote_entry *)snap(&fx);
+        if (e->body_len > o.max_message)
+            fail_msg("after \"%c\" (%zu bytes): the snapshot's text is %zu bytes, over "
+                     "max_message %zu (%zu fields)",
+                     steps[i].name, steps[i].len, e->body_len, o.max_message, e->nf);
+    }
+    fx_close(&fx);
+}
+
 /* No argument: the tests that pass; "bound": the one that shows the field-bound defect (its
  * own ctest name, review8_client_field_bound). */
 int main(int argc, char **argv)
@@ -676,6 +717,10 @@ int main(int argc, char **argv)
     const struct CMUnitTest add[] = {
         cmocka_unit_test(test_quote_add_alloc_fail),
     };
+    const struct CMUnitTest slack[] = {
+        cmocka_unit_test(test_quote_bound_slack),
+    };
+    if (argc > 1 && !strcmp(argv[1], "slack")) return cmocka_run_group_tests(slack, NULL, NULL);
     if (argc > 1 && !strcmp(argv[1], "add")) return cmocka_run_group_tests(add, NULL, NULL);
     if (argc > 1 && !strcmp(argv[1], "remove")) return cmocka_run_group_tests(remove, NULL, NULL);
     return cmocka_run_group_tests(tests, NULL, NULL);
