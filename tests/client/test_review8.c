@@ -615,7 +615,7 @@ static void test_quote_remove_alloc_fail(void **st)
         if (calls < k) break;
         hits++;
     }
-    assert_true(hits >= 3);
+    assert_true(hits >= 2); /* keys and gone; the index is rebuilt after them */
 }
 
 /* tvk_quotes_add of many symbols (the index grows on the way) with every allocation failing
