@@ -62,6 +62,12 @@ static void disarm(void)
 
 /* ---------------------------------------------------------------- helpers */
 
+static uint64_t rnd(uint64_t *x)
+{
+    *x ^= *x << 13, *x ^= *x >> 7, *x ^= *x << 17;
+    return *x;
+}
+
 static int hook(void *user, const char *data, size_t len)
 {
     (void)user, (void)data, (void)len;
@@ -697,15 +703,93 @@ static void test_quote_bound_slack(void **st)
     fx_close(&fx);
 }
 
+/* The plain reader and the tokenized path give the same snapshots (line, every json and num)
+ * for random changes with escaped, non-ASCII and empty names, numbers of every form, strings
+ * with escapes and raw UTF-8, literals, arrays and objects. */
+static void test_quote_paths_agree(void **st)
+{
+    (void)st;
+    static const char *const names[] = {
+        "lp",          "ch",     "",    "a\\\"b", "\\u00e9x",
+        "caf\xc3\xa9", "x\\\\y", "\\/", "volume", "a_name_that_is_much_longer_than_sixteen_bytes",
+        "\\u0000",     "q"};
+    static const char *const vals[] = {"0",
+                                       "-0",
+                                       "1.5",
+                                       "-12.25",
+                                       "1e5",
+                                       "1E+2",
+                                       "2.5e-3",
+                                       "1e+100",
+                                       "123456789012345678901234",
+                                       "0.000001",
+                                       "1e400",
+                                       "true",
+                                       "false",
+                                       "null",
+                                       "\"\"",
+                                       "\"abc\"",
+                                       "\"a\\\"b\\\\c\"",
+                                       "\"\\u00e9\\n\"",
+                                       "\"\xc3\xa9t\xc3\xa9\"",
+                                       "\"\xf0\x9f\x98\x80\"",
+                                       "[1,2,{\"a\":null}]",
+                                       "{\"k\":\"v\",\"n\":[]}",
+                                       "\"0123456789abcdef0123456789abcdef0123456789\"",
+                                       "3.14159265358979323846"};
+    fixture a, b;
+    fx_open(&a);
+    fx_open(&b);
+    uint64_t x = 0x1234567887654321ULL;
+    tvk_buf v, la, lb;
+    tvk_buf_init(&v);
+    tvk_buf_init(&la);
+    tvk_buf_init(&lb);
+    for (int round = 0; round < 3000; round++) {
+        tvk_buf_reset(&v);
+        int nf = 1 + (int)(rnd(&x) % 6);
+        for (int i = 0; i < nf; i++)
+            assert_int_equal(tvk_buf_printf(&v, "%s\"%s\":%s", i ? "," : "",
+                                            names[rnd(&x) % (sizeof names / sizeof *names)],
+                                            vals[rnd(&x) % (sizeof vals / sizeof *vals)]),
+                             0);
+        /* both sessions' ids differ: each gets its own packet */
+        qsd(&a, v.data, 0);
+        qsd(&b, v.data, 1);
+        drain(a.c);
+        drain(b.c);
+        const tvk_quote *qa = snap(&a), *qb = snap(&b);
+        assert_int_equal(qa->nfields, qb->nfields);
+        for (size_t i = 0; i < qa->nfields; i++) {
+            const tvk_quote_field *fa = &qa->fields[i], *fb = &qb->fields[i];
+            if (strcmp(fa->name, fb->name) || fa->json_len != fb->json_len ||
+                memcmp(fa->json, fb->json, fa->json_len) ||
+                (isnan(fa->num) ? !isnan(fb->num) : fa->num != fb->num))
+                fail_msg("round %d (%s) field %zu: plain %s = %.*s (%g), tokens %s = %.*s (%g)",
+                         round, v.data, i, fa->name, (int)fa->json_len, fa->json, fa->num, fb->name,
+                         (int)fb->json_len, fb->json, fb->num);
+        }
+        tvk_buf_reset(&la);
+        tvk_buf_reset(&lb);
+        assert_int_equal(tvk_quote_to_json(qa, &la), 0);
+        assert_int_equal(tvk_quote_to_json(qb, &lb), 0);
+        assert_string_equal(la.data, lb.data);
+    }
+    tvk_buf_free(&v);
+    tvk_buf_free(&la);
+    tvk_buf_free(&lb);
+    fx_close(&a);
+    fx_close(&b);
+}
+
 /* No argument: the tests that pass; "bound": the one that shows the field-bound defect (its
  * own ctest name, review8_client_field_bound). */
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_quote_edge_values),
-        cmocka_unit_test(test_quote_names),
-        cmocka_unit_test(test_quote_queued_then_removed),
-        cmocka_unit_test(test_quote_alloc_fail),
+        cmocka_unit_test(test_quote_edge_values),         cmocka_unit_test(test_quote_names),
+        cmocka_unit_test(test_quote_queued_then_removed), cmocka_unit_test(test_quote_alloc_fail),
+        cmocka_unit_test(test_quote_paths_agree),
     };
     const struct CMUnitTest bound[] = {
         cmocka_unit_test(test_quote_field_bound),
