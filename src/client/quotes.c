@@ -191,6 +191,18 @@ static void index_entry(tvk_quotes *q, const tvk_quote_entry *e, int32_t idx)
     if (strcmp(e->nkey, e->symbol)) index_put(q, e->symbol, e->symbol_len, idx);
 }
 
+/* The entries indexed again in the table as it is: after entries went (fewer keys than the
+ * table held), so without an allocation that could fail and leave slots naming freed entries. */
+static void index_refill(tvk_quotes *q)
+{
+    for (size_t i = 0; i < q->nslots; i++)
+        q->slots[i] = -1;
+    for (size_t i = 0; i < q->ne; i++)
+        index_entry(q, q->e[i], (int32_t)i);
+}
+
+/* A table for want entries. An entry takes one or two keys (a spec and its symbol), so 4 slots
+ * each keep it at most half full: a probe for a key it does not hold ends at a free slot. */
 static int index_rebuild(tvk_quotes *q, size_t want)
 {
     size_t n = 16;
@@ -198,13 +210,10 @@ static int index_rebuild(tvk_quotes *q, size_t want)
         n *= 2;
     int32_t *slots = malloc(n * sizeof *slots);
     if (!slots) return TVK_ENOMEM;
-    for (size_t i = 0; i < n; i++)
-        slots[i] = -1;
     free(q->slots);
     q->slots = slots;
     q->nslots = n;
-    for (size_t i = 0; i < q->ne; i++)
-        index_entry(q, q->e[i], (int32_t)i);
+    index_refill(q);
     return 0;
 }
 
@@ -453,7 +462,7 @@ int tvk_quotes_add(tvk_quotes *q, const char *const *symbols, size_t n)
         }
         q->e[q->ne++] = e;
         keys[nk++] = e->key;
-        if (q->ne * 2 > q->nslots) {
+        if (q->ne * 4 > q->nslots) {
             rc = index_rebuild(q, q->ne);
         } else {
             index_entry(q, e, (int32_t)(q->ne - 1));
@@ -469,7 +478,7 @@ int tvk_quotes_add(tvk_quotes *q, const char *const *symbols, size_t n)
             entry_free(q->e[i]);
         }
         q->ne = first_new;
-        index_rebuild(q, q->ne);
+        index_refill(q); /* it held first_new entries before: room enough */
         if (rc == TVK_ENOMEM) tvk__conn_set_err(c, rc, "quotes: out of memory");
         return rc;
     }
@@ -524,8 +533,8 @@ int tvk_quotes_remove(tvk_quotes *q, const char *const *symbols, size_t n)
     q->ne = m;
     free(keys);
     free(gone);
-    int irc = index_rebuild(q, q->ne);
-    return rc < 0 ? rc : irc;
+    index_refill(q); /* fewer entries than before */
+    return rc;
 }
 
 size_t tvk_quotes_count(const tvk_quotes *q)

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -1149,6 +1150,43 @@ static void test_quotes_spec_keys(void **st)
     tvk_conn_free(c);
 }
 
+/* Symbols added as "=" specs are indexed under two keys (the spec and the symbol): the index
+ * must keep free slots for them too, or a lookup of a key it does not hold never ends. 8 such
+ * symbols filled a 16-slot table; alarm() turns a hang into a failure. */
+static void test_quotes_spec_keys_index_room(void **st)
+{
+    (void)st;
+    capture cap = {0};
+    tvk_conn *c = test_conn(&cap, 0, 0);
+    tvk_req_opts o;
+    memset(&o, 0, sizeof o);
+    o.currency = "USD";
+    tvk_quotes *q;
+    assert_int_equal(tvk_quotes_open(c, &o, NULL, 0, NULL, &q), 0);
+    char names[40][16];
+    const char *syms[40];
+    for (int i = 0; i < 40; i++) {
+        snprintf(names[i], sizeof names[i], "SIM:K%d", i);
+        syms[i] = names[i];
+    }
+    alarm(20);
+    for (int n = 1; n <= 40; n++) {
+        assert_int_equal(tvk_quotes_add(q, syms + n - 1, 1), 0);
+        feedf(c,
+              "{\"m\":\"qsd\",\"p\":[\"%s\",{\"n\":\"SIM:NOPE\",\"s\":\"ok\",\"v\":{\"lp\":1}}]}",
+              tvk_quotes_session(q));
+        assert_null(tvk_quotes_get(q, "SIM:NOPE"));
+        assert_non_null(tvk_quotes_get(q, names[n - 1]));
+    }
+    alarm(0);
+    tvk_event ev;
+    while (next_ev(c, &ev))
+        assert_int_not_equal(ev.type, TVK_EV_QUOTE);
+    tvk_quotes_close(q);
+    cap_clear(&cap);
+    tvk_conn_free(c);
+}
+
 static void test_many_quotes_index(void **st)
 {
     (void)st;
@@ -1487,6 +1525,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_quotes_plain_same_as_tokens),
         cmocka_unit_test(test_quotes_spec_keys),
         cmocka_unit_test(test_many_quotes_index),
+        cmocka_unit_test(test_quotes_spec_keys_index_room),
         cmocka_unit_test(test_quotes_escaped_names),
         cmocka_unit_test(test_request_options),
         cmocka_unit_test(test_quote_timeout),
