@@ -650,8 +650,10 @@ static int body_reserve(tvk_quote_entry *e, size_t extra, size_t cnt)
 {
     if (extra <= e->body_cap - e->body_len) return 0;
     size_t need = e->body_len + extra, lim = e->q->c->o.max_message;
-    if (need < e->body_len || need > (lim ? lim : TVK_DEFAULT_MAX_MESSAGE)) return TVK_EMSG_TOOBIG;
+    if (!lim) lim = TVK_DEFAULT_MAX_MESSAGE;
+    if (need < e->body_len || need > lim) return TVK_EMSG_TOOBIG;
     size_t cap = need + need / 2 + 64; /* slack: a price gaining a digit does not reallocate */
+    if (cap > lim) cap = lim;          /* the slack is used without this test */
     char *nb = malloc(cap);
     if (!nb) return TVK_ENOMEM;
     if (e->body_len) memcpy(nb, e->body, e->body_len);
