@@ -126,6 +126,7 @@ typedef struct tvk_quote_entry {
     uint32_t hint, first_hint; /* guess for the next field; the first of the last delta */
     int32_t prev;              /* field matched last in the current delta, -1 none */
     int queued;                /* a QUOTE event for it is in the queue */
+    unsigned dropped_logged;   /* why fields were dropped, logged once each (quotes.c) */
     int64_t deadline;          /* first snapshot deadline, 0 = none */
     char errmsg[TVK_ERRMSG_CAP];
 } tvk_quote_entry;

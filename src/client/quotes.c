@@ -33,6 +33,8 @@ static inline void copy_small(char *d, const char *s, size_t n)
 
 /* A server cannot grow a snapshot without end: fields beyond this are dropped (logged). */
 #define TVK_QUOTE_MAX_FIELDS 512
+#define TVK_STR_(x) #x
+#define TVK_STR(x) TVK_STR_(x)
 
 /* ---------------------------------------------------------------- JSON string helpers */
 
@@ -821,13 +823,23 @@ static inline __attribute__((always_inline)) int qsd_field(tvk_quotes *q, tvk_qu
     int rc = mb->type == TVK_J_STRING ? set_string_field(e, mb->key, mb->raw.p, mb->raw.len)
                                       : set_field(e, mb->key, mb->raw.p, mb->raw.len, 0, num);
     if (rc < 0) {
-        tvk__conn_log(q->c, "%s: quote field %.*s dropped: %s", e->symbol, (int)mb->key.len,
-                      mb->key.p,
-                      rc == TVK_ENOMEM        ? "out of memory"
-                      : rc == TVK_ESHAPE      ? "bad name"
-                      : rc == TVK_EMSG_TOOBIG ? "snapshot over the message size limit"
-                                              : "too many fields");
-        if (rc != TVK_ESHAPE && rc != TVK_EMSG_TOOBIG) return -1; /* those: this field only */
+        /* Logged once per symbol and reason: a server repeating the field would flood the log. */
+        unsigned bit = rc == TVK_ENOMEM        ? 1u
+                       : rc == TVK_ESHAPE      ? 2u
+                       : rc == TVK_EMSG_TOOBIG ? 4u
+                                               : 8u;
+        if (!(e->dropped_logged & bit)) {
+            e->dropped_logged |= bit;
+            tvk__conn_log(q->c, "%s: quote field %.*s dropped: %s (said once per symbol)",
+                          e->symbol, (int)mb->key.len, mb->key.p,
+                          rc == TVK_ENOMEM   ? "out of memory"
+                          : rc == TVK_ESHAPE ? "bad name"
+                          : rc == TVK_EMSG_TOOBIG
+                              ? "snapshot over the message size limit"
+                              : "over " TVK_STR(TVK_QUOTE_MAX_FIELDS) " fields");
+        }
+        /* Out of memory ends the change; the others drop this field only. */
+        if (rc == TVK_ENOMEM) return -1;
     }
     return 0;
 }

@@ -5,8 +5,8 @@
  * small-copy sizes, and long ones that make the body grow while other fields point into it),
  * new fields at any point of a change, names of 1..30 bytes and with an escape, numbers,
  * strings, true/false/null and 1e+100, through the plain reader and the generic one (a space
- * after a name's colon sends a packet to the generic one); and the bound of that text
- * (max_message). No network. */
+ * after a name's colon sends a packet to the generic one); the bound of that text
+ * (max_message), and of the number of fields. No network. */
 #define _GNU_SOURCE /* vasprintf */
 #include <math.h>
 #include <setjmp.h>
@@ -270,11 +270,60 @@ static void test_quote_body_bounded(void **st)
     tvk_conn_free(c);
 }
 
+static void count_dropped(void *user, const char *line)
+{
+    if (strstr(line, "dropped")) (*(int *)user)++;
+}
+
+/* A field beyond the 512-field bound is dropped on every change that brings it, said once per
+ * symbol, and the change's other fields are taken. */
+static void test_quote_body_field_bound_logged_once(void **st)
+{
+    (void)st;
+    int dropped = 0;
+    tvk_conn_opts o;
+    tvk_conn_opts_init(&o);
+    o.token = "unauthorized_user_token";
+    o.log = count_dropped;
+    o.log_user = &dropped;
+    tvk_conn *c = tvk_conn_new_opts(&o);
+    assert_non_null(c);
+    tvk__conn_set_send_hook(c, hook, NULL);
+    tvk_quotes *q = NULL;
+    assert_int_equal(tvk_quotes_open(c, NULL, NULL, 0, NULL, &q), 0);
+    const char *sym = "SIM:BODY";
+    assert_int_equal(tvk_quotes_add(q, &sym, 1), 0);
+    const char *fmt = "{\"m\":\"qsd\",\"p\":[\"%s\",{\"n\":\"%s\",\"s\":\"ok\",\"v\":{%s}}]}";
+    tvk_buf v;
+    tvk_buf_init(&v);
+    for (int k = 0; k < 512; k++)
+        assert_int_equal(tvk_buf_printf(&v, "%s\"f%d\":%d", k ? "," : "", k, k), 0);
+    feedf(c, fmt, tvk_quotes_session(q), sym, v.data);
+    for (int round = 1; round <= 5; round++) {
+        tvk_buf_reset(&v);
+        assert_int_equal(tvk_buf_printf(&v, "\"f0\":%d,\"extra\":1,\"f511\":%d", -round, -round),
+                         0);
+        feedf(c, fmt, tvk_quotes_session(q), sym, v.data);
+        const tvk_quote *qt = tvk_quotes_get(q, sym);
+        assert_int_equal(qt->nfields, 512);
+        assert_true(qt->fields[0].num == -round);
+        assert_true(qt->fields[511].num == -round);
+    }
+    assert_int_equal(dropped, 1);
+    tvk_event ev;
+    while (tvk_conn_next_event(c, &ev, 0) > 0)
+        ;
+    tvk_buf_free(&v);
+    tvk_quotes_close(q);
+    tvk_conn_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_quote_body_values),
         cmocka_unit_test(test_quote_body_bounded),
+        cmocka_unit_test(test_quote_body_field_bound_logged_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
