@@ -1,4 +1,4 @@
-/* Review of 5b05681: the reader's fast packet head (reader.c head_fast, taken when 16 bytes or
+/* The reader's fast packet head (reader.c head_fast, taken when 16 bytes or
  * more are left) and the 16-byte SSE2 step of the string scan (scan.h scan_string) against
  * byte-wise models of what the reader and the JSON scanner must accept and reject, with the same
  * error codes and the same offsets and texts in the errors. Messages and documents are copied

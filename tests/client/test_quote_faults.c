@@ -1,11 +1,11 @@
-/* Review of eaf0de7 (a quote symbol's values live only in its body text): the quote book under
+/* The quote book (a quote symbol's values live only in its body text, quotes.c) under
  * allocation failure at every allocation of a change (each field's json is inside the body,
  * the line equals the fields, every value is its old or its new one, and the next change puts
  * every field right), edge values (empty strings, values of megabytes growing and shrinking,
  * raw UTF-8 re-escaped, escaped and non-ASCII names) on the plain and the tokenized paths, the
  * 512-field bound, and queued events of removed or closed sets. No network: packets are fed as
  * strings. Allocation failure is injected by wrapping malloc, calloc and realloc at link time
- * (review8.cmake): only the library's own calls go through the wrappers. */
+ * (client_quote_faults.cmake): only the library's own calls go through the wrappers. */
 #define _GNU_SOURCE /* vasprintf */
 #include <math.h>
 #include <setjmp.h>
@@ -662,7 +662,7 @@ static void test_quote_add_alloc_fail(void **st)
     assert_true(hits >= 40);
 }
 
-/* a32fe40: a snapshot's text is bounded by max_message. The body's slack (half as much again
+/* A snapshot's text is bounded by max_message. The body's slack (half as much again
  * as it needed when it last grew) must not let it pass the bound: values that fit in the slack
  * are taken without the test. */
 static void test_quote_bound_slack(void **st)
@@ -782,30 +782,18 @@ static void test_quote_paths_agree(void **st)
     fx_close(&b);
 }
 
-/* No argument: the tests that pass; "bound": the one that shows the field-bound defect (its
- * own ctest name, review8_client_field_bound). */
-int main(int argc, char **argv)
+int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_quote_edge_values),         cmocka_unit_test(test_quote_names),
-        cmocka_unit_test(test_quote_queued_then_removed), cmocka_unit_test(test_quote_alloc_fail),
+        cmocka_unit_test(test_quote_edge_values),
+        cmocka_unit_test(test_quote_names),
+        cmocka_unit_test(test_quote_queued_then_removed),
+        cmocka_unit_test(test_quote_alloc_fail),
         cmocka_unit_test(test_quote_paths_agree),
-    };
-    const struct CMUnitTest bound[] = {
         cmocka_unit_test(test_quote_field_bound),
-    };
-    const struct CMUnitTest remove[] = {
         cmocka_unit_test(test_quote_remove_alloc_fail),
-    };
-    if (argc > 1 && !strcmp(argv[1], "bound")) return cmocka_run_group_tests(bound, NULL, NULL);
-    const struct CMUnitTest add[] = {
         cmocka_unit_test(test_quote_add_alloc_fail),
-    };
-    const struct CMUnitTest slack[] = {
         cmocka_unit_test(test_quote_bound_slack),
     };
-    if (argc > 1 && !strcmp(argv[1], "slack")) return cmocka_run_group_tests(slack, NULL, NULL);
-    if (argc > 1 && !strcmp(argv[1], "add")) return cmocka_run_group_tests(add, NULL, NULL);
-    if (argc > 1 && !strcmp(argv[1], "remove")) return cmocka_run_group_tests(remove, NULL, NULL);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
