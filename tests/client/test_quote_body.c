@@ -28,6 +28,49 @@ static int hook(void *user, const char *data, size_t len)
     return 0;
 }
 
+static const char *const sym = "SIM:BODY";
+static const char qsd_fmt[] =
+    "{\"m\":\"qsd\",\"p\":[\"%s\",{\"n\":\"%s\",\"s\":\"ok\",\"v\":{%s}}]}";
+
+/* A connection (no network: sends go to a hook) with one quote set holding sym. */
+typedef struct fixture {
+    tvk_conn *c;
+    tvk_quotes *q;
+    const char *qs;
+} fixture;
+
+static fixture fx_open(size_t max_message, tvk_log_fn log, void *log_user)
+{
+    tvk_conn_opts o;
+    tvk_conn_opts_init(&o);
+    o.token = "unauthorized_user_token";
+    if (max_message) o.max_message = max_message;
+    o.log = log;
+    o.log_user = log_user;
+    fixture f = {tvk_conn_new_opts(&o), NULL, NULL};
+    assert_non_null(f.c);
+    tvk__conn_set_send_hook(f.c, hook, NULL);
+    assert_int_equal(tvk_quotes_open(f.c, NULL, NULL, 0, NULL, &f.q), 0);
+    assert_int_equal(tvk_quotes_add(f.q, &sym, 1), 0);
+    f.qs = tvk_quotes_session(f.q);
+    return f;
+}
+
+/* The events taken (the quote book merges on receipt; the queue only has to be emptied). */
+static void fx_drain(fixture *f)
+{
+    tvk_event ev;
+    while (tvk_conn_next_event(f->c, &ev, 0) > 0)
+        ;
+}
+
+static void fx_close(fixture *f)
+{
+    fx_drain(f);
+    tvk_quotes_close(f->q);
+    tvk_conn_free(f->c);
+}
+
 #define NNAMES 14
 
 /* Raw JSON text of each name, and what the snapshot line shows for it: printable ASCII as it
@@ -139,18 +182,7 @@ static void check(const tvk_quote *qt, const model *m, int round)
 static void test_quote_body_values(void **st)
 {
     (void)st;
-    tvk_conn_opts o;
-    tvk_conn_opts_init(&o);
-    o.token = "unauthorized_user_token";
-    tvk_conn *c = tvk_conn_new_opts(&o);
-    assert_non_null(c);
-    tvk__conn_set_send_hook(c, hook, NULL);
-    tvk_quotes *q = NULL;
-    assert_int_equal(tvk_quotes_open(c, NULL, NULL, 0, NULL, &q), 0);
-    const char *sym = "SIM:BODY";
-    assert_int_equal(tvk_quotes_add(q, &sym, 1), 0);
-    const char *qs = tvk_quotes_session(q);
-
+    fixture fx = fx_open(0, NULL, NULL);
     model m;
     memset(&m, 0, sizeof m);
     uint64_t x = 0x9e3779b97f4a7c15ULL;
@@ -182,20 +214,16 @@ static void test_quote_body_values(void **st)
         }
         if (!any) continue;
         generic += spaced;
-        feedf(c, "{\"m\":\"qsd\",\"p\":[\"%s\",{\"n\":\"%s\",\"s\":\"ok\",\"v\":{%s}}]}", qs, sym,
-              v.data);
-        tvk_event ev;
-        while (tvk_conn_next_event(c, &ev, 0) > 0)
-            ;
-        check(tvk_quotes_get(q, sym), &m, round);
+        feedf(fx.c, qsd_fmt, fx.qs, sym, v.data);
+        fx_drain(&fx);
+        check(tvk_quotes_get(fx.q, sym), &m, round);
     }
     assert_int_equal(m.n, NNAMES);
     assert_true(generic > 500);
     for (int k = 0; k < NNAMES; k++)
         free(m.val[k]);
     tvk_buf_free(&v);
-    tvk_quotes_close(q);
-    tvk_conn_free(c);
+    fx_close(&fx);
 }
 
 static char *letters(char ch, size_t n)
@@ -212,43 +240,28 @@ static char *letters(char ch, size_t n)
 static void test_quote_body_bounded(void **st)
 {
     (void)st;
-    tvk_conn_opts o;
-    tvk_conn_opts_init(&o);
-    o.token = "unauthorized_user_token";
-    o.max_message = 4096;
-    tvk_conn *c = tvk_conn_new_opts(&o);
-    assert_non_null(c);
-    tvk__conn_set_send_hook(c, hook, NULL);
-    tvk_quotes *q = NULL;
-    assert_int_equal(tvk_quotes_open(c, NULL, NULL, 0, NULL, &q), 0);
-    const char *sym = "SIM:BODY";
-    assert_int_equal(tvk_quotes_add(q, &sym, 1), 0);
-    const char *qs = tvk_quotes_session(q);
+    fixture fx = fx_open(4096, NULL, NULL);
     char *a = letters('a', 3000), *b = letters('b', 2000);
-    const char *fmt = "{\"m\":\"qsd\",\"p\":[\"%s\",{\"n\":\"%s\",\"s\":\"ok\",\"v\":{%s}}]}";
     tvk_buf v;
     tvk_buf_init(&v);
-    tvk_event ev;
 
     assert_int_equal(tvk_buf_printf(&v, "\"a\":\"%s\"", a), 0);
-    feedf(c, fmt, qs, sym, v.data);
+    feedf(fx.c, qsd_fmt, fx.qs, sym, v.data);
     tvk_buf_reset(&v);
     assert_int_equal(tvk_buf_printf(&v, "\"b\":\"%s\",\"lp\":1.5", b), 0);
-    feedf(c, fmt, qs, sym, v.data);
-    while (tvk_conn_next_event(c, &ev, 0) > 0)
-        ;
-    const tvk_quote *qt = tvk_quotes_get(q, sym);
+    feedf(fx.c, qsd_fmt, fx.qs, sym, v.data);
+    fx_drain(&fx);
+    const tvk_quote *qt = tvk_quotes_get(fx.q, sym);
     assert_int_equal(qt->nfields, 2);
     assert_string_equal(qt->fields[0].name, "a");
     assert_int_equal(qt->fields[0].json_len, 3002);
     assert_string_equal(qt->fields[1].name, "lp");
     assert_true(qt->fields[1].num == 1.5);
 
-    feedf(c, fmt, qs, sym, "\"a\":\"short\"");
-    feedf(c, fmt, qs, sym, v.data);
-    while (tvk_conn_next_event(c, &ev, 0) > 0)
-        ;
-    qt = tvk_quotes_get(q, sym);
+    feedf(fx.c, qsd_fmt, fx.qs, sym, "\"a\":\"short\"");
+    feedf(fx.c, qsd_fmt, fx.qs, sym, v.data);
+    fx_drain(&fx);
+    qt = tvk_quotes_get(fx.q, sym);
     assert_int_equal(qt->nfields, 3);
     assert_string_equal(qt->fields[2].name, "b");
     assert_int_equal(qt->fields[2].json_len, 2002);
@@ -266,8 +279,7 @@ static void test_quote_body_bounded(void **st)
     tvk_buf_free(&v);
     free(a);
     free(b);
-    tvk_quotes_close(q);
-    tvk_conn_free(c);
+    fx_close(&fx);
 }
 
 static void count_dropped(void *user, const char *line)
@@ -281,41 +293,25 @@ static void test_quote_body_field_bound_logged_once(void **st)
 {
     (void)st;
     int dropped = 0;
-    tvk_conn_opts o;
-    tvk_conn_opts_init(&o);
-    o.token = "unauthorized_user_token";
-    o.log = count_dropped;
-    o.log_user = &dropped;
-    tvk_conn *c = tvk_conn_new_opts(&o);
-    assert_non_null(c);
-    tvk__conn_set_send_hook(c, hook, NULL);
-    tvk_quotes *q = NULL;
-    assert_int_equal(tvk_quotes_open(c, NULL, NULL, 0, NULL, &q), 0);
-    const char *sym = "SIM:BODY";
-    assert_int_equal(tvk_quotes_add(q, &sym, 1), 0);
-    const char *fmt = "{\"m\":\"qsd\",\"p\":[\"%s\",{\"n\":\"%s\",\"s\":\"ok\",\"v\":{%s}}]}";
+    fixture fx = fx_open(0, count_dropped, &dropped);
     tvk_buf v;
     tvk_buf_init(&v);
     for (int k = 0; k < 512; k++)
         assert_int_equal(tvk_buf_printf(&v, "%s\"f%d\":%d", k ? "," : "", k, k), 0);
-    feedf(c, fmt, tvk_quotes_session(q), sym, v.data);
+    feedf(fx.c, qsd_fmt, fx.qs, sym, v.data);
     for (int round = 1; round <= 5; round++) {
         tvk_buf_reset(&v);
         assert_int_equal(tvk_buf_printf(&v, "\"f0\":%d,\"extra\":1,\"f511\":%d", -round, -round),
                          0);
-        feedf(c, fmt, tvk_quotes_session(q), sym, v.data);
-        const tvk_quote *qt = tvk_quotes_get(q, sym);
+        feedf(fx.c, qsd_fmt, fx.qs, sym, v.data);
+        const tvk_quote *qt = tvk_quotes_get(fx.q, sym);
         assert_int_equal(qt->nfields, 512);
         assert_true(qt->fields[0].num == -round);
         assert_true(qt->fields[511].num == -round);
     }
     assert_int_equal(dropped, 1);
-    tvk_event ev;
-    while (tvk_conn_next_event(c, &ev, 0) > 0)
-        ;
     tvk_buf_free(&v);
-    tvk_quotes_close(q);
-    tvk_conn_free(c);
+    fx_close(&fx);
 }
 
 int main(void)
