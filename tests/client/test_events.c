@@ -67,18 +67,6 @@ static void feed_history(tvk_conn *c, const char *cs, int nbars)
           cs);
 }
 
-static tvk_series *open_series(tvk_conn *c, const char *sym, int64_t n)
-{
-    tvk_series_req r;
-    tvk_series_req_init(&r);
-    r.symbol = sym;
-    r.interval = "1";
-    r.count = n;
-    tvk_series *s;
-    assert_int_equal(tvk_series_open(c, &r, &s), 0);
-    return s;
-}
-
 /* ---------------------------------------------------------------- ERROR items keep their text */
 
 /* A symbol the server rejects, then a snapshot of it (the server changed its mind, or a late
@@ -205,7 +193,7 @@ static void test_events_queue_drops(void **st)
     assert_int_equal(tvk_quotes_add(q, syms, 3), 0);
     const char *syms2[] = {"SIM:HHHH"};
     assert_int_equal(tvk_quotes_add(q2, syms2, 1), 0);
-    tvk_series *s = open_series(c, "SIM:SER", 3);
+    tvk_series *s = open_series(c, "SIM:SER", "1", 3, 0);
     char cs[64];
     snprintf(cs, sizeof cs, "%s", tvk_series_chart_session(s));
 
@@ -385,7 +373,7 @@ static void test_events_routing_series(void **st)
     (void)st;
     size_t sent = 0;
     tvk_conn *c = conn(&sent, 0, 0);
-    tvk_series *s = open_series(c, "SIM:RT", 3);
+    tvk_series *s = open_series(c, "SIM:RT", "1", 3, 0);
     const char *cs = tvk_series_chart_session(s);
     size_t n = strlen(cs);
     assert_int_equal(n, s->cs_len);

@@ -459,19 +459,6 @@ static void test_history_paging(void **st)
     tvk_conn_free(c);
 }
 
-static tvk_series *open_series(tvk_conn *c, const char *sym, const char *iv, int64_t n, int live)
-{
-    tvk_series_req r;
-    tvk_series_req_init(&r);
-    r.symbol = sym;
-    r.interval = iv;
-    r.count = n;
-    r.live = live;
-    tvk_series *s;
-    assert_int_equal(tvk_series_open(c, &r, &s), 0);
-    return s;
-}
-
 /* release_idle_buffers: after a 5,000-bar page the connection holds the message's text (~400 KB;
  * the bars are read without tokens) unless the option gives it back; either way the history is
  * whole and right, including a page parsed after the buffers were given back. */
@@ -1120,17 +1107,24 @@ static void test_quotes_plain_same_as_tokens(void **state)
     tvk_buf_free(&line[1]);
 }
 
+/* A quote set whose options (currency USD, session) make every symbol an "=" spec. */
+static tvk_quotes *open_spec_quotes(tvk_conn *c, tvk_session_kind session)
+{
+    tvk_req_opts o;
+    memset(&o, 0, sizeof o);
+    o.currency = "USD";
+    o.session = session;
+    tvk_quotes *q;
+    assert_int_equal(tvk_quotes_open(c, &o, NULL, 0, NULL, &q), 0);
+    return q;
+}
+
 static void test_quotes_spec_keys(void **st)
 {
     (void)st;
     capture cap = {0};
     tvk_conn *c = test_conn(&cap, 0, 0);
-    tvk_req_opts o;
-    memset(&o, 0, sizeof o);
-    o.currency = "USD";
-    o.session = TVK_SESSION_REGULAR;
-    tvk_quotes *q;
-    assert_int_equal(tvk_quotes_open(c, &o, NULL, 0, NULL, &q), 0);
+    tvk_quotes *q = open_spec_quotes(c, TVK_SESSION_REGULAR);
     const char *syms[] = {"BINANCE:BTCUSDT"};
     assert_int_equal(tvk_quotes_add(q, syms, 1), 0);
     assert_non_null(strstr(cap.msg[cap.n - 2], "\"={\\\"adjustment\\\":\\\"splits\\\""));
@@ -1158,11 +1152,7 @@ static void test_quotes_spec_keys_index_room(void **st)
     (void)st;
     capture cap = {0};
     tvk_conn *c = test_conn(&cap, 0, 0);
-    tvk_req_opts o;
-    memset(&o, 0, sizeof o);
-    o.currency = "USD";
-    tvk_quotes *q;
-    assert_int_equal(tvk_quotes_open(c, &o, NULL, 0, NULL, &q), 0);
+    tvk_quotes *q = open_spec_quotes(c, TVK_SESSION_UNSET);
     char names[40][16];
     const char *syms[40];
     for (int i = 0; i < 40; i++) {
